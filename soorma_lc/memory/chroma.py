@@ -1,0 +1,47 @@
+"""Chroma clients: a Chroma server when ``chroma_url`` is set, else embedded under data_dir."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.api import ClientAPI
+from chromadb.config import Settings as ChromaSettings
+
+from soorma_lc.config import Settings, resolve_settings
+from soorma_lc.errors import ConfigurationError
+
+_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+_persistent: dict[Path, ClientAPI] = {}
+_lock = threading.Lock()
+
+
+def chroma_client(settings: Settings | None = None) -> ClientAPI:
+    """The Chroma client for ``settings``: HTTP client or a process-wide persistent client."""
+    settings = resolve_settings(settings)
+    if settings.chroma_url:
+        return http_chroma_client(settings.chroma_url)
+    path = (settings.data_dir / "chroma").resolve()
+    with _lock:
+        client = _persistent.get(path)
+        if client is None:
+            path.mkdir(parents=True, exist_ok=True)
+            client = _persistent[path] = chromadb.PersistentClient(
+                path=str(path), settings=_CHROMA_SETTINGS
+            )
+        return client
+
+
+def http_chroma_client(url: str) -> ClientAPI:
+    """A client for the Chroma server at ``url`` (http:// or https://)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigurationError(f"unsupported Chroma URL {url!r}: use http(s)://host:port")
+    return chromadb.HttpClient(
+        host=parsed.hostname,
+        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+        ssl=parsed.scheme == "https",
+        settings=_CHROMA_SETTINGS,
+    )
