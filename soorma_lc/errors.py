@@ -33,6 +33,10 @@ class InvalidSchemaError(InvalidEventError):
     """A payload or response schema is not a valid JSON Schema."""
 
 
+class EventTooLargeError(InvalidEventError):
+    """An encoded event is larger than the bus accepts (``max_event_bytes``)."""
+
+
 class InvalidAgentError(SoormaValidationError):
     """An agent or capability definition is malformed."""
 
@@ -72,7 +76,15 @@ class RegistryError(SoormaError):
 
 
 class RegistryUnavailableError(RegistryError):
-    """The registry could not be reached (connection error, timeout, repeated 5xx)."""
+    """The registry could not be reached (connection error, timeout, repeated 5xx).
+
+    After repeated 5xx answers, ``status_code`` and ``body`` hold the last one (else None).
+    """
+
+    def __init__(self, message: str, *, status_code: int | None = None, body: Any = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.body = body
 
 
 class RegistryResponseError(RegistryError):
@@ -86,3 +98,116 @@ class RegistryResponseError(RegistryError):
 
 class BackendUnavailableError(SoormaError):
     """Redis or Chroma could not be reached or started."""
+
+
+class ScopeError(SoormaValidationError):
+    """A call lacks its tenant_id or user_id (every stored item is scoped by them)."""
+
+
+class InvalidIdentifierError(SoormaValidationError):
+    """A plan id, session id or state key is empty, not a string, or too long."""
+
+
+class ValueTooLargeError(SoormaValidationError):
+    """A value's JSON encoding exceeds the configured size limit; nothing was written."""
+
+    def __init__(self, message: str, *, size: int, limit: int) -> None:
+        super().__init__(message)
+        self.size = size
+        self.limit = limit
+
+
+class PlanStateTypeError(SoormaError, TypeError):
+    """A stored value has the wrong type for the operation (e.g. increment on a string)."""
+
+
+class ConcurrentUpdateError(SoormaError):
+    """An optimistic update kept losing to concurrent writers and gave up; nothing was written."""
+
+
+class PlanNotFoundError(SoormaError, LookupError):
+    """No plan with this id is visible to this tenant and user."""
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__(f"plan {plan_id!r} not found")
+        self.plan_id = plan_id
+
+
+class SessionNotFoundError(SoormaError, LookupError):
+    """No session with this id is visible to this tenant and user."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id!r} not found")
+        self.session_id = session_id
+
+
+class DuplicatePlanError(SoormaError):
+    """A plan with this id already exists in the tenant ((tenant_id, plan_id) is unique)."""
+
+    def __init__(self, plan_id: str) -> None:
+        super().__init__(f"plan {plan_id!r} already exists in this tenant")
+        self.plan_id = plan_id
+
+
+class DuplicateSessionError(SoormaError):
+    """A session with this id already exists in the tenant ((tenant_id, session_id) is unique)."""
+
+    def __init__(self, session_id: str, message: str | None = None) -> None:
+        super().__init__(message or f"session {session_id!r} already exists in this tenant")
+        self.session_id = session_id
+
+
+class InvalidStatusTransitionError(SoormaValidationError):
+    """A plan status change that the plan lifecycle does not allow (e.g. completed -> running)."""
+
+    def __init__(self, plan_id: str, current: str, target: str) -> None:
+        super().__init__(f"plan {plan_id!r} cannot go from {current!r} to {target!r}")
+        self.plan_id = plan_id
+        self.current = current
+        self.target = target
+
+
+class EmbeddingError(SoormaError):
+    """An embedding model failed or returned malformed vectors (nothing was stored)."""
+
+
+class EmbeddingModelMismatchError(SoormaError):
+    """A Chroma collection was built by another embedding model than the one given."""
+
+    def __init__(self, collection: str, stored_model: str, requested_model: str) -> None:
+        super().__init__(
+            f"collection {collection!r} was built with embedding model {stored_model!r}; "
+            f"it cannot be used with {requested_model!r} (use the same model, or another "
+            "collection / data_dir)"
+        )
+        self.collection = collection
+        self.stored_model = stored_model
+        self.requested_model = requested_model
+
+
+class InvalidMemoryInputError(SoormaValidationError):
+    """Memory input is unusable: empty content, an empty agent_id or role, a bad limit."""
+
+
+class InvalidMetadataError(InvalidMemoryInputError):
+    """Metadata has keys or values Chroma cannot store, or reuses a reserved scope key."""
+
+
+class InvalidFilterError(InvalidMemoryInputError):
+    """A metadata filter uses an unknown operator, a reserved key or a malformed value."""
+
+
+class BusError(SoormaError):
+    """An event bus operation failed."""
+
+
+class DeadLetterNotFoundError(BusError, LookupError):
+    """No dead letter with this id (already replayed, or never existed)."""
+
+    def __init__(self, dead_letter_id: str) -> None:
+        super().__init__(f"no dead letter with id {dead_letter_id!r}")
+        self.dead_letter_id = dead_letter_id
+
+
+class WorkerLoadError(ConfigurationError):
+    """A ``module:attribute`` worker reference cannot be imported or is not a Worker."""

@@ -1,0 +1,137 @@
+"""Input checks and the stored JSON form shared by every registry backend.
+
+All backends validate their arguments with these helpers before touching storage, so invalid
+input raises the same typed error everywhere and never half-writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from soorma_lc.errors import (
+    ConfigurationError,
+    InvalidAgentError,
+    InvalidEventError,
+    SoormaValidationError,
+)
+from soorma_lc.events import (
+    AgentDefinition,
+    EventDefinition,
+    EventTopic,
+)
+
+logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+MAX_AGENT_ID_LENGTH = 255
+DEFAULT_AGENT_TTL = 300.0
+"""Seconds an agent stays live after its last heartbeat (Soorma's default)."""
+DEFAULT_PURGE_AFTER = 86400.0
+"""Seconds an expired agent is kept (so a late heartbeat revives it) before it is deleted."""
+
+
+def check_lifetimes(agent_ttl: float, purge_after: float) -> None:
+    """Reject a non-positive ``agent_ttl`` or a negative ``purge_after``."""
+    if not agent_ttl > 0:
+        raise ConfigurationError(f"agent_ttl must be positive, got {agent_ttl!r}")
+    if not purge_after >= 0:
+        raise ConfigurationError(f"purge_after must be zero or more, got {purge_after!r}")
+
+
+def check_event(event: EventDefinition | dict[str, Any]) -> EventDefinition:
+    """A freshly validated copy of ``event`` (catches fields mutated after construction)."""
+    if isinstance(event, EventDefinition):
+        event = event.model_dump()
+    if not isinstance(event, dict):
+        raise InvalidEventError(f"expected an EventDefinition, got {type(event).__name__}")
+    return EventDefinition.model_validate(event)
+
+
+def check_agent(agent: AgentDefinition | dict[str, Any]) -> AgentDefinition:
+    """A freshly validated copy of ``agent``."""
+    if isinstance(agent, AgentDefinition):
+        agent = agent.model_dump()
+    if not isinstance(agent, dict):
+        raise InvalidAgentError(f"expected an AgentDefinition, got {type(agent).__name__}")
+    return AgentDefinition.model_validate(agent)
+
+
+def check_agent_id(agent_id: str) -> str:
+    """``agent_id`` if it is a non-empty string of at most 255 characters."""
+    if not isinstance(agent_id, str) or not agent_id:
+        raise InvalidAgentError("agent id must be a non-empty string")
+    if len(agent_id) > MAX_AGENT_ID_LENGTH:
+        raise InvalidAgentError(
+            f"agent id is {len(agent_id)} characters long; at most {MAX_AGENT_ID_LENGTH} allowed"
+        )
+    return agent_id
+
+
+def check_topic(topic: EventTopic | str | None) -> EventTopic | None:
+    """``topic`` as an :class:`EventTopic` (None stays None); unknown topics are an error."""
+    if topic is None:
+        return None
+    try:
+        return EventTopic(topic)
+    except ValueError:
+        allowed = ", ".join(t.value for t in EventTopic)
+        raise InvalidEventError(f"unknown topic {topic!r}; expected one of: {allowed}") from None
+
+
+def agent_events(agent: AgentDefinition) -> list[EventDefinition]:
+    """The event definitions carried by ``agent``'s capabilities, one per name.
+
+    The same name defined twice with different contents is ambiguous, so it is rejected.
+    """
+    found: dict[str, EventDefinition] = {}
+    for capability in agent.capabilities:
+        for event in (capability.consumed_event, *capability.produced_events):
+            known = found.setdefault(event.event_name, event)
+            if encode(known) != encode(event):
+                raise InvalidAgentError(
+                    f"agent {agent.agent_id!r} defines event {event.event_name!r} twice "
+                    "with different contents"
+                )
+    return [found[name] for name in sorted(found)]
+
+
+def encode(model: BaseModel) -> str:
+    """Canonical JSON (sorted keys) so identical definitions compare equal as strings."""
+    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def decode(model: type[ModelT], raw: str | bytes | dict[str, Any], key: str) -> ModelT | None:
+    """Parse one stored or received entry; a corrupt entry is logged and skipped (None).
+
+    One bad entry (written by another tool, or a topic we do not know) must not make every
+    discovery call fail; re-registering the name repairs it.
+    """
+    try:
+        if isinstance(raw, dict):
+            return model.model_validate(raw)
+        return model.model_validate_json(raw)
+    except SoormaValidationError as exc:
+        logger.warning("skipping unreadable registry entry %r: %s", key, exc)
+        return None
+
+
+def select_events(
+    events: Iterable[EventDefinition], topic: EventTopic | None
+) -> list[EventDefinition]:
+    """``events`` on ``topic`` (all when None), sorted by name."""
+    chosen = [e for e in events if topic is None or e.topic == topic]
+    return sorted(chosen, key=lambda e: e.event_name)
+
+
+def select_agents(
+    agents: Iterable[AgentDefinition], consumed_event: str | None
+) -> list[AgentDefinition]:
+    """``agents`` consuming ``consumed_event`` (all when None), sorted by id."""
+    chosen = [a for a in agents if consumed_event is None or consumed_event in a.consumed_events]
+    return sorted(chosen, key=lambda a: a.agent_id)

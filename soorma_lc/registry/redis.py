@@ -1,0 +1,288 @@
+"""RedisRegistry: one registry shared by every process that points at the same Redis.
+
+Layout per tenant (one Redis Cluster hash tag, so every script's keys live in one slot)::
+
+    <prefix>{<tenant>}:events    hash  event name -> canonical JSON definition
+    <prefix>{<tenant>}:agents    hash  agent id -> canonical JSON definition
+    <prefix>{<tenant>}:expiry    zset  agent id -> expiry time (ms, Redis server clock)
+    <prefix>{<tenant>}:version   counter bumped by every write a reader can see
+
+Every write is one Lua script, so the data and the version counter change together, and all
+expiry arithmetic uses the Redis server's ``TIME``: machines with skewed clocks still agree on
+which agents are live.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, Self
+
+import redis.asyncio
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
+from soorma_lc.errors import BackendUnavailableError, RegistryError, UnknownAgentError
+from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
+from soorma_lc.redis_connection import async_client, resolve_redis_url
+from soorma_lc.registry.common import (
+    DEFAULT_AGENT_TTL,
+    DEFAULT_PURGE_AFTER,
+    agent_events,
+    check_agent,
+    check_agent_id,
+    check_event,
+    check_lifetimes,
+    check_topic,
+    decode,
+    encode,
+    select_agents,
+    select_events,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PREFIX = "soorma:registry:"
+
+# Milliseconds on the server clock, formatted as an integer for ZADD / ZRANGEBYSCORE.
+_NOW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local function ms(x) return string.format('%d', x) end
+local function is_live(agent_id)
+  local expiry = redis.call('ZSCORE', KEYS[3], agent_id)
+  return expiry and tonumber(expiry) > now
+end
+"""
+
+# KEYS: events, agents, expiry, version
+# ARGV: agent id ('' = events only), agent JSON, ttl ms, purge ms, then event name/JSON pairs.
+_REGISTER = (
+    _NOW
+    + """
+local changed = false
+for i = 5, #ARGV, 2 do
+  if redis.call('HGET', KEYS[1], ARGV[i]) ~= ARGV[i + 1] then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    changed = true
+  end
+end
+local agent_id = ARGV[1]
+if agent_id ~= '' then
+  if not is_live(agent_id) or redis.call('HGET', KEYS[2], agent_id) ~= ARGV[2] then
+    changed = true
+  end
+  redis.call('HSET', KEYS[2], agent_id, ARGV[2])
+  redis.call('ZADD', KEYS[3], ms(now + tonumber(ARGV[3])), agent_id)
+  local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf',
+                           '(' .. ms(now - tonumber(ARGV[4])), 'LIMIT', 0, 100)
+  for _, old_id in ipairs(stale) do
+    redis.call('HDEL', KEYS[2], old_id)
+    redis.call('ZREM', KEYS[3], old_id)
+  end
+end
+if changed then redis.call('INCR', KEYS[4]) end
+return changed and 1 or 0
+"""
+)
+
+# KEYS: events, agents, expiry, version; ARGV: agent id, ttl ms. Returns 0 if unknown.
+_HEARTBEAT = (
+    _NOW
+    + """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if not is_live(ARGV[1]) then redis.call('INCR', KEYS[4]) end
+redis.call('ZADD', KEYS[3], ms(now + tonumber(ARGV[2])), ARGV[1])
+return 1
+"""
+)
+
+# KEYS: events, agents, expiry, version; ARGV: agent id. Returns 1 if it was stored.
+_DEREGISTER = """
+local removed = redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+if removed == 1 then redis.call('INCR', KEYS[4]) end
+return removed
+"""
+
+# KEYS: events, agents, expiry, version; ARGV: agent id ('' = all). Returns id, JSON, id, ...
+_LIVE_AGENTS = (
+    _NOW
+    + """
+local ids
+if ARGV[1] ~= '' then
+  ids = is_live(ARGV[1]) and {ARGV[1]} or {}
+else
+  ids = redis.call('ZRANGEBYSCORE', KEYS[3], '(' .. ms(now), '+inf')
+end
+local out = {}
+for _, agent_id in ipairs(ids) do
+  local raw = redis.call('HGET', KEYS[2], agent_id)
+  if raw then
+    out[#out + 1] = agent_id
+    out[#out + 1] = raw
+  end
+end
+return out
+"""
+)
+
+# KEYS: events, agents, expiry, version. Returns "<changes>.<live agents>".
+_VERSION = (
+    _NOW
+    + """
+local live = redis.call('ZCOUNT', KEYS[3], '(' .. ms(now), '+inf')
+return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
+"""
+)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+@asynccontextmanager
+async def _redis_errors() -> AsyncIterator[None]:
+    """Turn redis-py exceptions into the documented typed errors."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise BackendUnavailableError(f"Redis registry unreachable: {exc}") from exc
+    except RedisError as exc:
+        raise RegistryError(f"Redis registry operation failed: {exc}") from exc
+
+
+class RedisRegistry:
+    """A :class:`~soorma_lc.registry.base.Registry` stored in Redis, scoped by tenant.
+
+    ``client`` is a ``redis.asyncio.Redis``; ``from_url``/``from_settings`` create (and own)
+    one. Agents stay live for ``agent_ttl`` seconds after registering or their last heartbeat;
+    expired agents are kept for ``purge_after`` seconds so a late heartbeat revives them.
+    """
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        tenant_id: str = DEFAULT_TENANT_ID,
+        agent_ttl: float = DEFAULT_AGENT_TTL,
+        purge_after: float = DEFAULT_PURGE_AFTER,
+        owns_client: bool = False,
+    ) -> None:
+        check_lifetimes(agent_ttl, purge_after)
+        self.tenant_id = tenant_id
+        self.agent_ttl = agent_ttl
+        self.purge_after = purge_after
+        base = f"{prefix}{{{self.tenant_id}}}:"
+        self._keys = [f"{base}{part}" for part in ("events", "agents", "expiry", "version")]
+        self._client = client
+        self._owns_client = owns_client
+        self._register = client.register_script(_REGISTER)
+        self._heartbeat = client.register_script(_HEARTBEAT)
+        self._deregister = client.register_script(_DEREGISTER)
+        self._live_agents = client.register_script(_LIVE_AGENTS)
+        self._version = client.register_script(_VERSION)
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """A registry on the Redis at ``url``; ``options`` are the constructor's keywords."""
+        return cls(async_client(url), owns_client=True, **options)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
+        """A registry on the configured Redis (or the embedded one), for the settings' tenant."""
+        settings = resolve_settings(settings)
+        options.setdefault("tenant_id", settings.tenant_id)
+        return cls.from_url(resolve_redis_url(settings), **options)
+
+    @property
+    def _ttl_ms(self) -> int:
+        return max(1, round(self.agent_ttl * 1000))
+
+    async def _write(self, agent: AgentDefinition | None, events: list[EventDefinition]) -> None:
+        args: list[str | int] = [
+            agent.agent_id if agent else "",
+            encode(agent) if agent else "",
+            self._ttl_ms,
+            round(self.purge_after * 1000),
+        ]
+        for event in events:
+            args += [event.event_name, encode(event)]
+        async with _redis_errors():
+            await self._register(keys=self._keys, args=args)
+
+    async def register_event(self, event: EventDefinition) -> None:
+        """Create or replace ``event``; the version changes only if its definition did."""
+        await self._write(None, [check_event(event)])
+
+    async def get_event(self, event_name: str) -> EventDefinition | None:
+        """The definition of ``event_name``, or None."""
+        validate_event_name(event_name)
+        async with _redis_errors():
+            raw = await self._client.hget(self._keys[0], event_name)
+        return None if raw is None else decode(EventDefinition, raw, event_name)
+
+    async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
+        """Registered events, optionally only those on ``topic``, sorted by name."""
+        wanted = check_topic(topic)
+        async with _redis_errors():
+            stored = await self._client.hgetall(self._keys[0])
+        events = (decode(EventDefinition, raw, _text(name)) for name, raw in stored.items())
+        return select_events((e for e in events if e is not None), wanted)
+
+    async def register_agent(self, agent: AgentDefinition) -> None:
+        """Create or replace ``agent`` with its capabilities' events, and start its TTL."""
+        agent = check_agent(agent)
+        await self._write(agent, agent_events(agent))
+
+    async def _fetch_live(self, agent_id: str) -> list[AgentDefinition]:
+        async with _redis_errors():
+            flat = await self._live_agents(keys=self._keys, args=[agent_id])
+        agents = (
+            decode(AgentDefinition, raw, _text(key))
+            for key, raw in zip(flat[::2], flat[1::2], strict=True)
+        )
+        return [a for a in agents if a is not None]
+
+    async def get_agent(self, agent_id: str) -> AgentDefinition | None:
+        """The live agent ``agent_id``, or None when unknown or expired."""
+        found = await self._fetch_live(check_agent_id(agent_id))
+        return found[0] if found else None
+
+    async def list_agents(self, consumed_event: str | None = None) -> list[AgentDefinition]:
+        """Live agents, optionally only those consuming ``consumed_event``, sorted by id."""
+        if consumed_event is not None:
+            validate_event_name(consumed_event)
+        return select_agents(await self._fetch_live(""), consumed_event)
+
+    async def heartbeat(self, agent_id: str) -> None:
+        """Extend ``agent_id``'s TTL (reviving it if it had expired)."""
+        check_agent_id(agent_id)
+        async with _redis_errors():
+            found = await self._heartbeat(keys=self._keys, args=[agent_id, self._ttl_ms])
+        if not found:
+            raise UnknownAgentError(agent_id)
+
+    async def deregister_agent(self, agent_id: str) -> bool:
+        """Remove ``agent_id``; True if it was stored (live or expired)."""
+        check_agent_id(agent_id)
+        async with _redis_errors():
+            return bool(await self._deregister(keys=self._keys, args=[agent_id]))
+
+    async def version(self) -> str:
+        """``"<changes>.<live agents>"``: differs whenever anything a reader sees changed.
+
+        The change counter moves on every visible write; within one counter value the set of
+        live agents can only shrink (expiry), so the live count pins it down.
+        """
+        async with _redis_errors():
+            return _text(await self._version(keys=self._keys))
+
+    async def aclose(self) -> None:
+        """Close the Redis client if this registry created it."""
+        if self._owns_client:
+            await self._client.aclose()
