@@ -1,0 +1,156 @@
+"""The event index: event descriptions embedded in Chroma, so a goal can find its few tools.
+
+One collection per tenant and embedding model (the index is derived data: switching models
+builds a new one instead of mixing vector spaces). ``sync`` embeds only events that are new or
+whose text changed and deletes removed ones; a fingerprint of the indexed text is stored with
+each vector, so any process can sync incrementally against what is already in Chroma.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Collection as Names
+from collections.abc import Iterable
+from typing import Any
+
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from langchain_core.embeddings import Embeddings
+
+from soorma_lc.events import EventDefinition
+from soorma_lc.memory.collections import open_collection
+from soorma_lc.memory.embeddings import embedding_model_id
+from soorma_lc.toolkit.schema import object_schema, resolve_ref
+
+logger = logging.getLogger(__name__)
+
+_FINGERPRINT = "fingerprint"
+_EVENT_NAME = "event_name"
+_BATCH = 256
+
+
+def _words(name: str) -> str:
+    return name.replace(".", " ").replace("_", " ").replace("-", " ")
+
+
+def event_text(event: EventDefinition) -> str:
+    """What is embedded for an event: its name as words, description, guidance and fields."""
+    parts = [f"{_words(event.event_name)}.", event.description.strip()]
+    when_to_use = event.metadata.get("when_to_use")
+    if isinstance(when_to_use, str) and when_to_use.strip():
+        parts.append(when_to_use.strip())
+    try:
+        schema = object_schema(event.payload_schema, event_name=event.event_name)
+    except ValueError:
+        schema = {"properties": {}}
+    fields = []
+    for name, prop in schema["properties"].items():
+        prop = resolve_ref(prop, schema) if isinstance(prop, dict) else {}
+        text = _words(name)
+        if isinstance(prop.get("description"), str):
+            text += f" ({prop['description']})"
+        if isinstance(prop.get("enum"), list):
+            text += " one of " + ", ".join(str(v) for v in prop["enum"])
+        fields.append(text)
+    if fields:
+        parts.append("Fields: " + "; ".join(fields) + ".")
+    return " ".join(part for part in parts if part)
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def collection_name(tenant_id: str, model_id: str) -> str:
+    """Chroma-safe collection name for one tenant's event index built by one model."""
+    tenant = hashlib.sha256(tenant_id.encode()).hexdigest()[:16]
+    model = hashlib.sha256(model_id.encode()).hexdigest()[:10]
+    return f"soorma-events-{tenant}-{model}"
+
+
+class EventIndex:
+    """Semantic search over event definitions, kept in step with the registry incrementally."""
+
+    def __init__(self, client: ClientAPI, embeddings: Embeddings, *, tenant_id: str) -> None:
+        self.client = client
+        self.embeddings = embeddings
+        self.tenant_id = tenant_id
+        self.name = collection_name(tenant_id, embedding_model_id(embeddings))
+        self._collection: Collection | None = None
+        self._indexed: dict[str, str] | None = None  # event name -> fingerprint in Chroma
+        self._lock = asyncio.Lock()
+
+    async def _open(self) -> Collection:
+        if self._collection is None:
+            self._collection = await asyncio.to_thread(
+                open_collection, self.client, self.name, self.embeddings
+            )
+        return self._collection
+
+    async def _load_indexed(self, collection: Collection) -> dict[str, str]:
+        if self._indexed is None:
+            stored = await asyncio.to_thread(collection.get, include=["metadatas"])
+            self._indexed = {
+                name: str((metadata or {}).get(_FINGERPRINT, ""))
+                for name, metadata in zip(stored["ids"], stored["metadatas"] or [], strict=False)
+            }
+        return self._indexed
+
+    async def sync(self, events: Iterable[EventDefinition]) -> int:
+        """Make the index hold exactly ``events``; returns how many were (re-)embedded."""
+        async with self._lock:
+            collection = await self._open()
+            indexed = await self._load_indexed(collection)
+            texts = {event.event_name: event_text(event) for event in events}
+            fingerprints = {name: _fingerprint(text) for name, text in texts.items()}
+            changed = [name for name, fp in fingerprints.items() if indexed.get(name) != fp]
+            removed = [name for name in indexed if name not in texts]
+            for start in range(0, len(changed), _BATCH):
+                batch = changed[start : start + _BATCH]
+                vectors = await self.embeddings.aembed_documents([texts[n] for n in batch])
+                metadatas: list[Any] = [
+                    {_EVENT_NAME: n, _FINGERPRINT: fingerprints[n]} for n in batch
+                ]
+                await asyncio.to_thread(
+                    collection.upsert,
+                    ids=batch,
+                    embeddings=vectors,
+                    documents=[texts[n] for n in batch],
+                    metadatas=metadatas,
+                )
+                indexed.update((n, fingerprints[n]) for n in batch)
+            if removed:
+                await asyncio.to_thread(collection.delete, ids=removed)
+                for name in removed:
+                    indexed.pop(name, None)
+            if changed or removed:
+                logger.info(
+                    "event index %s: %d embedded, %d removed", self.name, len(changed), len(removed)
+                )
+            return len(changed)
+
+    async def rank(
+        self, query: str, k: int, *, among: Names[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` indexed events most similar to ``query`` as (name, cosine similarity)."""
+        collection = await self._open()
+        indexed = await self._load_indexed(collection)
+        candidates = len(indexed) if among is None else len(set(among) & set(indexed))
+        if k <= 0 or candidates == 0:
+            return []
+        vector = await self.embeddings.aembed_query(query)
+        where: Any = None
+        if among is not None and candidates < len(indexed):
+            where = {_EVENT_NAME: {"$in": sorted(set(among) & set(indexed))}}
+        result = await asyncio.to_thread(
+            collection.query,
+            query_embeddings=[vector],
+            n_results=min(k, candidates),
+            where=where,
+            include=["distances"],
+        )
+        ids = result["ids"][0]
+        distances = (result.get("distances") or [[]])[0]
+        return [(name, 1.0 - float(d)) for name, d in zip(ids, distances, strict=False)]

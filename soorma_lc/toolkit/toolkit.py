@@ -1,0 +1,355 @@
+"""EventToolkit: registry events for an LLM planner: discovery, formats, tools, validation,
+and semantic selection of the few tools that matter for a goal."""
+
+from __future__ import annotations
+
+import asyncio
+import fnmatch
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from soorma_lc.config import Settings, resolve_settings
+from soorma_lc.errors import ConfigurationError, UnknownEventError
+from soorma_lc.events import EventDefinition, EventTopic
+from soorma_lc.registry.base import Registry
+from soorma_lc.toolkit import formats
+from soorma_lc.toolkit.bridge import LoopBridge
+from soorma_lc.toolkit.context import ToolContext, coerce_context
+from soorma_lc.toolkit.index import EventIndex
+from soorma_lc.toolkit.naming import ToolNameMap
+from soorma_lc.toolkit.publishing import EventPublisher, PublishReceipt, build_envelope
+from soorma_lc.toolkit.schema import object_schema
+from soorma_lc.toolkit.tools import EventTool
+from soorma_lc.toolkit.validation import SchemaValidator, ValidatorCache
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CACHE_TTL = 5.0
+
+
+@dataclass
+class _Snapshot:
+    """Registry content as of one version (or one fetch time when the version is unknown)."""
+
+    version: str | None
+    fetched_at: float
+    events: dict[str, EventDefinition] = field(default_factory=dict)
+    consumed: frozenset[str] | None = None
+    consumed_at: float = 0.0
+
+
+class EventToolkit:
+    """Registry events as LLM tools, with validation, caching and retrieval at scale.
+
+    ``registry`` is any :class:`~soorma_lc.registry.base.Registry`; ``bus`` anything with
+    ``async publish(envelope) -> id`` (e.g. ``RedisStreamsBus``), needed only to invoke tools.
+    ``context`` is the default metadata stamped on published events. Discovery results are
+    cached and revalidated with one ``registry.version()`` call; when the registry cannot tell
+    its version, and for agent liveness (heartbeats expire without a version change), results
+    are reused for ``cache_ttl`` seconds.
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        bus: EventPublisher | None = None,
+        *,
+        context: ToolContext | Mapping[str, Any] | None = None,
+        embeddings: Embeddings | str | None = None,
+        settings: Settings | None = None,
+        tenant_id: str | None = None,
+        cache_ttl: float = DEFAULT_CACHE_TTL,
+    ) -> None:
+        if cache_ttl < 0:
+            raise ConfigurationError("cache_ttl must be >= 0 seconds")
+        self.registry = registry
+        self.bus = bus
+        self.settings = resolve_settings(settings)
+        self.context = coerce_context(context)
+        self.tenant_id = (
+            tenant_id
+            or (self.context.tenant_id if self.context else None)
+            or self.settings.tenant_id
+        )
+        self.cache_ttl = cache_ttl
+        self._embeddings_spec = embeddings
+        self._snapshot: _Snapshot | None = None
+        self._validators = ValidatorCache()
+        self._names = ToolNameMap(())
+        self._bridge = LoopBridge()
+        self._index: EventIndex | None = None
+        self._indexed: _Snapshot | None = None
+
+    # --- discovery -------------------------------------------------------------------------
+
+    async def _current(self) -> _Snapshot:
+        """The cached snapshot if the registry is unchanged, else a fresh one (one list call)."""
+        version = await self.registry.version()
+        snapshot = self._snapshot
+        now = time.monotonic()
+        if snapshot is not None and (
+            (version is not None and version == snapshot.version)
+            or (version is None and now - snapshot.fetched_at < self.cache_ttl)
+        ):
+            return snapshot
+        events = await self.registry.list_events()
+        snapshot = _Snapshot(version, now, {event.event_name: event for event in events})
+        self._snapshot = snapshot
+        self._remember_names(snapshot.events)
+        logger.debug("registry snapshot %s: %d events", version, len(events))
+        return snapshot
+
+    def _remember_names(self, names: Iterable[str]) -> None:
+        """Extend the tool-name map when new events appear (names are resolved over all)."""
+        known = self._names.event_names()
+        new = set(names) - known
+        if new:
+            self._names = ToolNameMap(known | new)
+
+    async def discover_events(
+        self, topic: EventTopic | str | None = None, event_name_pattern: str | None = None
+    ) -> list[EventDefinition]:
+        """Registered events, optionally on ``topic`` and matching ``event_name_pattern``.
+
+        The pattern matches case-insensitively as a substring (Soorma's behaviour) or, when it
+        contains ``*``, ``?`` or ``[``, as a glob (``research.*``).
+        """
+        snapshot = await self._current()
+        wanted_topic = None if topic is None else EventTopic(topic)
+        events = [
+            event
+            for event in sorted(snapshot.events.values(), key=lambda e: e.event_name)
+            if wanted_topic is None or event.topic == wanted_topic
+        ]
+        if event_name_pattern:
+            events = [e for e in events if _name_matches(e.event_name, event_name_pattern)]
+        return events
+
+    async def discover_actionable_events(
+        self, topic: EventTopic | str | None = EventTopic.ACTION_REQUESTS
+    ) -> list[EventDefinition]:
+        """Events on ``topic`` (None = any) that at least one live agent consumes."""
+        snapshot = await self._current()
+        now = time.monotonic()
+        if snapshot.consumed is None or now - snapshot.consumed_at >= self.cache_ttl:
+            agents = await self.registry.list_agents()
+            snapshot.consumed = frozenset(n for agent in agents for n in agent.consumed_events)
+            snapshot.consumed_at = now
+        consumed = snapshot.consumed
+        return [e for e in await self.discover_events(topic) if e.event_name in consumed]
+
+    async def get_event_info(self, event_name: str) -> EventDefinition | None:
+        """The definition of ``event_name`` (from the revalidated cache), or None."""
+        return (await self._current()).events.get(event_name)
+
+    async def _require(self, event_name: str) -> EventDefinition:
+        event = await self.get_event_info(event_name)
+        if event is None:
+            raise UnknownEventError(event_name)
+        return event
+
+    # --- formats ---------------------------------------------------------------------------
+
+    def format_for_llm(self, events: Iterable[EventDefinition]) -> list[dict[str, Any]]:
+        """Soorma's descriptor dicts (name, description, topic, fields, example, response)."""
+        return formats.format_for_llm(events)
+
+    def format_as_prompt_text(
+        self,
+        events: Iterable[Mapping[str, Any]],
+        include_metadata: bool = True,
+        numbered: bool = True,
+        include_fields: bool = False,
+    ) -> str:
+        """Soorma's prompt text for descriptor dicts from :meth:`format_for_llm`."""
+        return formats.format_as_prompt_text(events, include_metadata, numbered, include_fields)
+
+    def format_as_openai_tools(self, events: Iterable[EventDefinition]) -> list[dict[str, Any]]:
+        """OpenAI / litellm ``tools=`` entries, named like :meth:`as_tools` names them."""
+        events = list(events)
+        self._remember_names(e.event_name for e in events)
+        return [formats.openai_tool(e, self._names.tool_name(e.event_name)) for e in events]
+
+    # --- names -----------------------------------------------------------------------------
+
+    def tool_name(self, event_name: str) -> str:
+        """The tool name of a known event; raises :class:`UnknownEventError` otherwise."""
+        return self._names.tool_name(event_name)
+
+    def event_for_tool(self, tool_name: str) -> str:
+        """The event name behind ``tool_name``; raises :class:`UnknownEventError` otherwise."""
+        return self._names.event_name(tool_name)
+
+    # --- tools -----------------------------------------------------------------------------
+
+    def _validator(self, event: EventDefinition) -> SchemaValidator:
+        schema = object_schema(event.payload_schema, event_name=event.event_name)
+        return self._validators.get(schema)
+
+    def as_tools(
+        self,
+        events: Iterable[EventDefinition],
+        *,
+        context: ToolContext | Mapping[str, Any] | None = None,
+        handle_errors: bool = False,
+    ) -> list[EventTool]:
+        """One :class:`EventTool` per event.
+
+        ``context`` is merged over the toolkit's default context. With ``handle_errors`` a
+        rejected call returns the validation messages to the LLM as an error tool message
+        (status ``error``) instead of raising :class:`PayloadValidationError`.
+        """
+        events = list(events)
+        self._remember_names(e.event_name for e in events)
+        base = self.context or ToolContext()
+        merged = base.merged(coerce_context(context))
+        tools = []
+        for event in events:
+            validator = self._validator(event)
+            tools.append(
+                EventTool(
+                    name=self._names.tool_name(event.event_name),
+                    description=formats.tool_description(event),
+                    args_schema=validator.schema,
+                    event=event,
+                    validator=validator,
+                    bus=self.bus,
+                    bridge=self._bridge,
+                    context=merged,
+                    handle_tool_error=handle_errors,
+                )
+            )
+        return tools
+
+    # --- validation and publishing -----------------------------------------------------------
+
+    async def create_payload(self, event_name: str, data: Any) -> dict[str, Any]:
+        """``data`` validated against the event's schema, with schema defaults filled in.
+
+        Raises :class:`UnknownEventError` or :class:`PayloadValidationError` (every violation,
+        by JSON path).
+        """
+        event = await self._require(event_name)
+        return self._validator(event).validated(data, event_name=event_name)
+
+    async def validate_response(self, event_name: str, data: Any) -> dict[str, Any]:
+        """``data`` validated against the event's response schema (any object if it has none)."""
+        event = await self._require(event_name)
+        schema = object_schema(event.response_schema, event_name=event_name)
+        return self._validators.get(schema).validated(data, event_name=event_name, what="response")
+
+    async def publish(
+        self,
+        event_name: str,
+        data: Any,
+        *,
+        context: ToolContext | Mapping[str, Any] | None = None,
+    ) -> PublishReceipt:
+        """Validate ``data`` and publish ``event_name`` exactly as its tool would."""
+        if self.bus is None:
+            raise ConfigurationError("this EventToolkit has no bus: pass bus=... to publish")
+        payload = await self.create_payload(event_name, data)
+        event = await self._require(event_name)
+        call_context = (self.context or ToolContext()).merged(coerce_context(context))
+        envelope = build_envelope(event, payload, call_context)
+        bus = self.bus
+        bus_id = await self._bridge.arun(lambda: bus.publish(envelope))
+        return PublishReceipt.of(envelope, bus_id)
+
+    # --- retrieval -------------------------------------------------------------------------
+
+    async def _event_index(self) -> EventIndex:
+        if self._index is None:
+            from soorma_lc.memory.chroma import chroma_client
+            from soorma_lc.memory.embeddings import resolve_embeddings
+
+            embeddings = resolve_embeddings(self._embeddings_spec, self.settings)
+            client = await asyncio.to_thread(chroma_client, self.settings)
+            self._index = EventIndex(client, embeddings, tenant_id=self.tenant_id)
+        return self._index
+
+    async def sync_index(self) -> int:
+        """Bring the event index in step with the registry; returns how many were embedded."""
+        snapshot = await self._current()
+        index = await self._event_index()
+        if self._indexed is snapshot:
+            return 0
+        embedded = await index.sync(snapshot.events.values())
+        self._indexed = snapshot
+        return embedded
+
+    async def _index_with(self, candidates: Iterable[EventDefinition]) -> EventIndex:
+        """The index holding the registry's events plus any unregistered ``candidates``."""
+        await self.sync_index()
+        index = await self._event_index()
+        snapshot = self._snapshot or _EMPTY
+        extra = [e for e in candidates if snapshot.events.get(e.event_name) is not e]
+        if extra:
+            await index.sync([*snapshot.events.values(), *extra])
+            self._indexed = None
+        return index
+
+    async def select_events(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        always_include: Sequence[str] = (),
+        events: Iterable[EventDefinition] | None = None,
+    ) -> list[EventDefinition]:
+        """The ``k`` events most relevant to ``query`` among ``events`` (default: actionable).
+
+        Events named in ``always_include`` come first and do not count towards ``k``. When
+        there are no more candidates than ``k``, all of them are returned without ranking.
+        """
+        if k < 0:
+            raise ConfigurationError("k must be >= 0")
+        candidates = {
+            e.event_name: e
+            for e in (await self.discover_actionable_events() if events is None else events)
+        }
+        pinned: list[EventDefinition] = []
+        for name in dict.fromkeys(always_include):
+            event = candidates.get(name) or await self.get_event_info(name)
+            if event is None:
+                raise UnknownEventError(name)
+            pinned.append(event)
+        pinned_names = {e.event_name for e in pinned}
+        rest = [name for name in candidates if name not in pinned_names]
+        if len(rest) <= k:
+            return pinned + [candidates[name] for name in rest]
+        index = await self._index_with(candidates.values())
+        ranked = await index.rank(query, k, among=rest)
+        return pinned + [candidates[name] for name, _ in ranked]
+
+    async def select_tools(
+        self,
+        query: str,
+        k: int = 8,
+        *,
+        always_include: Sequence[str] = (),
+        events: Iterable[EventDefinition] | None = None,
+        context: ToolContext | Mapping[str, Any] | None = None,
+        handle_errors: bool = False,
+    ) -> list[EventTool]:
+        """Tools for the events :meth:`select_events` picks for ``query``."""
+        selected = await self.select_events(query, k, always_include=always_include, events=events)
+        return self.as_tools(selected, context=context, handle_errors=handle_errors)
+
+    async def aclose(self) -> None:
+        """Stop the toolkit's private loop thread (the registry and bus stay open: not ours)."""
+        await asyncio.to_thread(self._bridge.close)
+
+
+_EMPTY = _Snapshot(None, 0.0)
+
+
+def _name_matches(name: str, pattern: str) -> bool:
+    if any(ch in pattern for ch in "*?["):
+        return fnmatch.fnmatchcase(name.lower(), pattern.lower())
+    return pattern.lower() in name.lower()

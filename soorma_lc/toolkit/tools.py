@@ -1,0 +1,112 @@
+"""EventTool: one registry event as a LangChain tool that validates and publishes it.
+
+The tool's argument schema is the event's JSON Schema as a dict, so ``bind_tools`` on any chat
+model sends the schema exactly as registered. Invoking the tool validates the arguments with
+``jsonschema`` and publishes exactly one envelope; invalid input never reaches the bus.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool, ToolException
+from pydantic import ConfigDict, SkipValidation
+
+from soorma_lc.errors import ConfigurationError, PayloadValidationError, SoormaError
+from soorma_lc.events import EventDefinition
+from soorma_lc.toolkit.bridge import LoopBridge
+from soorma_lc.toolkit.context import ToolContext, context_for_call
+from soorma_lc.toolkit.publishing import EventPublisher, PublishReceipt, build_envelope
+from soorma_lc.toolkit.validation import SchemaValidator
+
+logger = logging.getLogger(__name__)
+
+
+def error_for_llm(tool_name: str, error: SoormaError) -> str:
+    """The text an LLM gets back when its tool call was rejected."""
+    if isinstance(error, PayloadValidationError):
+        problems = "\n".join(f"- {problem}" for problem in error.errors)
+        return (
+            f"Tool {tool_name} was not called: its arguments are invalid.\n{problems}\n"
+            "Fix every problem listed and call the tool again."
+        )
+    return f"Tool {tool_name} was not called: {error}"
+
+
+class EventTool(BaseTool):
+    """Publishes one registry event; the arguments are the event's payload."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    event: SkipValidation[EventDefinition]
+    validator: SkipValidation[SchemaValidator]
+    bus: SkipValidation[EventPublisher | None] = None
+    bridge: SkipValidation[LoopBridge]
+    context: ToolContext | None = None
+    response_format: str = "content_and_artifact"
+
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        # The payload travels as one positional argument so that payload fields named like
+        # run() parameters ("config", "run_manager") cannot collide with them.
+        if not isinstance(tool_input, dict):
+            kind = type(tool_input).__name__
+            message = f"$: the arguments must be a JSON object, got {kind}"
+            self._reject(
+                PayloadValidationError(
+                    f"invalid payload for event {self.event.event_name!r}: {message}",
+                    [message],
+                    event_name=self.event.event_name,
+                )
+            )
+        return (dict(tool_input),), {}
+
+    def _reject(self, error: SoormaError) -> None:
+        logger.info("tool %s rejected a call: %s", self.name, error)
+        if self.handle_tool_error:
+            raise ToolException(error_for_llm(self.name, error)) from error
+        raise error
+
+    def _prepare(self, payload: dict[str, Any], config: RunnableConfig | None) -> Any:
+        if self.bus is None:
+            raise ConfigurationError(
+                "this EventToolkit has no bus: pass bus=... to EventToolkit to publish events"
+            )
+        try:
+            data = self.validator.validated(payload, event_name=self.event.event_name)
+        except PayloadValidationError as error:
+            self._reject(error)
+        return build_envelope(self.event, data, context_for_call(self.context, config))
+
+    def _run(
+        self,
+        payload: dict[str, Any],
+        *,
+        config: RunnableConfig,
+        run_manager: CallbackManagerForToolRun | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        envelope = self._prepare(payload, config)
+        bus = self.bus
+        bus_id = self.bridge.run(lambda: bus.publish(envelope))
+        return self._done(envelope, bus_id)
+
+    async def _arun(
+        self,
+        payload: dict[str, Any],
+        *,
+        config: RunnableConfig,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+    ) -> tuple[str, dict[str, Any]]:
+        envelope = self._prepare(payload, config)
+        bus = self.bus
+        bus_id = await self.bridge.arun(lambda: bus.publish(envelope))
+        return self._done(envelope, bus_id)
+
+    def _done(self, envelope: Any, bus_id: Any) -> tuple[str, dict[str, Any]]:
+        receipt = PublishReceipt.of(envelope, bus_id)
+        logger.debug("tool %s published %s (%s)", self.name, receipt.event_name, receipt.event_id)
+        return receipt.acknowledgement(), receipt.model_dump()

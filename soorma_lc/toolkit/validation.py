@@ -1,0 +1,121 @@
+"""Payload validation with ``jsonschema``: every violation, by JSON path, in words an LLM can fix.
+
+These messages go back to the planner's model verbatim, so each one names where the problem is
+(``$.items[0].quantity``), what is wrong, and what would be accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import ValidationError
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+
+from soorma_lc.errors import PayloadValidationError
+from soorma_lc.toolkit.schema import apply_defaults
+
+_TYPE_WORDS = {
+    dict: "object",
+    list: "array",
+    str: "string",
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    type(None): "null",
+}
+_MAX_SHOWN = 200
+
+
+def json_path(parts: Iterable[Any]) -> str:
+    """``$`` followed by ``.name`` and ``[index]`` parts, as in JSONPath."""
+    path = "$"
+    for part in parts:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return path
+
+
+def _shown(value: Any) -> str:
+    text = json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
+
+
+def _describe(error: ValidationError) -> str:
+    """One violation in words: path, problem, and what is allowed."""
+    path = json_path(error.absolute_path)
+    kind, expected, instance = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        missing = [name for name in expected if name not in instance]
+        fields = ", ".join(repr(name) for name in missing)
+        noun = "field" if len(missing) == 1 else "fields"
+        return f"{path}: missing required {noun} {fields}"
+    if kind == "additionalProperties" and expected is False:
+        allowed = sorted((error.schema.get("properties") or {}).keys())
+        extra = sorted(set(instance) - set(allowed))
+        hint = f"; allowed fields: {', '.join(allowed)}" if allowed else ""
+        return f"{path}: unexpected field(s) {', '.join(map(repr, extra))}{hint}"
+    if kind == "type":
+        wanted = " or ".join(expected) if isinstance(expected, list) else expected
+        got = _TYPE_WORDS.get(type(instance), type(instance).__name__)
+        return f"{path}: expected {wanted}, got {got} {_shown(instance)}"
+    if kind == "enum":
+        return f"{path}: {_shown(instance)} is not allowed; use one of {_shown(expected)}"
+    if kind == "const":
+        return f"{path}: must be exactly {_shown(expected)}, got {_shown(instance)}"
+    if kind in ("anyOf", "oneOf") and error.context:
+        reasons = "; ".join(sorted({_describe(sub) for sub in error.context}))
+        return f"{path}: matches none of the allowed shapes ({reasons})"
+    return f"{path}: {error.message}"
+
+
+class SchemaValidator:
+    """A compiled validator for one JSON Schema, safe to share between threads."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.schema = schema
+        cls = validator_for(schema)
+        self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+    def errors(self, data: Any) -> list[str]:
+        """Every violation of ``data`` against the schema, in document order."""
+        found = sorted(self._validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+        return [_describe(error) for error in found]
+
+    def validated(self, data: Any, *, event_name: str, what: str = "payload") -> dict[str, Any]:
+        """``data`` with defaults applied; raises :class:`PayloadValidationError` if invalid."""
+        if not isinstance(data, dict):
+            got = _TYPE_WORDS.get(type(data), type(data).__name__)
+            message = f"$: the {what} must be a JSON object, got {got}"
+            raise PayloadValidationError(
+                f"invalid {what} for event {event_name!r}: {message}",
+                [message],
+                event_name=event_name,
+            )
+        completed = apply_defaults(data, self.schema)
+        problems = self.errors(completed)
+        if problems:
+            raise PayloadValidationError(
+                f"invalid {what} for event {event_name!r}: " + "; ".join(problems),
+                problems,
+                event_name=event_name,
+            )
+        return completed
+
+
+class ValidatorCache:
+    """Compiled validators keyed by schema content, so a schema is compiled once per process."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, SchemaValidator] = {}
+        self._lock = threading.Lock()
+
+    def get(self, schema: dict[str, Any]) -> SchemaValidator:
+        key = json.dumps(schema, sort_keys=True, default=str)
+        with self._lock:
+            validator = self._validators.get(key)
+            if validator is None:
+                validator = self._validators[key] = SchemaValidator(schema)
+            return validator
