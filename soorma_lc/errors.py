@@ -197,6 +197,14 @@ class InvalidFilterError(InvalidMemoryInputError):
     """A metadata filter uses an unknown operator, a reserved key or a malformed value."""
 
 
+class InvalidStoreNamespaceError(InvalidMemoryInputError):
+    """A store namespace is empty or has a label that is empty, not a string, or has '.'/NUL."""
+
+
+class InvalidStoreItemError(InvalidMemoryInputError):
+    """A store key, value, ttl, index spec, limit, offset or depth is unusable (nothing written)."""
+
+
 class BusError(SoormaError):
     """An event bus operation failed."""
 

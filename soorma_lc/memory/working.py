@@ -1,0 +1,231 @@
+"""Plan-scoped working memory on Redis: JSON values per (tenant, user, plan) and key.
+
+One Redis hash per plan and user, ``soorma:wm:{<tenant>:<plan_id>}:<user>``, holds every key
+of that plan as compact JSON text. The braces are a Redis Cluster hash tag, so every key of a
+plan lives on one shard. Counters and list appends run server side (``HINCRBY`` and a Lua
+script), so any number of processes can update one plan without lost updates; dictionary
+merges use optimistic ``WATCH``/``MULTI`` transactions. As in Soorma's Memory Service, state is
+visible only to the tenant and user that wrote it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import Any
+
+import redis.asyncio
+from redis.exceptions import ResponseError, WatchError
+
+from soorma_lc.errors import ConcurrentUpdateError, PlanStateTypeError, SoormaValidationError
+from soorma_lc.memory._values import (
+    DEFAULT_MAX_VALUE_BYTES,
+    check_size,
+    decode_json,
+    encode_json,
+    key_segment,
+    require_id,
+    require_scope,
+    text,
+)
+
+logger = logging.getLogger(__name__)
+
+_MERGE_ATTEMPTS = 200
+
+# Appends the items of a JSON array (ARGV[2]) to the JSON array stored in a hash field by
+# splicing text, so values keep their exact encoding (no cjson round trip). Values are always
+# compact JSON written by this module, so the first byte tells whether the field holds a list.
+# Returns {1, new value or ""}, {-1, ""} if the field is not a list, {-2, size} if too large.
+_APPEND_LUA = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+local items = ARGV[2]
+local updated
+if not current then
+  updated = items
+elseif string.sub(current, 1, 1) ~= '[' then
+  return {-1, ''}
+elseif items == '[]' then
+  updated = current
+elseif current == '[]' then
+  updated = items
+else
+  updated = string.sub(current, 1, -2) .. ',' .. string.sub(items, 2)
+end
+if string.len(updated) > tonumber(ARGV[3]) then
+  return {-2, tostring(string.len(updated))}
+end
+redis.call('HSET', KEYS[1], ARGV[1], updated)
+if ARGV[4] == '1' then
+  return {1, updated}
+end
+return {1, ''}
+"""
+
+# Deletes a plan's hash and says how many keys it held, atomically.
+_CLEANUP_LUA = """
+local count = redis.call('HLEN', KEYS[1])
+redis.call('DEL', KEYS[1])
+return count
+"""
+
+
+class WorkingMemory:
+    """Plan-scoped key/value state shared by the agents working on one plan.
+
+    ``max_value_bytes`` bounds the JSON encoding of any one stored value (lists included after
+    an append); larger values raise :class:`ValueTooLargeError` and nothing is written.
+    """
+
+    def __init__(
+        self, client: redis.asyncio.Redis, *, max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
+    ) -> None:
+        if max_value_bytes < 1:
+            raise SoormaValidationError("max_value_bytes must be positive")
+        self._redis = client
+        self.max_value_bytes = max_value_bytes
+        self._append = client.register_script(_APPEND_LUA)
+        self._cleanup = client.register_script(_CLEANUP_LUA)
+
+    def _hash_key(self, plan_id: str, tenant_id: str | None, user_id: str | None) -> str:
+        tenant, user = require_scope(tenant_id, user_id)
+        plan = require_id(plan_id, "plan_id")
+        return f"soorma:wm:{{{key_segment(tenant)}:{key_segment(plan)}}}:{key_segment(user)}"
+
+    async def set(
+        self,
+        plan_id: str,
+        key: str,
+        value: Any,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+    ) -> None:
+        """Store ``value`` (any JSON value) under ``key``, replacing what was there."""
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        field = require_id(key, "key")
+        data = encode_json(value, limit=self.max_value_bytes, what=f"value of {key!r}")
+        await self._redis.hset(name, field, data)
+
+    async def get(
+        self, plan_id: str, key: str, tenant_id: str | None = None, user_id: str | None = None
+    ) -> Any:
+        """The value stored under ``key``, or None when there is none."""
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        data = await self._redis.hget(name, require_id(key, "key"))
+        return None if data is None else decode_json(data)
+
+    async def get_all(
+        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
+    ) -> dict[str, Any]:
+        """Every key of the plan with its value (one consistent snapshot)."""
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        raw = await self._redis.hgetall(name)
+        return {text(field): decode_json(data) for field, data in raw.items()}
+
+    async def delete(
+        self, plan_id: str, key: str, tenant_id: str | None = None, user_id: str | None = None
+    ) -> bool:
+        """Remove ``key``; True if it existed."""
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        return bool(await self._redis.hdel(name, require_id(key, "key")))
+
+    async def cleanup(
+        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
+    ) -> int:
+        """Remove every key of the plan; returns how many there were."""
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        return int(await self._cleanup(keys=[name]))
+
+    async def increment(
+        self,
+        plan_id: str,
+        key: str,
+        delta: int = 1,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+    ) -> int:
+        """Add ``delta`` to the integer under ``key`` (missing counts as 0), atomically.
+
+        Raises :class:`PlanStateTypeError` if the key holds something other than an integer
+        (Soorma's SDK would silently reset it to 0; here nothing stored is overwritten).
+        """
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        field = require_id(key, "key")
+        if isinstance(delta, bool) or not isinstance(delta, int):
+            raise SoormaValidationError(f"delta must be an int (got {delta!r})")
+        try:
+            return int(await self._redis.hincrby(name, field, delta))
+        except ResponseError as exc:
+            raise PlanStateTypeError(f"cannot increment {key!r}: {exc}") from exc
+
+    async def extend(
+        self,
+        plan_id: str,
+        key: str,
+        items: list[Any] | tuple[Any, ...],
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        *,
+        return_value: bool = True,
+    ) -> list[Any] | None:
+        """Append ``items`` to the list under ``key`` (missing counts as []), atomically.
+
+        Returns the updated list, or None with ``return_value=False`` (saves transferring a
+        long list back). Raises :class:`PlanStateTypeError` if the key holds a non-list.
+        """
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        field = require_id(key, "key")
+        if not isinstance(items, list | tuple):
+            raise SoormaValidationError(f"items must be a list (got {type(items).__name__})")
+        data = encode_json(items, limit=self.max_value_bytes, what=f"items for {key!r}")
+        code, payload = await self._append(
+            keys=[name], args=[field, data, self.max_value_bytes, "1" if return_value else "0"]
+        )
+        if code == -1:
+            raise PlanStateTypeError(f"cannot append to {key!r}: it does not hold a list")
+        if code == -2:
+            check_size(int(payload), limit=self.max_value_bytes, what=f"list under {key!r}")
+        return decode_json(payload) if return_value else None
+
+    async def merge(
+        self,
+        plan_id: str,
+        key: str,
+        updates: dict[str, Any],
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Merge ``updates`` into the dict under ``key`` (missing counts as {}); returns it.
+
+        Runs as an optimistic transaction (``WATCH``/``MULTI``) retried on conflict, so a
+        concurrent writer never loses an update; raises :class:`PlanStateTypeError` if the key
+        holds a non-dict and :class:`ConcurrentUpdateError` if it keeps losing races.
+        """
+        name = self._hash_key(plan_id, tenant_id, user_id)
+        field = require_id(key, "key")
+        if not isinstance(updates, dict):
+            raise SoormaValidationError(f"updates must be a dict (got {type(updates).__name__})")
+        encode_json(updates, limit=self.max_value_bytes, what=f"updates for {key!r}")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for attempt in range(_MERGE_ATTEMPTS):
+                try:
+                    await pipe.watch(name)
+                    raw = await pipe.hget(name, field)
+                    current = {} if raw is None else decode_json(raw)
+                    if not isinstance(current, dict):
+                        raise PlanStateTypeError(f"cannot update {key!r}: it does not hold a dict")
+                    merged = {**current, **updates}
+                    data = encode_json(merged, limit=self.max_value_bytes, what=f"dict {key!r}")
+                    pipe.multi()
+                    pipe.hset(name, field, data)
+                    await pipe.execute()
+                    return merged
+                except WatchError:
+                    logger.debug("merge on %s/%s lost a race (attempt %d)", plan_id, key, attempt)
+                    await asyncio.sleep(random.uniform(0, 0.001 * min(attempt + 1, 20)))
+                finally:
+                    await pipe.reset()
+        raise ConcurrentUpdateError(
+            f"gave up merging into {key!r} after {_MERGE_ATTEMPTS} conflicting writes"
+        )
