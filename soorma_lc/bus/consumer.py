@@ -1,0 +1,467 @@
+"""One consumer of a consumer group: reads in batches, runs handlers, acks in pipelines.
+
+Delivery guarantees (per consumer group, i.e. per agent name):
+
+* At least once. An entry is acknowledged only after its handler returned. Entries left pending
+  by a consumer that died are reclaimed (XAUTOCLAIM) by live consumers of the group once idle for
+  ``claim_idle`` seconds; a live consumer keeps its in-flight entries fresh (XCLAIM JUSTID), so
+  a slow handler is never taken over while its process is alive.
+* Idempotent by event id. Completion writes a "done" marker for (group, event id) and the XACK in
+  one MULTI/EXEC, so an entry is never acknowledged without its marker nor marked without being
+  acknowledged. Before running a handler the consumer checks the marker: a redelivered or
+  re-published event that the group already completed is acknowledged without running again.
+  The one window left is a process that dies after its handler returned but before that MULTI
+  reached Redis (one round trip): the event then runs again elsewhere. Handlers with external
+  side effects should key them by ``event.id`` (at-least-once, as the rules of the house say).
+* Bounded retries. A handler exception is logged with the event id and retried with exponential
+  backoff; after ``max_deliveries`` attempts (crashes included) the entry moves to the
+  dead-letter stream with the last error. Entries that are not valid envelopes go there at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from redis.exceptions import RedisError, ResponseError
+
+from soorma_lc.bus.codec import TARGET_GROUP_FIELD, decode
+from soorma_lc.bus.dead_letters import dead_letter_entry
+from soorma_lc.errors import InvalidEventError
+from soorma_lc.events import EventEnvelope, EventTopic
+
+if TYPE_CHECKING:
+    from soorma_lc.bus.streams import RedisStreamsBus
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[EventEnvelope], Awaitable[None]]
+Accepts = Callable[[EventEnvelope], bool]
+
+_REDIS_RETRY_DELAY = 0.5
+
+
+def default_consumer_name() -> str:
+    """Unique per process and subscription: host, pid and a random suffix."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class Delivery:
+    """One stream entry handed to this consumer, and what we know about it."""
+
+    stream: bytes
+    message_id: bytes
+    fields: dict[bytes, bytes] | None
+    deliveries: int
+    envelope: EventEnvelope | None = None
+    had_error: bool = False
+
+    @property
+    def key(self) -> tuple[bytes, bytes]:
+        return (self.stream, self.message_id)
+
+    @property
+    def error_field(self) -> bytes:
+        return self.stream + b"|" + self.message_id
+
+
+class Subscription:
+    """A running consumer of ``group`` on the streams of ``topics``; see the module docstring."""
+
+    def __init__(
+        self,
+        bus: RedisStreamsBus,
+        group: str,
+        topics: Iterable[EventTopic | str],
+        handler: Handler,
+        *,
+        accepts: Accepts | None = None,
+        consumer: str | None = None,
+        concurrency: int = 16,
+        batch_size: int = 64,
+        block: float = 1.0,
+    ) -> None:
+        if concurrency < 1 or batch_size < 1:
+            raise ValueError("concurrency and batch_size must be at least 1")
+        self.bus = bus
+        self.group = group
+        self.topics = sorted({EventTopic(topic) for topic in topics})
+        if not self.topics:
+            raise ValueError("subscribe to at least one topic")
+        self.name = consumer or default_consumer_name()
+        self.concurrency = concurrency
+        self.batch_size = batch_size
+        self._handler = handler
+        self._accepts = accepts
+        self._block_ms = max(1, int(block * 1000))
+        self._redis = bus.client
+        self._keys = bus.keys
+        self._streams = [self._keys.stream(topic).encode() for topic in self.topics]
+        self._group_b = group.encode()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._inflight: dict[tuple[bytes, bytes], Delivery] = {}
+        self._capacity = asyncio.Event()
+        self._acks: list[tuple[Delivery, bool]] = []
+        self._ack_ready = asyncio.Event()
+        self._flushing = False
+        self._handler_tasks: set[asyncio.Task[None]] = set()
+        self._retry_tasks: set[asyncio.Task[None]] = set()
+        self._loops: list[asyncio.Task[None]] = []
+        self._stopping = False
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, start_from: str = "$") -> None:
+        """Create the group on every stream (if new), reclaim orphans, then consume."""
+        await self.bus.ensure_group(self.group, self.topics, start_from=start_from)
+        self._capacity.set()
+        self._loops = [
+            asyncio.create_task(self._read_loop(), name=f"bus-read-{self.name}"),
+            asyncio.create_task(self._flush_loop(), name=f"bus-ack-{self.name}"),
+            asyncio.create_task(self._maintenance_loop(), name=f"bus-claim-{self.name}"),
+        ]
+        logger.info(
+            "consumer %s of group %s reading %s", self.name, self.group, ", ".join(self.topics)
+        )
+
+    @property
+    def in_flight(self) -> int:
+        """Entries received and not yet acknowledged or dead-lettered."""
+        return len(self._inflight)
+
+    async def stop(self, timeout: float = 30.0) -> None:
+        """Stop reading, let running handlers finish (up to ``timeout``), flush acks.
+
+        Entries whose handler did not finish stay pending in Redis for other consumers.
+        """
+        if self._stopping or not self._loops:
+            return
+        self._stopping = True
+        reader, flusher, maintenance = self._loops
+        for task in (reader, maintenance, *self._retry_tasks):
+            task.cancel()
+        await asyncio.gather(reader, maintenance, *self._retry_tasks, return_exceptions=True)
+        if self._handler_tasks:
+            _, late = await asyncio.wait(set(self._handler_tasks), timeout=timeout)
+            for task in late:
+                logger.warning("consumer %s: a handler did not finish in %ss", self.name, timeout)
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
+        self._ack_ready.set()
+        try:
+            await asyncio.wait_for(self._drained(), timeout)
+        except TimeoutError:
+            logger.warning("consumer %s: %d acks not flushed", self.name, len(self._acks))
+        flusher.cancel()
+        await asyncio.gather(flusher, return_exceptions=True)
+        await self._forget_consumer()
+        logger.info("consumer %s of group %s stopped", self.name, self.group)
+
+    async def _forget_consumer(self) -> None:
+        """Remove this consumer from its group when it holds no pending entries."""
+        try:
+            for stream in self._streams:
+                pending = await self._redis.xpending_range(
+                    stream, self.group, "-", "+", 1, consumername=self.name
+                )
+                if not pending:
+                    await self._redis.xgroup_delconsumer(stream, self.group, self.name)
+        except RedisError as exc:
+            logger.warning("consumer %s: could not deregister from Redis: %s", self.name, exc)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def _read_loop(self) -> None:
+        streams: dict[bytes | str, bytes | str] = dict.fromkeys(self._streams, ">")
+        while True:
+            free = self.concurrency - len(self._inflight)
+            if free <= 0:
+                self._capacity.clear()
+                await self._capacity.wait()
+                continue
+            try:
+                response = await self._redis.xreadgroup(
+                    self.group,
+                    self.name,
+                    streams,
+                    count=min(free, self.batch_size),
+                    block=self._block_ms,
+                )
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+                # The stream or group was deleted under us (e.g. FLUSHALL): recreate it.
+                await self.bus.ensure_group(self.group, self.topics)
+                continue
+            except RedisError as exc:
+                logger.warning("consumer %s: read failed, retrying: %s", self.name, exc)
+                await asyncio.sleep(_REDIS_RETRY_DELAY)
+                continue
+            deliveries = [
+                Delivery(stream, message_id, fields, 1)
+                for stream, entries in _stream_entries(response)
+                for message_id, fields in entries
+                if message_id is not None
+            ]
+            if deliveries:
+                await self._dispatch(deliveries)
+
+    async def _dispatch(self, deliveries: list[Delivery]) -> None:
+        """Sort a batch: dead-letter, skip, or run (after one idempotency check per batch)."""
+        runnable: list[Delivery] = []
+        for delivery in deliveries:
+            self._inflight[delivery.key] = delivery
+            fields = delivery.fields
+            if fields is None:
+                await self._dead_letter(delivery, "entry was trimmed before it was processed")
+                continue
+            target = fields.get(TARGET_GROUP_FIELD)
+            if target is not None and target != self._group_b:
+                self._queue_ack(delivery, mark_done=False)  # a replay meant for another group
+                continue
+            try:
+                delivery.envelope = decode(fields, self.bus.max_event_bytes)
+            except InvalidEventError as exc:
+                await self._dead_letter(delivery, f"invalid envelope: {exc}")
+                continue
+            if self._accepts is not None and not self._accepts(delivery.envelope):
+                self._queue_ack(delivery, mark_done=False)
+                continue
+            runnable.append(delivery)
+        if not runnable:
+            return
+        done = await self._redis.mget(
+            [self._keys.done(self.group, self._envelope(d).id) for d in runnable]
+        )
+        for delivery, already_done in zip(runnable, done, strict=True):
+            if already_done:
+                logger.info(
+                    "group %s already completed event %s; acknowledging the duplicate",
+                    self.group,
+                    self._envelope(delivery).id,
+                )
+                self._queue_ack(delivery, mark_done=False)
+            elif delivery.deliveries > self.bus.max_deliveries:
+                error = await self._redis.hget(self._keys.errors(self.group), delivery.error_field)
+                reason = error.decode(errors="replace") if error else "no handler ever returned"
+                await self._dead_letter(
+                    delivery, f"gave up after {delivery.deliveries - 1} deliveries: {reason}"
+                )
+            else:
+                task = asyncio.create_task(self._run(delivery))
+                self._handler_tasks.add(task)
+                task.add_done_callback(self._handler_tasks.discard)
+
+    # -- handling ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _envelope(delivery: Delivery) -> EventEnvelope:
+        if delivery.envelope is None:  # pragma: no cover - _dispatch decodes before running
+            raise RuntimeError(f"entry {delivery.key} was not decoded")
+        return delivery.envelope
+
+    async def _run(self, delivery: Delivery) -> None:
+        envelope = self._envelope(delivery)
+        async with self._slots:
+            try:
+                await self._handler(envelope)
+            except asyncio.CancelledError:
+                self._forget(delivery)  # left pending in Redis for another consumer
+                raise
+            except Exception as exc:
+                logger.exception(
+                    "handler of group %s failed on event %s (%s), delivery %d of %d",
+                    self.group,
+                    envelope.id,
+                    envelope.type,
+                    delivery.deliveries,
+                    self.bus.max_deliveries,
+                )
+                await self._failed(delivery, f"{type(exc).__name__}: {exc}")
+                return
+        self._queue_ack(delivery, mark_done=True)
+
+    async def _failed(self, delivery: Delivery, error: str) -> None:
+        if delivery.deliveries >= self.bus.max_deliveries:
+            await self._dead_letter(delivery, error)
+            return
+        try:
+            await self._redis.hset(self._keys.errors(self.group), delivery.error_field, error)
+        except RedisError as exc:
+            logger.warning("could not record the error of event %s: %s", delivery.key, exc)
+        delivery.had_error = True
+        delay = self.bus.retry_delay(delivery.deliveries)
+        task = asyncio.create_task(self._retry(delivery, delay))
+        self._retry_tasks.add(task)
+        task.add_done_callback(self._retry_tasks.discard)
+
+    async def _retry(self, delivery: Delivery, delay: float) -> None:
+        """Claim the entry again after ``delay`` (counts as a delivery) and dispatch it."""
+        await asyncio.sleep(delay)
+        try:
+            claimed = await self._redis.xclaim(
+                delivery.stream, self.group, self.name, 0, [delivery.message_id]
+            )
+        except RedisError as exc:
+            logger.warning("retry of %s failed, left for reclaim: %s", delivery.key, exc)
+            self._forget(delivery)
+            return
+        self._forget(delivery)
+        for message_id, fields in claimed:
+            if message_id is None:
+                continue
+            retry = Delivery(delivery.stream, message_id, fields, delivery.deliveries + 1)
+            retry.had_error = True
+            await self._dispatch([retry])
+
+    async def _dead_letter(self, delivery: Delivery, error: str) -> None:
+        """Move the entry to the dead-letter stream and acknowledge it, atomically."""
+        topic = self._keys.topic_of(delivery.stream)
+        logger.error(
+            "group %s dead-letters entry %s of %s: %s",
+            self.group,
+            delivery.message_id.decode(),
+            topic,
+            error,
+        )
+        entry = dead_letter_entry(
+            topic=topic,
+            group=self.group,
+            message_id=delivery.message_id,
+            error=error,
+            deliveries=delivery.deliveries,
+            fields=delivery.fields,
+            envelope=delivery.envelope,
+            failed_at_ms=int(time.time() * 1000),
+        )
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.xadd(self._keys.dead_letters, entry, maxlen=self.bus.dead_letter_maxlen)
+                pipe.xack(delivery.stream, self.group, delivery.message_id)
+                pipe.hdel(self._keys.errors(self.group), delivery.error_field)
+                await pipe.execute()
+        except RedisError as exc:
+            logger.warning("could not dead-letter %s (it stays pending): %s", delivery.key, exc)
+        self._forget(delivery)
+
+    # -- acknowledging -----------------------------------------------------------------------
+
+    def _queue_ack(self, delivery: Delivery, *, mark_done: bool) -> None:
+        self._acks.append((delivery, mark_done))
+        self._ack_ready.set()
+
+    async def _flush_loop(self) -> None:
+        """Acknowledge completed entries in one MULTI per batch (done markers + XACKs)."""
+        while True:
+            await self._ack_ready.wait()
+            self._ack_ready.clear()
+            batch, self._acks = self._acks, []
+            if not batch:
+                continue
+            self._flushing = True
+            try:
+                await self._acknowledge(batch)
+            except RedisError as exc:
+                logger.warning("consumer %s: ack failed, retrying: %s", self.name, exc)
+                self._acks[:0] = batch
+                await asyncio.sleep(_REDIS_RETRY_DELAY)
+                self._ack_ready.set()
+                continue
+            finally:
+                self._flushing = False
+            for delivery, _ in batch:
+                self._forget(delivery)
+
+    async def _acknowledge(self, batch: list[tuple[Delivery, bool]]) -> None:
+        ids: dict[bytes, list[bytes]] = defaultdict(list)
+        errors_key = self._keys.errors(self.group)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for delivery, mark_done in batch:
+                if mark_done and delivery.envelope is not None:
+                    done_key = self._keys.done(self.group, delivery.envelope.id)
+                    pipe.set(done_key, b"1", ex=self.bus.dedupe_ttl)
+                if delivery.had_error:
+                    pipe.hdel(errors_key, delivery.error_field)
+                ids[delivery.stream].append(delivery.message_id)
+            for stream, message_ids in ids.items():
+                pipe.xack(stream, self.group, *message_ids)
+            await pipe.execute()
+
+    async def _drained(self) -> None:
+        while self._acks or self._flushing:
+            await asyncio.sleep(0.01)
+
+    def _forget(self, delivery: Delivery) -> None:
+        if self._inflight.get(delivery.key) is delivery:
+            del self._inflight[delivery.key]
+            self._capacity.set()
+
+    # -- reclaiming --------------------------------------------------------------------------
+
+    async def _maintenance_loop(self) -> None:
+        """Keep in-flight entries fresh and reclaim entries orphaned by dead consumers."""
+        interval = self.bus.maintenance_interval
+        while True:
+            try:
+                await self._keep_alive()
+                await self._reclaim()
+            except RedisError as exc:
+                logger.warning("consumer %s: reclaim failed: %s", self.name, exc)
+            await asyncio.sleep(interval)
+
+    async def _keep_alive(self) -> None:
+        by_stream: dict[bytes, list[bytes]] = defaultdict(list)
+        for stream, message_id in list(self._inflight):
+            by_stream[stream].append(message_id)
+        for stream, message_ids in by_stream.items():
+            await self._redis.xclaim(stream, self.group, self.name, 0, message_ids, justid=True)
+
+    async def _reclaim(self) -> None:
+        idle_ms = int(self.bus.claim_idle * 1000)
+        for stream in self._streams:
+            free = self.concurrency - len(self._inflight)
+            if free <= 0 or self._stopping:
+                return
+            response = await self._redis.xautoclaim(
+                stream, self.group, self.name, idle_ms, "0-0", count=min(free, self.batch_size)
+            )
+            claimed = [
+                (message_id, fields)
+                for message_id, fields in response[1]
+                if message_id is not None and (stream, message_id) not in self._inflight
+            ]
+            if not claimed:
+                continue
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for message_id, _ in claimed:
+                    pipe.xpending_range(stream, self.group, message_id, message_id, 1)
+                pending = await pipe.execute()
+            deliveries = []
+            for (message_id, fields), info in zip(claimed, pending, strict=True):
+                count = info[0]["times_delivered"] if info else 1
+                deliveries.append(Delivery(stream, message_id, fields or None, count))
+            logger.info(
+                "consumer %s reclaimed %d orphaned entries of %s",
+                self.name,
+                len(deliveries),
+                self._keys.topic_of(stream),
+            )
+            await self._dispatch(deliveries)
+
+
+def _stream_entries(response: object) -> list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]:
+    """XREADGROUP's reply as (stream, entries) pairs, for RESP2 and RESP3 clients alike."""
+    if not response:
+        return []
+    if isinstance(response, dict):  # RESP3: {stream: [entries]}
+        return [(stream, value[0] if value else []) for stream, value in response.items()]
+    return [(stream, entries) for stream, entries in response]  # type: ignore[attr-defined]

@@ -1,0 +1,93 @@
+"""Dead letters: stream entries a consumer group gave up on, kept whole for inspection and replay.
+
+A dead-letter entry stores the original entry's fields under ``f:<name>`` plus why it failed,
+so replay can put back exactly what was published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from soorma_lc.bus.codec import DEFAULT_MAX_EVENT_BYTES, decode
+from soorma_lc.errors import InvalidEventError
+from soorma_lc.events import EventEnvelope
+
+ORIGINAL_FIELD_PREFIX = b"f:"
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One entry of the dead-letter stream."""
+
+    id: str
+    topic: str
+    group: str
+    message_id: str
+    error: str
+    deliveries: int
+    failed_at: datetime
+    event_id: str | None
+    event_type: str | None
+    fields: dict[bytes, bytes]
+
+    @property
+    def envelope(self) -> EventEnvelope | None:
+        """The dead event, or None when the entry never was a valid envelope."""
+        try:
+            return decode(self.fields, DEFAULT_MAX_EVENT_BYTES)
+        except InvalidEventError:
+            return None
+
+    @classmethod
+    def from_entry(cls, entry_id: bytes, values: dict[bytes, bytes]) -> DeadLetter:
+        """Parse one dead-letter stream entry."""
+
+        def text(name: str) -> str | None:
+            value = values.get(name.encode())
+            return None if value is None else value.decode(errors="replace")
+
+        return cls(
+            id=entry_id.decode(),
+            topic=text("topic") or "",
+            group=text("group") or "",
+            message_id=text("message_id") or "",
+            error=text("error") or "",
+            deliveries=int(text("deliveries") or 0),
+            failed_at=datetime.fromtimestamp(int(text("failed_at") or 0) / 1000, UTC),
+            event_id=text("event_id"),
+            event_type=text("event_type"),
+            fields={
+                key.removeprefix(ORIGINAL_FIELD_PREFIX): value
+                for key, value in values.items()
+                if key.startswith(ORIGINAL_FIELD_PREFIX)
+            },
+        )
+
+
+def dead_letter_entry(
+    *,
+    topic: str,
+    group: str,
+    message_id: bytes,
+    error: str,
+    deliveries: int,
+    fields: dict[bytes, bytes] | None,
+    envelope: EventEnvelope | None,
+    failed_at_ms: int,
+) -> dict[bytes | str, bytes | str | int]:
+    """The fields of a new dead-letter stream entry."""
+    entry: dict[bytes | str, bytes | str | int] = {
+        "topic": topic,
+        "group": group,
+        "message_id": message_id,
+        "error": error,
+        "deliveries": deliveries,
+        "failed_at": failed_at_ms,
+    }
+    if envelope is not None:
+        entry["event_id"] = envelope.id
+        entry["event_type"] = envelope.type
+    for key, value in (fields or {}).items():
+        entry[ORIGINAL_FIELD_PREFIX + key] = value
+    return entry

@@ -1,0 +1,38 @@
+"""Redis key names of the bus, all under one prefix so several deployments can share a server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from soorma_lc.events import EventTopic
+
+DEFAULT_PREFIX = "soorma:bus:"
+
+
+@dataclass(frozen=True)
+class BusKeys:
+    """Stream per topic, one dead-letter stream, and per-group bookkeeping keys."""
+
+    prefix: str = DEFAULT_PREFIX
+
+    def stream(self, topic: EventTopic | str) -> str:
+        """The stream carrying ``topic``."""
+        return f"{self.prefix}stream:{EventTopic(topic).value}"
+
+    def topic_of(self, stream: bytes | str) -> str:
+        """The topic a stream key carries."""
+        name = stream.decode() if isinstance(stream, bytes) else stream
+        return name.removeprefix(f"{self.prefix}stream:")
+
+    @property
+    def dead_letters(self) -> str:
+        """The stream of entries no consumer group could process."""
+        return f"{self.prefix}dead-letters"
+
+    def done(self, group: str, event_id: str) -> str:
+        """Marker: ``group`` completed ``event_id`` (idempotency across redeliveries)."""
+        return f"{self.prefix}done:{group}:{event_id}"
+
+    def errors(self, group: str) -> str:
+        """Hash of the last handler error per pending entry of ``group``."""
+        return f"{self.prefix}errors:{group}"

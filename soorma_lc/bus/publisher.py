@@ -1,0 +1,109 @@
+"""The Soorma bus verbs (request, respond, announce) on top of one abstract ``publish``.
+
+:class:`BusPublisher` builds envelopes the same way for the bus itself and for the publisher a
+handler gets as ``context.bus``; subclasses only say where envelopes go (``publish``) and which
+fields every envelope they build carries by default (``carried_fields``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from soorma_lc.bus.codec import ensure_json
+from soorma_lc.errors import InvalidEventError
+from soorma_lc.events import EventEnvelope, EventTopic
+
+# Fields a response keeps from its request (Soorma's respond semantics).
+RESPONSE_CARRIED_FIELDS: tuple[str, ...] = (
+    "correlation_id",
+    "plan_id",
+    "tenant_id",
+    "user_id",
+    "session_id",
+    "goal_id",
+    "trace_id",
+)
+
+
+class BusPublisher(ABC):
+    """Publishes envelopes; the Soorma verbs build them and call :meth:`publish`."""
+
+    @abstractmethod
+    async def publish(self, envelope: EventEnvelope) -> str:
+        """Send ``envelope`` (``topic`` required) and return its event id."""
+
+    def carried_fields(self) -> Mapping[str, Any]:
+        """Envelope fields every verb fills in unless the caller gives them."""
+        return {}
+
+    def build(
+        self,
+        event_type: str,
+        data: Mapping[str, Any] | None,
+        topic: EventTopic | str,
+        fields: Mapping[str, Any],
+    ) -> EventEnvelope:
+        """An envelope of ``event_type`` on ``topic`` with the carried fields, then ``fields``."""
+        if "data" in fields:
+            raise InvalidEventError("give the event data as the data argument, not as a field")
+        if data is not None:
+            data = dict(data)
+            ensure_json(data)
+        values = {**self.carried_fields(), **fields, "type": event_type, "topic": topic}
+        return EventEnvelope(**values, data=data)
+
+    async def request(
+        self,
+        event_type: str,
+        data: Mapping[str, Any] | None,
+        *,
+        response_event: str,
+        topic: EventTopic | str = EventTopic.ACTION_REQUESTS,
+        **envelope_fields: Any,
+    ) -> str:
+        """Ask for work: publish on ``topic`` (action-requests) expecting ``response_event``."""
+        if not response_event:
+            raise InvalidEventError("request() needs a response_event")
+        fields = {**envelope_fields, "response_event": response_event}
+        if fields.get("correlation_id") is None and not self.carried_fields().get("correlation_id"):
+            fields["correlation_id"] = str(uuid.uuid4())
+        return await self.publish(self.build(event_type, data, topic, fields))
+
+    async def respond(
+        self,
+        request: EventEnvelope,
+        event_type: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        **envelope_fields: Any,
+    ) -> str:
+        """Answer ``request`` on action-results (or its ``response_topic``).
+
+        The response keeps the request's correlation (its id when it had none), plan, tenant,
+        user, session, goal and trace, and points back to it with ``parent_event_id``.
+        ``event_type`` defaults to the request's ``response_event``.
+        """
+        event_type = event_type or request.response_event
+        if not event_type:
+            raise InvalidEventError(
+                f"request {request.id} names no response_event; pass the event_type to respond()"
+            )
+        fields: dict[str, Any] = {
+            name: getattr(request, name)
+            for name in RESPONSE_CARRIED_FIELDS
+            if getattr(request, name) is not None
+        }
+        fields.setdefault("correlation_id", request.id)
+        fields["parent_event_id"] = request.id
+        fields.update(envelope_fields)
+        topic = fields.pop("topic", None) or request.response_topic or EventTopic.ACTION_RESULTS
+        return await self.publish(self.build(event_type, data, topic, fields))
+
+    async def announce(
+        self, event_type: str, data: Mapping[str, Any] | None = None, **envelope_fields: Any
+    ) -> str:
+        """State a fact on business-facts (or the ``topic`` given)."""
+        topic = envelope_fields.pop("topic", None) or EventTopic.BUSINESS_FACTS
+        return await self.publish(self.build(event_type, data, topic, envelope_fields))

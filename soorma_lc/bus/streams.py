@@ -1,0 +1,300 @@
+"""RedisStreamsBus: Soorma's event bus on Redis Streams, at-least-once and idempotent.
+
+One stream per topic; one consumer group per agent name, so instances of one agent share the
+work and different agents each see every event. Delivery semantics are described in
+:mod:`soorma_lc.bus.consumer`. Streams are trimmed on every publish (approximate ``MAXLEN``, or
+``MINID`` for a time-based ``retention``) so memory stays bounded; choose the bound well above
+the largest backlog a consumer group may build up, since trimming does not wait for consumers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Self
+
+import redis.asyncio
+from redis.exceptions import RedisError, ResponseError
+
+from soorma_lc.bus.codec import (
+    DEFAULT_MAX_EVENT_BYTES,
+    ENVELOPE_FIELD,
+    TARGET_GROUP_FIELD,
+    encode,
+)
+from soorma_lc.bus.consumer import Accepts, Handler, Subscription
+from soorma_lc.bus.dead_letters import DeadLetter
+from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
+from soorma_lc.bus.publisher import BusPublisher
+from soorma_lc.config import Settings
+from soorma_lc.errors import BackendUnavailableError, DeadLetterNotFoundError
+from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc.redis_connection import async_client, resolve_redis_url
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class GroupStats:
+    """One consumer group on one stream, as ``soorma-lc inspect`` shows it."""
+
+    name: str
+    consumers: int
+    pending: int
+    lag: int | None
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    """One topic stream: its length and its consumer groups."""
+
+    topic: str
+    length: int
+    groups: list[GroupStats]
+
+
+class RedisStreamsBus(BusPublisher):
+    """Publish and consume Soorma events on Redis Streams.
+
+    Options: ``prefix`` of every key; ``maxlen`` (approximate entries kept per topic stream) or
+    ``retention`` (seconds, trims by MINID instead); ``max_event_bytes``; the retry policy
+    ``max_deliveries``, ``retry_backoff`` / ``max_retry_backoff`` (seconds, doubling);
+    ``claim_idle`` (seconds before another consumer reclaims an orphaned entry);
+    ``dedupe_ttl`` (seconds a group remembers a completed event id); ``dead_letter_maxlen``
+    (None keeps every dead letter).
+    """
+
+    def __init__(
+        self,
+        client: redis.asyncio.Redis,
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        maxlen: int | None = 100_000,
+        retention: float | None = None,
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        max_deliveries: int = 5,
+        retry_backoff: float = 0.5,
+        max_retry_backoff: float = 30.0,
+        claim_idle: float = 30.0,
+        dedupe_ttl: int = 24 * 3600,
+        dead_letter_maxlen: int | None = None,
+        owns_client: bool = False,
+    ) -> None:
+        if max_deliveries < 1:
+            raise ValueError("max_deliveries must be at least 1")
+        if claim_idle <= 0 or retry_backoff < 0 or dedupe_ttl < 1:
+            raise ValueError("claim_idle and dedupe_ttl must be positive, retry_backoff >= 0")
+        self.client = client
+        self.keys = BusKeys(prefix)
+        self.maxlen = maxlen
+        self.retention = retention
+        self.max_event_bytes = max_event_bytes
+        self.max_deliveries = max_deliveries
+        self.retry_backoff = retry_backoff
+        self.max_retry_backoff = max_retry_backoff
+        self.claim_idle = claim_idle
+        self.dedupe_ttl = dedupe_ttl
+        self.dead_letter_maxlen = dead_letter_maxlen
+        self._owns_client = owns_client
+        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """A bus on the Redis server at ``url`` (redis://, rediss:// or unix://)."""
+        return cls(async_client(url), owns_client=True, **options)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
+        """A bus on the configured Redis (``SOORMA_REDIS_URL``) or the embedded server."""
+        return cls.from_url(resolve_redis_url(settings), **options)
+
+    @property
+    def maintenance_interval(self) -> float:
+        """How often consumers refresh their in-flight entries and look for orphans."""
+        return min(self.claim_idle / 3, 5.0)
+
+    def retry_delay(self, deliveries: int) -> float:
+        """Seconds before retrying an entry that failed on delivery number ``deliveries``."""
+        return min(self.retry_backoff * 2 ** (deliveries - 1), self.max_retry_backoff)
+
+    # -- publishing --------------------------------------------------------------------------
+
+    def _trim_options(self) -> dict[str, Any]:
+        if self.retention is not None:
+            return {"minid": int((time.time() - self.retention) * 1000), "approximate": True}
+        return {"maxlen": self.maxlen, "approximate": True}
+
+    async def publish(self, envelope: EventEnvelope) -> str:
+        """Append ``envelope`` to its topic's stream; return its event id.
+
+        Raises ``InvalidEventError`` (no topic), ``SerializationError`` (data JSON cannot carry)
+        or ``EventTooLargeError`` before anything is written.
+        """
+        payload = encode(envelope, self.max_event_bytes)
+        try:
+            await self.client.xadd(
+                self.keys.stream(envelope.topic or ""),
+                {ENVELOPE_FIELD: payload},
+                **self._trim_options(),
+            )
+        except RedisError as exc:
+            raise BackendUnavailableError(f"could not publish event {envelope.id}: {exc}") from exc
+        return envelope.id
+
+    async def publish_many(self, envelopes: Sequence[EventEnvelope]) -> list[str]:
+        """Publish several envelopes in one pipelined round trip (all checked before any write)."""
+        payloads = [encode(envelope, self.max_event_bytes) for envelope in envelopes]
+        trim = self._trim_options()
+        try:
+            async with self.client.pipeline(transaction=False) as pipe:
+                for envelope, payload in zip(envelopes, payloads, strict=True):
+                    pipe.xadd(
+                        self.keys.stream(envelope.topic or ""), {ENVELOPE_FIELD: payload}, **trim
+                    )
+                await pipe.execute()
+        except RedisError as exc:
+            raise BackendUnavailableError(f"could not publish events: {exc}") from exc
+        return [envelope.id for envelope in envelopes]
+
+    # -- consuming ---------------------------------------------------------------------------
+
+    async def ensure_group(
+        self, group: str, topics: Iterable[EventTopic | str], *, start_from: str = "$"
+    ) -> None:
+        """Create consumer group ``group`` on each topic's stream unless it exists.
+
+        ``start_from="$"`` (default): a new group sees events published from now on; ``"0"``:
+        it also sees every event still kept in the stream.
+        """
+        for topic in topics:
+            try:
+                await self.client.xgroup_create(
+                    self.keys.stream(topic), group, id=start_from, mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+
+    async def subscribe(
+        self,
+        group: str,
+        topics: Iterable[EventTopic | str],
+        handler: Handler,
+        *,
+        accepts: Accepts | None = None,
+        consumer: str | None = None,
+        concurrency: int = 16,
+        batch_size: int = 64,
+        start_from: str = "$",
+        block: float = 1.0,
+    ) -> Subscription:
+        """Start consuming ``topics`` as a member of ``group``; returns the running consumer.
+
+        ``handler(envelope)`` runs for every event ``accepts`` (default: all); events it does not
+        accept are acknowledged without running. Stop with ``await subscription.stop()``.
+        """
+        subscription = Subscription(
+            self,
+            group,
+            topics,
+            handler,
+            accepts=accepts,
+            consumer=consumer,
+            concurrency=concurrency,
+            batch_size=batch_size,
+            block=block,
+        )
+        await subscription.start(start_from)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    async def dead_letters(
+        self, *, group: str | None = None, topic: EventTopic | str | None = None, count: int = 100
+    ) -> list[DeadLetter]:
+        """The newest dead letters first, optionally only those of ``group`` / ``topic``."""
+        wanted_topic = None if topic is None else EventTopic(topic).value
+        found: list[DeadLetter] = []
+        last = "+"
+        while len(found) < count:
+            entries = await self.client.xrevrange(self.keys.dead_letters, last, "-", count=100)
+            if last != "+" and entries:
+                entries = entries[1:]  # the boundary entry was in the previous page
+            if not entries:
+                break
+            for entry_id, values in entries:
+                letter = DeadLetter.from_entry(entry_id, values)
+                if (group is None or letter.group == group) and (
+                    wanted_topic is None or letter.topic == wanted_topic
+                ):
+                    found.append(letter)
+            last = entries[-1][0]
+        return found[:count]
+
+    async def dead_letter_count(self) -> int:
+        """How many dead letters are stored."""
+        return int(await self.client.xlen(self.keys.dead_letters))
+
+    async def replay(self, dead_letter_ids: str | Iterable[str]) -> list[str]:
+        """Deliver dead letters again, only to the group that gave up on them.
+
+        Each is re-added to its topic's stream (same event id, so groups that completed it
+        skip it) and removed from the dead-letter stream in one MULTI. Returns the new stream
+        entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id, before replaying.
+        """
+        ids = [dead_letter_ids] if isinstance(dead_letter_ids, str) else list(dead_letter_ids)
+        letters: list[DeadLetter] = []
+        for dead_letter_id in ids:
+            entries = await self.client.xrange(
+                self.keys.dead_letters, dead_letter_id, dead_letter_id
+            )
+            if not entries:
+                raise DeadLetterNotFoundError(dead_letter_id)
+            letters.append(DeadLetter.from_entry(*entries[0]))
+        new_ids: list[str] = []
+        for letter in letters:
+            fields = {**letter.fields, TARGET_GROUP_FIELD: letter.group.encode()}
+            async with self.client.pipeline(transaction=True) as pipe:
+                pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
+                pipe.xdel(self.keys.dead_letters, letter.id)
+                added, _ = await pipe.execute()
+            new_ids.append(added.decode())
+            logger.info("replayed dead letter %s to group %s", letter.id, letter.group)
+        return new_ids
+
+    # -- inspection --------------------------------------------------------------------------
+
+    async def stats(self) -> list[StreamStats]:
+        """Length and consumer groups (consumers, pending, lag) of every topic stream."""
+        result: list[StreamStats] = []
+        for topic in EventTopic:
+            stream = self.keys.stream(topic)
+            if not await self.client.exists(stream):
+                continue
+            groups = [
+                GroupStats(
+                    name=_text(group["name"]),
+                    consumers=int(group["consumers"]),
+                    pending=int(group["pending"]),
+                    lag=None if group.get("lag") is None else int(group["lag"]),
+                )
+                for group in await self.client.xinfo_groups(stream)
+            ]
+            length = int(await self.client.xlen(stream))
+            result.append(StreamStats(topic.value, length, groups))
+        return result
+
+    async def aclose(self) -> None:
+        """Stop every subscription started here, then close the client if this bus made it."""
+        for subscription in list(self._subscriptions):
+            await subscription.stop()
+        if self._owns_client:
+            await self.client.aclose()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
