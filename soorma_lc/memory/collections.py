@@ -1,0 +1,45 @@
+"""Chroma collections that remember which embedding model built them.
+
+Vectors from two models live in unrelated spaces: querying one model's collection with another
+model's vectors returns confident garbage (or fails on the dimension). Every collection opened
+here records ``embedding_model`` in its metadata and refuses any other model.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from langchain_core.embeddings import Embeddings
+
+from soorma_lc.errors import EmbeddingModelMismatchError
+from soorma_lc.memory.embeddings import embedding_model_id
+
+logger = logging.getLogger(__name__)
+
+EMBEDDING_MODEL_KEY = "embedding_model"
+UNKNOWN_MODEL = "<unrecorded>"
+
+
+def open_collection(client: ClientAPI, name: str, embeddings: Embeddings) -> Collection:
+    """Get or create the cosine-space collection ``name`` for ``embeddings`` (blocking call).
+
+    Raises :class:`EmbeddingModelMismatchError` when the collection was built by another model.
+    An empty collection without a recorded model (made by other tools) is adopted.
+    """
+    model_id = embedding_model_id(embeddings)
+    collection = client.get_or_create_collection(
+        name,
+        metadata={EMBEDDING_MODEL_KEY: model_id},
+        configuration={"hnsw": {"space": "cosine"}},
+        embedding_function=None,
+    )
+    stored = (collection.metadata or {}).get(EMBEDDING_MODEL_KEY)
+    if stored is None and collection.count() == 0:
+        logger.info("recording embedding model %s on collection %s", model_id, name)
+        collection.modify(metadata={**(collection.metadata or {}), EMBEDDING_MODEL_KEY: model_id})
+        stored = model_id
+    if stored != model_id:
+        raise EmbeddingModelMismatchError(name, str(stored or UNKNOWN_MODEL), model_id)
+    return collection
