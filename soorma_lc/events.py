@@ -114,13 +114,15 @@ class SoormaModel(BaseModel):
         error_class: type[SoormaValidationError] = cls.error_class
         for err in exc.errors(include_url=False):
             cause = (err.get("ctx") or {}).get("error")
+            location = ".".join(str(part) for part in err["loc"])
+            # A nested model's (or our own __init__'s) typed error already lists its problems;
+            # reuse them so messages are not prefixed twice.
             if isinstance(cause, SoormaValidationError):
                 error_class = type(cause)
-                text = str(cause)
+                texts = cause.errors
             else:
-                text = err["msg"]
-            location = ".".join(str(part) for part in err["loc"])
-            messages.append(f"{location}: {text}" if location else text)
+                texts = [err["msg"]]
+            messages += [f"{location}: {text}" if location else text for text in texts]
         return error_class(f"invalid {cls.__name__}: " + "; ".join(messages), messages)
 
 
