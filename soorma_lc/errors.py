@@ -100,6 +100,22 @@ class BackendUnavailableError(SoormaError):
     """Redis or Chroma could not be reached or started."""
 
 
+class CheckpointError(SoormaError):
+    """A LangGraph checkpoint operation on Redis failed."""
+
+
+class CheckpointConfigError(CheckpointError, SoormaValidationError):
+    """A checkpointer call got an unusable config or argument (no thread_id, NUL in an id, ...)."""
+
+
+class CheckpointConflictError(CheckpointError):
+    """A checkpoint write would overwrite existing data (e.g. copying onto a non-empty thread)."""
+
+
+class CheckpointCorruptedError(CheckpointError):
+    """Stored checkpoint data failed its integrity check (altered outside soorma-lc)."""
+
+
 class ScopeError(SoormaValidationError):
     """A call lacks its tenant_id or user_id (every stored item is scoped by them)."""
 
@@ -131,14 +147,6 @@ class PlanNotFoundError(SoormaError, LookupError):
     def __init__(self, plan_id: str) -> None:
         super().__init__(f"plan {plan_id!r} not found")
         self.plan_id = plan_id
-
-
-class SessionNotFoundError(SoormaError, LookupError):
-    """No session with this id is visible to this tenant and user."""
-
-    def __init__(self, session_id: str) -> None:
-        super().__init__(f"session {session_id!r} not found")
-        self.session_id = session_id
 
 
 class DuplicatePlanError(SoormaError):
