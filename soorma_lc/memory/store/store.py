@@ -1,0 +1,631 @@
+"""``SoormaStore``: LangGraph's ``BaseStore`` on Redis (items) and Chroma (vector index).
+
+Backend choice. Redis is the source of truth for items: values, timestamps, namespaces and
+TTLs, each write one atomic Lua script, shared by every process that points at the same Redis
+(``redis_items``). Chroma indexes the vectors for ``search(query=...)`` (``vectors``), one
+collection per tenant that records its embedding model. Filters are evaluated in Python on
+the values from Redis with ``InMemoryStore``'s semantics, so results match it: same items,
+same scores (cosine similarity; max over an item's vectors), same pagination. Searches
+without a query, and pages after the last scored item, list items by namespace then key.
+
+Scopes. A store is bound to one tenant (``tenant_id``) and optionally one user (``user_id``).
+Namespaces are free-form *inside* that scope (the LangGraph convention is
+``("memories", user_id, ...)``); a namespace is data, never a scope selector, so no namespace,
+prefix, wildcard or filter can reach another tenant's (or another bound user's) items. A store
+bound to a user sees only that user's space; an unbound store sees the tenant-wide space.
+
+TTL (``supports_ttl``): ``ttl`` is in minutes, refreshed by reads unless ``refresh_ttl=False``
+(``TTLConfig``: ``default_ttl``, ``refresh_on_read``, ``sweep_interval_minutes``). Expired
+items are invisible at once; their storage is reclaimed by ``sweep_ttl()``, by the optional
+background sweeper, and before every namespace listing.
+
+Async first: every method's I/O runs on one process-wide store loop (``loop_thread``);
+``abatch`` awaits it and never blocks the caller's loop, Chroma calls go to worker threads,
+and embeddings run on the caller's side (``aembed_*`` in async code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import logging
+import math
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import redis.exceptions
+from chromadb.api import ClientAPI
+from langchain_core.embeddings import Embeddings
+from langgraph.store.base import (
+    BaseStore,
+    GetOp,
+    IndexConfig,
+    InvalidNamespaceError,
+    Item,
+    ListNamespacesOp,
+    MatchCondition,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    TTLConfig,
+    ensure_embeddings,
+    get_text_at_path,
+    validate_op_namespace,
+)
+
+from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
+from soorma_lc.errors import (
+    BackendUnavailableError,
+    EmbeddingError,
+    InvalidStoreItemError,
+    InvalidStoreNamespaceError,
+    ScopeError,
+    SoormaError,
+)
+from soorma_lc.memory.chroma import chroma_client
+from soorma_lc.memory.embeddings import resolve_embeddings
+from soorma_lc.memory.store.codec import (
+    StoredItem,
+    dump_value,
+    encode_body,
+    parse_item_id,
+    scope_tag,
+)
+from soorma_lc.memory.store.filters import matches, validate_filter
+from soorma_lc.memory.store.loop_thread import run_async, run_sync, store_loop
+from soorma_lc.memory.store.redis_items import RedisItems, Write
+from soorma_lc.memory.store.vectors import ChromaVectors
+from soorma_lc.redis_connection import async_client, check_redis_url, resolve_redis_url
+
+logger = logging.getLogger(__name__)
+
+_SWEEP_BATCH = 500
+_MIN_CANDIDATES = 16
+
+Ref = tuple[tuple[str, ...], str]
+
+
+@dataclass
+class _Plan:
+    """A validated batch: its ops, the surviving puts, and the texts to embed."""
+
+    ops: list[Op]
+    puts: dict[Ref, PutOp] = field(default_factory=dict)
+    values: dict[Ref, str] = field(default_factory=dict)
+    texts: dict[Ref, list[str]] = field(default_factory=dict)
+    queries: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Embedded:
+    """The vectors of a batch: per put item, and per search query."""
+
+    puts: dict[Ref, list[list[float]]] = field(default_factory=dict)
+    queries: dict[str, list[float]] = field(default_factory=dict)
+
+
+def _typed_namespace_errors(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a ``BaseStore`` method so LangGraph's namespace checks raise our typed error."""
+
+    def convert(exc: InvalidNamespaceError) -> InvalidStoreNamespaceError:
+        return InvalidStoreNamespaceError(str(exc))
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(*args, **kwargs)
+            except InvalidNamespaceError as exc:
+                raise convert(exc) from exc
+
+        return async_wrapper
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except InvalidNamespaceError as exc:
+            raise convert(exc) from exc
+
+    return wrapper
+
+
+class SoormaStore(BaseStore):
+    """LangGraph long-term memory store shared across processes (see the module docstring).
+
+    ``SoormaStore.from_settings()`` runs on the embedded defaults with semantic search on the
+    configured embeddings; ``SoormaStore(redis_url, index=..., ttl=...)`` takes LangGraph's
+    ``IndexConfig`` (``dims``, ``embed``, ``fields``) and ``TTLConfig``. ``clock`` (epoch
+    seconds) exists for simulations and tests of TTL.
+    """
+
+    supports_ttl = True
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        tenant_id: str = DEFAULT_TENANT_ID,
+        user_id: str | None = None,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+        chroma: ClientAPI | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not isinstance(tenant_id, str) or not tenant_id:
+            raise ScopeError("SoormaStore needs a non-empty tenant_id")
+        if user_id is not None and (not isinstance(user_id, str) or not user_id):
+            raise ScopeError("user_id must be None (tenant-wide) or a non-empty string")
+        self.tenant_id = tenant_id
+        self.user_id = user_id
+        self.ttl_config = _checked_ttl_config(ttl)
+        self._clock = clock
+        scope = scope_tag(tenant_id, user_id)
+        self._redis = async_client(check_redis_url(redis_url))
+        self._items = RedisItems(self._redis, scope)
+        self.index_config: IndexConfig | None = None
+        self.embeddings: Embeddings | None = None
+        self._vectors: ChromaVectors | None = None
+        if index:
+            self.index_config = index.copy()
+            self.embeddings = _embeddings(index.get("embed"))
+            self.index_config["fields"] = list(index.get("fields") or ["$"])
+            self._vectors = ChromaVectors(
+                chroma if chroma is not None else chroma_client(),
+                tenant_id,
+                scope,
+                self.embeddings,
+                index.get("dims"),
+            )
+        self._sweeper = None
+        interval = (self.ttl_config or {}).get("sweep_interval_minutes")
+        if interval:
+            self._sweeper = asyncio.run_coroutine_threadsafe(
+                self._sweep_forever(interval * 60), store_loop()
+            )
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: Settings | None = None,
+        *,
+        index: IndexConfig | Literal[False] | None = None,
+        ttl: TTLConfig | None = None,
+        user_id: str | None = None,
+    ) -> SoormaStore:
+        """A store for ``settings.tenant_id`` on the configured (or embedded) Redis and Chroma.
+
+        ``index=None`` enables semantic search with ``resolve_embeddings(settings=settings)``
+        over whole values; ``index=False`` disables it.
+        """
+        settings = resolve_settings(settings)
+        if index is None:
+            index = {"embed": resolve_embeddings(settings=settings), "fields": ["$"]}
+        return cls(
+            resolve_redis_url(settings),
+            tenant_id=settings.tenant_id,
+            user_id=user_id,
+            index=index or None,
+            ttl=ttl,
+            chroma=chroma_client(settings) if index else None,
+        )
+
+    @classmethod
+    def from_url(cls, url: str, **options: Any) -> SoormaStore:
+        """A store on the Redis at ``url``; ``options`` are the constructor's keywords."""
+        return cls(url, **options)
+
+    # BaseStore entry points (LangGraph validates namespaces there; errors become typed).
+    get = _typed_namespace_errors(BaseStore.get)
+    search = _typed_namespace_errors(BaseStore.search)
+    put = _typed_namespace_errors(BaseStore.put)
+    delete = _typed_namespace_errors(BaseStore.delete)
+    list_namespaces = _typed_namespace_errors(BaseStore.list_namespaces)
+    aget = _typed_namespace_errors(BaseStore.aget)
+    asearch = _typed_namespace_errors(BaseStore.asearch)
+    aput = _typed_namespace_errors(BaseStore.aput)
+    adelete = _typed_namespace_errors(BaseStore.adelete)
+    alist_namespaces = _typed_namespace_errors(BaseStore.alist_namespaces)
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops`` in order: reads see the state before this batch's writes (as LangGraph)."""
+        plan = self._plan(ops)
+        embedded = _Embedded()
+        if self.embeddings is not None:
+            refs, texts = _flatten(plan.texts)
+            vectors = self.embeddings.embed_documents(texts) if texts else []
+            embedded = self._embedded(plan, refs, vectors, [
+                self.embeddings.embed_query(query) for query in plan.queries
+            ])  # fmt: skip
+        return run_sync(self._execute(plan, embedded))
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async :meth:`batch`: embeds on the caller's loop, does I/O on the store loop."""
+        plan = self._plan(ops)
+        embedded = _Embedded()
+        if self.embeddings is not None:
+            refs, texts = _flatten(plan.texts)
+            vectors = await self.embeddings.aembed_documents(texts) if texts else []
+            queries = await asyncio.gather(
+                *(self.embeddings.aembed_query(query) for query in plan.queries)
+            )
+            embedded = self._embedded(plan, refs, vectors, list(queries))
+        return await run_async(self._execute(plan, embedded))
+
+    def sweep_ttl(self) -> int:
+        """Delete every expired item of this scope now; return how many were deleted."""
+        return run_sync(self._guarded(self._sweep(self._clock())))
+
+    async def asweep_ttl(self) -> int:
+        """Async :meth:`sweep_ttl`."""
+        return await run_async(self._guarded(self._sweep(self._clock())))
+
+    def close(self) -> None:
+        """Stop the sweeper and close the Redis connections."""
+        run_sync(self._close())
+
+    async def aclose(self) -> None:
+        """Async :meth:`close`."""
+        await run_async(self._close())
+
+    def __enter__(self) -> SoormaStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> SoormaStore:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # ---- validation and embedding (caller's side) ----
+
+    def _plan(self, ops: Iterable[Op]) -> _Plan:
+        plan = _Plan(ops=list(ops))
+        for op in plan.ops:
+            _check_op(op)
+            if isinstance(op, PutOp):
+                ref = (op.namespace, op.key)
+                plan.puts[ref] = op
+                if op.value is None:
+                    plan.values.pop(ref, None)
+                else:
+                    plan.values[ref] = dump_value(dict(op.value))
+            elif (
+                isinstance(op, SearchOp)
+                and op.query
+                and self.embeddings is not None
+                and op.query not in plan.queries
+            ):
+                plan.queries.append(op.query)
+        if self.index_config is not None:
+            for ref, op in plan.puts.items():
+                if op.value is not None and op.index is not False:
+                    paths = self.index_config["fields"] if op.index is None else op.index
+                    texts = [t for path in paths for t in get_text_at_path(op.value, path)]
+                    if texts:
+                        plan.texts[ref] = texts
+        return plan
+
+    def _embedded(
+        self,
+        plan: _Plan,
+        refs: list[Ref],
+        vectors: list[list[float]],
+        query_vectors: list[list[float]],
+    ) -> _Embedded:
+        if len(vectors) != len(refs) or len(query_vectors) != len(plan.queries):
+            raise EmbeddingError(
+                f"the embedding model returned {len(vectors)} vectors for {len(refs)} texts"
+            )
+        vectors = [[float(x) for x in vector] for vector in vectors]
+        query_vectors = [[float(x) for x in vector] for vector in query_vectors]
+        assert self._vectors is not None
+        self._vectors.check(vectors + query_vectors)
+        embedded = _Embedded(queries=dict(zip(plan.queries, query_vectors, strict=True)))
+        for ref, vector in zip(refs, vectors, strict=True):
+            embedded.puts.setdefault(ref, []).append(vector)
+        return embedded
+
+    # ---- execution (store loop) ----
+
+    async def _execute(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
+        return await self._guarded(self._run(plan, embedded))
+
+    async def _guarded(self, coro: Any) -> Any:
+        """Await ``coro``, turning lost Redis connections into a typed error."""
+        try:
+            return await coro
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
+
+    async def _run(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
+        now = self._clock()
+        results: list[Result] = [None] * len(plan.ops)
+        to_refresh: list[StoredItem] = []
+        gets = [(i, op) for i, op in enumerate(plan.ops) if isinstance(op, GetOp)]
+        found = await self._items.get([(op.namespace, op.key) for _, op in gets], now)
+        for (i, op), stored in zip(gets, found, strict=True):
+            results[i] = _item(stored) if stored is not None else None
+            if stored is not None and op.refresh_ttl:
+                to_refresh.append(stored)
+        if any(isinstance(op, ListNamespacesOp) for op in plan.ops):
+            await self._sweep(now)
+        for i, op in enumerate(plan.ops):
+            if isinstance(op, SearchOp):
+                scored = await self._search(op, embedded.queries.get(op.query or ""), now)
+                results[i] = [_search_item(stored, score) for score, stored in scored]
+                if op.refresh_ttl:
+                    to_refresh.extend(stored for _, stored in scored)
+            elif isinstance(op, ListNamespacesOp):
+                results[i] = await self._list_namespaces(op)
+        await self._items.refresh(to_refresh, now)
+        await self._write(plan, embedded, now)
+        return results
+
+    async def _search(
+        self, op: SearchOp, query: list[float] | None, now: float
+    ) -> list[tuple[float | None, StoredItem]]:
+        prefix, wanted = op.namespace_prefix, op.offset + op.limit
+        if op.limit == 0:
+            return []
+        if query is None or self._vectors is None:
+            items = await self._items.scan(prefix, now)
+            return [(None, i) for i in items if matches(i.value, op.filter)][op.offset : wanted]
+        k = max(wanted, _MIN_CANDIDATES)
+        while True:
+            hits = await asyncio.to_thread(self._vectors.query, query, prefix, k)
+            ids = list(dict.fromkeys(hit.item_id for hit in hits))
+            stored = await self._items.get([parse_item_id(i) for i in ids], now)
+            current = {i: s for i, s in zip(ids, stored, strict=True) if s is not None}
+            scored: dict[str, tuple[float | None, StoredItem]] = {}
+            for hit in hits:  # nearest first: the first live hit of an item is its best
+                item = current.get(hit.item_id)
+                if (
+                    item is not None
+                    and item.generation == hit.generation
+                    and hit.item_id not in scored
+                    and matches(item.value, op.filter)
+                ):
+                    scored[hit.item_id] = (hit.score, item)
+            if len(scored) >= wanted or len(hits) < k:
+                break
+            k *= 4
+        ranked = list(scored.values())
+        if len(ranked) < wanted:  # every vector seen: unscored items follow, as LangGraph does
+            rest = await self._items.scan(prefix, now)
+            ranked += [
+                (None, i) for i in rest if i.id not in scored and matches(i.value, op.filter)
+            ]
+        return ranked[op.offset : wanted]
+
+    async def _list_namespaces(self, op: ListNamespacesOp) -> list[tuple[str, ...]]:
+        conditions = op.match_conditions or ()
+        lead: tuple[str, ...] = ()
+        for condition in conditions:
+            if condition.match_type == "prefix":
+                lead = tuple(_until_wildcard(condition.path))
+                break
+        namespaces = [
+            ns
+            for ns in await self._items.namespaces(lead)
+            if all(_matches_condition(condition, ns) for condition in conditions)
+        ]
+        if op.max_depth is not None:
+            namespaces = sorted({ns[: op.max_depth] for ns in namespaces})
+        return namespaces[op.offset : op.offset + op.limit]
+
+    async def _write(self, plan: _Plan, embedded: _Embedded, now: float) -> None:
+        if not plan.puts:
+            return
+        now_us = int(now * 1_000_000)
+        writes: list[Write] = []
+        new_vectors: list[tuple[StoredItem, list[list[float]]]] = []
+        for ref, op in plan.puts.items():
+            if op.value is None:
+                writes.append(Write(*ref))
+                continue
+            vectors = embedded.puts.get(ref, [])
+            generation = uuid.uuid4().hex
+            body = encode_body(plan.values[ref], now_us, op.ttl, generation, len(vectors))
+            expires = now + op.ttl * 60 if op.ttl is not None else None
+            writes.append(Write(*ref, body=body, expires_at=expires))
+            if vectors:
+                item = StoredItem(*ref, {}, now_us, now_us, op.ttl, generation, len(vectors))
+                new_vectors.append((item, vectors))
+        if new_vectors:
+            assert self._vectors is not None
+            await asyncio.to_thread(self._vectors.add, new_vectors)
+        try:
+            olds = await self._items.write(writes, now_us, now)
+        except BaseException:
+            await self._drop_vectors(item for item, _ in new_vectors)
+            raise
+        await self._drop_vectors(old for old in olds if old is not None)
+
+    async def _drop_vectors(self, items: Iterable[StoredItem]) -> None:
+        """Delete the vectors of replaced or deleted items; leftovers are harmless, so log."""
+        if self._vectors is None:
+            return
+        ids = [vector_id for item in items for vector_id in self._vectors.vector_ids(item)]
+        if not ids:
+            return
+        try:
+            await asyncio.to_thread(self._vectors.delete, ids)
+        except Exception:
+            logger.warning("could not delete %d stale store vectors", len(ids), exc_info=True)
+
+    async def _sweep(self, now: float) -> int:
+        deleted = 0
+        while True:
+            ids = await self._items.expired_ids(now, _SWEEP_BATCH)
+            if not ids:
+                return deleted
+            gone = await self._items.delete_expired(ids, now)
+            await self._drop_vectors(gone)
+            deleted += len(gone)
+            if len(ids) < _SWEEP_BATCH:
+                return deleted
+
+    async def _sweep_forever(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                count = await self._guarded(self._sweep(self._clock()))
+                logger.debug("TTL sweep deleted %d items", count)
+            except SoormaError:
+                logger.warning("TTL sweep failed", exc_info=True)
+
+    async def _close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        await self._redis.aclose()
+
+
+def _embeddings(embed: Any) -> Embeddings:
+    """``IndexConfig['embed']``: a soorma spec string, an Embeddings object, or a function."""
+    if embed is None:
+        raise InvalidStoreItemError("an index config needs 'embed' (embeddings or a function)")
+    if isinstance(embed, str):
+        return resolve_embeddings(embed)
+    return ensure_embeddings(embed)
+
+
+def _flatten(texts: dict[Ref, list[str]]) -> tuple[list[Ref], list[str]]:
+    refs = [ref for ref, item_texts in texts.items() for _ in item_texts]
+    return refs, [text for item_texts in texts.values() for text in item_texts]
+
+
+def _item(stored: StoredItem) -> Item:
+    return Item(
+        value=stored.value,
+        key=stored.key,
+        namespace=stored.namespace,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+    )
+
+
+def _search_item(stored: StoredItem, score: float | None) -> SearchItem:
+    return SearchItem(
+        namespace=stored.namespace,
+        key=stored.key,
+        value=stored.value,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        score=score,
+    )
+
+
+def _until_wildcard(path: Iterable[str]) -> Iterable[str]:
+    for label in path:
+        if label == "*":
+            return
+        yield label
+
+
+def _matches_condition(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:
+    path = tuple(condition.path)
+    if len(namespace) < len(path):
+        return False
+    part = namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
+    return all(p in ("*", n) for p, n in zip(path, part, strict=True)) if path else True
+
+
+def _checked_ttl_config(ttl: TTLConfig | None) -> TTLConfig | None:
+    if ttl is None:
+        return None
+    config = TTLConfig(**ttl)
+    for name in ("default_ttl", "sweep_interval_minutes"):
+        value = config.get(name)
+        if value is not None and not _positive(value):
+            raise InvalidStoreItemError(f"TTLConfig {name} must be a positive number of minutes")
+    return config
+
+
+def _positive(value: Any) -> bool:
+    return (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
+
+
+def _check_count(name: str, value: Any) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidStoreItemError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def _check_text(what: str, text: Any) -> None:
+    if not isinstance(text, str):
+        raise InvalidStoreItemError(f"{what} must be a string, got {type(text).__name__}")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidStoreItemError(f"{what} {text!r} is not valid Unicode text") from exc
+
+
+def _check_op(op: Op) -> None:
+    """Raise a typed error for anything in ``op`` the store cannot run (before any I/O)."""
+    try:
+        validate_op_namespace(op)
+    except InvalidNamespaceError as exc:
+        raise InvalidStoreNamespaceError(str(exc)) from exc
+    if isinstance(op, GetOp | PutOp):
+        for label in op.namespace:
+            _check_text("namespace label", label)
+        _check_text("key", op.key)
+    if isinstance(op, GetOp):
+        return
+    if isinstance(op, PutOp):
+        _check_put(op)
+    elif isinstance(op, SearchOp):
+        for label in op.namespace_prefix:
+            _check_text("namespace label", label)
+        _check_count("limit", op.limit)
+        _check_count("offset", op.offset)
+        validate_filter(op.filter)
+        if op.query is not None:
+            _check_text("query", op.query)
+    elif isinstance(op, ListNamespacesOp):
+        _check_count("limit", op.limit)
+        _check_count("offset", op.offset)
+        if op.max_depth is not None and (not isinstance(op.max_depth, int) or op.max_depth < 1):
+            raise InvalidStoreItemError("max_depth must be a positive integer or None")
+        for condition in op.match_conditions or ():
+            if condition.match_type not in ("prefix", "suffix"):
+                raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
+            for label in condition.path:
+                _check_text("namespace label", label)
+    else:
+        raise InvalidStoreItemError(f"unknown store operation {type(op).__name__}")
+
+
+def _check_put(op: PutOp) -> None:
+    if not op.namespace:
+        raise InvalidStoreNamespaceError("a put needs a non-empty namespace")
+    if op.namespace[0] == "langgraph":
+        raise InvalidStoreNamespaceError('the root namespace label "langgraph" is reserved')
+    if op.value is not None:
+        if not isinstance(op.value, Mapping):
+            raise InvalidStoreItemError(
+                f"store values must be mappings (or None to delete), got {type(op.value).__name__}"
+            )
+        if not all(isinstance(k, str) for k in op.value):
+            raise InvalidStoreItemError("store value keys must be strings")
+    if op.ttl is not None and not _positive(op.ttl):
+        raise InvalidStoreItemError(f"ttl must be a positive number of minutes, got {op.ttl!r}")
+    if op.index not in (None, False) and (
+        not isinstance(op.index, list | tuple) or not all(isinstance(p, str) for p in op.index)
+    ):
+        raise InvalidStoreItemError("index must be False, None or a list of field paths")

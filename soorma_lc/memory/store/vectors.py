@@ -1,0 +1,122 @@
+"""The store's vector index in Chroma: one collection per tenant, cosine space.
+
+Chroma holds only vectors and the metadata needed to find them (scope, namespace labels,
+item id, generation); values live in Redis. Every query's ``where`` pins the scope, and user
+filters are never passed to Chroma, so no filter can reach another tenant or user.
+
+A vector's id is ``<scope>|<item id>|<generation>|<n>``: a put writes the new generation's
+vectors before the item, then deletes the old generation's, so a search never sees an item
+without its vectors; stale vectors left by a crash are skipped (their generation is not the
+item's) and removed by later writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from langchain_core.embeddings import Embeddings
+
+from soorma_lc.errors import BackendUnavailableError, EmbeddingError
+from soorma_lc.memory.collections import open_collection
+from soorma_lc.memory.store.codec import StoredItem
+
+
+def collection_name(tenant_id: str) -> str:
+    """The Chroma collection of a tenant's store vectors."""
+    return "soorma-store-" + hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One vector found by a query: whose it is and how close (cosine similarity)."""
+
+    item_id: str
+    generation: str
+    score: float
+
+
+class ChromaVectors:
+    """Vectors of one scope. All methods block: the store calls them via ``asyncio.to_thread``."""
+
+    def __init__(
+        self,
+        client: ClientAPI,
+        tenant_id: str,
+        scope: str,
+        embeddings: Embeddings,
+        dims: int | None,
+    ) -> None:
+        self._client = client
+        self._name = collection_name(tenant_id)
+        self._embeddings = embeddings
+        self._scope = scope
+        self._dims = dims
+        self._collection: Collection | None = None
+
+    def _open(self) -> Collection:
+        if self._collection is None:
+            try:
+                self._collection = open_collection(self._client, self._name, self._embeddings)
+            except (ConnectionError, OSError) as exc:
+                raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+        return self._collection
+
+    def check(self, vectors: list[list[float]]) -> None:
+        """Raise :class:`EmbeddingError` if any vector has the wrong size or no direction."""
+        for vector in vectors:
+            if self._dims is not None and len(vector) != self._dims:
+                raise EmbeddingError(
+                    f"the index expects {self._dims}-dimensional vectors, got {len(vector)}"
+                )
+            if not any(vector):
+                raise EmbeddingError("the embedding model returned an all-zero vector")
+
+    def vector_ids(self, item: StoredItem) -> list[str]:
+        """Ids of the vectors of ``item``'s generation."""
+        return [f"{self._scope}|{item.id}|{item.generation}|{n}" for n in range(item.vectors)]
+
+    def add(self, batch: list[tuple[StoredItem, list[list[float]]]]) -> None:
+        """Write the vectors of several items (one vector per indexed text) in one call."""
+        ids: list[str] = []
+        vectors: list[list[float]] = []
+        metadatas: list[dict[str, Any]] = []
+        for item, item_vectors in batch:
+            metadata: dict[str, Any] = {
+                "scope": self._scope,
+                "item": item.id,
+                "gen": item.generation,
+                **{f"ns_{i}": label for i, label in enumerate(item.namespace)},
+            }
+            ids.extend(self.vector_ids(item))
+            vectors.extend(item_vectors)
+            metadatas.extend([metadata] * len(item_vectors))
+        if ids:
+            self._open().upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+
+    def delete(self, ids: list[str]) -> None:
+        """Delete vectors by id (unknown ids are ignored)."""
+        if ids:
+            self._open().delete(ids=ids)
+
+    def query(self, vector: list[float], prefix: tuple[str, ...], k: int) -> list[Hit]:
+        """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first."""
+        conditions = [{"scope": self._scope}] + [
+            {f"ns_{i}": label} for i, label in enumerate(prefix)
+        ]
+        where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
+        result = self._open().query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        metadatas = (result["metadatas"] or [[]])[0]
+        distances = (result["distances"] or [[]])[0]
+        return [
+            Hit(str(meta["item"]), str(meta["gen"]), min(1.0, 1.0 - float(distance)))
+            for meta, distance in zip(metadatas, distances, strict=True)
+        ]
