@@ -92,7 +92,7 @@ class Session(BaseModel):
 
 # KEYS: plan, user's plan index, session, session's plan index, user's session index,
 #       parent plan, parent's child index.
-# ARGV: user, now (iso), now (ms score), has session, has parent, plan id, session id,
+# ARGV: user, now (iso), now (score), has session, has parent, plan id, session id,
 #       plan record json, new-session record json.
 # A plan hash holds the immutable record as JSON plus the mutable status and updated_at.
 _CREATE_PLAN_LUA = """
@@ -125,7 +125,7 @@ return 'ok'
 
 # KEYS: plan, user's plan index, session's plan index, parent's child index, session,
 #       user's session index.
-# ARGV: user, target status, now (iso), now (ms), plan id, session id, allowed sources...
+# ARGV: user, target status, now (iso), now (score), plan id, session id, allowed sources...
 # Returns {code, current status}; code is ok, same, not_found or invalid.
 _UPDATE_STATUS_LUA = """
 if redis.call('HGET', KEYS[1], 'user_id') ~= ARGV[1] then return {'not_found', ''} end
@@ -155,7 +155,7 @@ for i = 2, 4 do redis.call('ZREM', KEYS[i], ARGV[2]) end
 return 1
 """
 
-# KEYS: session, user's session index. ARGV: user, now (iso), now (ms), id, record json.
+# KEYS: session, user's session index. ARGV: user, now (iso), now (score), id, record json.
 _CREATE_SESSION_LUA = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'record', ARGV[5], 'user_id', ARGV[1], 'last_interaction', ARGV[2])
@@ -198,9 +198,12 @@ class _Keys:
 
 
 def _now() -> tuple[datetime, str, int]:
-    """The current time as a datetime, as ISO text for Redis, and as a millisecond score."""
+    """The current time as a datetime, as ISO text, and as a microsecond index score.
+
+    Microseconds (exact in a double until the year 2255) keep successive writes in order.
+    """
     moment = datetime.now(UTC)
-    return moment, moment.isoformat(), int(moment.timestamp() * 1000)
+    return moment, moment.isoformat(), int(moment.timestamp() * 1_000_000)
 
 
 def _status(value: PlanStatus | str) -> PlanStatus:
@@ -268,7 +271,7 @@ class PlanStore:
         goal_data = _json_object(goal_data, "goal_data", self.max_value_bytes)
         session_id = _optional_id(session_id, "session_id")
         parent_plan_id = _optional_id(parent_plan_id, "parent_plan_id")
-        now, now_iso, now_ms = _now()
+        now, now_iso, now_score = _now()
         plan = Plan(
             plan_id=plan_id,
             tenant_id=tenant,
@@ -295,7 +298,7 @@ class PlanStore:
             args=[
                 user,
                 now_iso,
-                now_ms,
+                now_score,
                 "1" if session_id else "0",
                 "1" if parent_plan_id else "0",
                 plan_id,
@@ -349,7 +352,7 @@ class PlanStore:
             raise PlanNotFoundError(plan_id)
         keys = _Keys(plan.tenant_id)
         sources = [s.value for s, targets in ALLOWED_TRANSITIONS.items() if target in targets]
-        now, now_iso, now_ms = _now()
+        now, now_iso, now_score = _now()
         code, current = await self._update_status(
             keys=[
                 keys.plan(plan_id),
@@ -363,7 +366,7 @@ class PlanStore:
                 plan.user_id,
                 target.value,
                 now_iso,
-                now_ms,
+                now_score,
                 plan_id,
                 plan.session_id or "",
                 *sources,
@@ -456,7 +459,7 @@ class PlanStore:
         if name is not None and not isinstance(name, str):
             raise SoormaValidationError(f"name must be a string (got {type(name).__name__})")
         metadata = _json_object(metadata, "metadata", self.max_value_bytes)
-        now, now_iso, now_ms = _now()
+        now, now_iso, now_score = _now()
         session = Session(
             session_id=session_id,
             tenant_id=tenant,
@@ -469,7 +472,7 @@ class PlanStore:
         keys = _Keys(tenant)
         created = await self._create_session(
             keys=[keys.session(session_id), keys.user_sessions(user)],
-            args=[user, now_iso, now_ms, session_id, self._session_record(session)],
+            args=[user, now_iso, now_score, session_id, self._session_record(session)],
         )
         if not created:
             raise DuplicateSessionError(session_id)
