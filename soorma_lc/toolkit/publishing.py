@@ -6,6 +6,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
 from soorma_lc.toolkit.context import ToolContext
 
@@ -13,8 +14,8 @@ RESPONSE_EVENT_METADATA_KEY = "response_event"
 
 
 @runtime_checkable
-class EventPublisher(Protocol):
-    """What the toolkit needs from a bus: publish one envelope, get its bus id back."""
+class SupportsPublish(Protocol):
+    """What the toolkit needs from a bus: ``publish`` one envelope (e.g. RedisStreamsBus)."""
 
     async def publish(self, envelope: EventEnvelope) -> str: ...
 
@@ -41,28 +42,35 @@ def response_event_name(event: EventDefinition, context: ToolContext) -> str | N
 
 
 def build_envelope(
-    event: EventDefinition, payload: dict[str, Any], context: ToolContext
+    event: EventDefinition,
+    payload: dict[str, Any],
+    context: ToolContext,
+    bus: object | None = None,
 ) -> EventEnvelope:
-    """The envelope for ``payload`` (already validated) carrying the context's metadata."""
+    """The envelope for ``payload`` (already validated) carrying the context's metadata.
+
+    When ``bus`` is one of our publishers (a bus, or a handler's ``context.bus``), its
+    ``build`` is used so that the fields it carries (plan, tenant, correlation of the event
+    being handled) apply, with the context's fields on top. Without a correlation id the
+    envelope correlates with itself.
+    """
     fields: dict[str, Any] = context.model_dump(exclude_none=True, exclude={"response_event"})
-    envelope = EventEnvelope(
-        type=event.event_name,
-        topic=event.topic,
-        data=payload,
-        payload_schema_name=event.payload_schema_name,
-        **fields,
-    )
-    updates: dict[str, Any] = {}
-    if envelope.correlation_id is None:
-        updates["correlation_id"] = envelope.id
+    fields["payload_schema_name"] = event.payload_schema_name
     response_event = response_event_name(event, context)
     if response_event is not None:
-        updates.update(
+        fields.update(
             response_event=response_event,
             response_topic=EventTopic.ACTION_RESULTS,
             response_schema_name=event.response_schema_name,
         )
-    return envelope.model_copy(update=updates) if updates else envelope
+    fields = {name: value for name, value in fields.items() if value is not None}
+    if isinstance(bus, BusPublisher):
+        envelope = bus.build(event.event_name, payload, event.topic, fields)
+    else:
+        envelope = EventEnvelope(type=event.event_name, topic=event.topic, data=payload, **fields)
+    if envelope.correlation_id is None:
+        envelope = envelope.model_copy(update={"correlation_id": envelope.id})
+    return envelope
 
 
 class PublishReceipt(BaseModel):
@@ -75,17 +83,15 @@ class PublishReceipt(BaseModel):
     topic: str
     correlation_id: str | None
     response_event: str | None
-    bus_id: str | None
 
     @classmethod
-    def of(cls, envelope: EventEnvelope, bus_id: Any) -> PublishReceipt:
+    def of(cls, envelope: EventEnvelope) -> PublishReceipt:
         return cls(
             event_id=envelope.id,
             event_name=envelope.type,
             topic=str(envelope.topic),
             correlation_id=envelope.correlation_id,
             response_event=envelope.response_event,
-            bus_id=None if bus_id is None else str(bus_id),
         )
 
     def acknowledgement(self) -> str:

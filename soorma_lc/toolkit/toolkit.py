@@ -22,7 +22,7 @@ from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, coerce_context
 from soorma_lc.toolkit.index import EventIndex
 from soorma_lc.toolkit.naming import ToolNameMap
-from soorma_lc.toolkit.publishing import EventPublisher, PublishReceipt, build_envelope
+from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
 from soorma_lc.toolkit.schema import object_schema
 from soorma_lc.toolkit.tools import EventTool
 from soorma_lc.toolkit.validation import SchemaValidator, ValidatorCache
@@ -57,7 +57,7 @@ class EventToolkit:
     def __init__(
         self,
         registry: Registry,
-        bus: EventPublisher | None = None,
+        bus: SupportsPublish | None = None,
         *,
         context: ToolContext | Mapping[str, Any] | None = None,
         embeddings: Embeddings | str | None = None,
@@ -256,10 +256,10 @@ class EventToolkit:
         payload = await self.create_payload(event_name, data)
         event = await self._require(event_name)
         call_context = (self.context or ToolContext()).merged(coerce_context(context))
-        envelope = build_envelope(event, payload, call_context)
+        envelope = build_envelope(event, payload, call_context, self.bus)
         bus = self.bus
-        bus_id = await self._bridge.arun(lambda: bus.publish(envelope))
-        return PublishReceipt.of(envelope, bus_id)
+        await self._bridge.arun(lambda: bus.publish(envelope))
+        return PublishReceipt.of(envelope)
 
     # --- retrieval -------------------------------------------------------------------------
 
@@ -341,9 +341,26 @@ class EventToolkit:
         selected = await self.select_events(query, k, always_include=always_include, events=events)
         return self.as_tools(selected, context=context, handle_errors=handle_errors)
 
-    async def aclose(self) -> None:
-        """Stop the toolkit's private loop thread (the registry and bus stay open: not ours)."""
+    def close(self, *, close_bus: bool = False) -> None:
+        """Stop the toolkit's private loop thread; the registry and bus stay open (not ours).
+
+        ``close_bus=True`` also closes the bus, on the event loop it lives on: the way for
+        synchronous programs, whose bus lives on the toolkit's private loop, to release it.
+        """
+        if close_bus:
+            self._bridge.run(self._close_bus)
+        self._bridge.close()
+
+    async def aclose(self, *, close_bus: bool = False) -> None:
+        """:meth:`close` from async code."""
+        if close_bus:
+            await self._bridge.arun(self._close_bus)
         await asyncio.to_thread(self._bridge.close)
+
+    async def _close_bus(self) -> None:
+        closer = getattr(self.bus, "aclose", None)
+        if closer is not None:
+            await closer()
 
 
 _EMPTY = _Snapshot(None, 0.0)

@@ -8,7 +8,7 @@ model sends the schema exactly as registered. Invoking the tool validates the ar
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, NoReturn
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
 from langchain_core.runnables import RunnableConfig
@@ -16,10 +16,10 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, SkipValidation
 
 from soorma_lc.errors import ConfigurationError, PayloadValidationError, SoormaError
-from soorma_lc.events import EventDefinition
+from soorma_lc.events import EventDefinition, EventEnvelope
 from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, context_for_call
-from soorma_lc.toolkit.publishing import EventPublisher, PublishReceipt, build_envelope
+from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
 from soorma_lc.toolkit.validation import SchemaValidator
 
 logger = logging.getLogger(__name__)
@@ -43,18 +43,27 @@ class EventTool(BaseTool):
 
     event: SkipValidation[EventDefinition]
     validator: SkipValidation[SchemaValidator]
-    bus: SkipValidation[EventPublisher | None] = None
+    bus: SkipValidation[SupportsPublish | None] = None
     bridge: SkipValidation[LoopBridge]
     context: ToolContext | None = None
     response_format: str = "content_and_artifact"
 
-    def _to_args_and_kwargs(
-        self, tool_input: str | dict[str, Any], tool_call_id: str | None
-    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
-        # The payload travels as one positional argument so that payload fields named like
-        # run() parameters ("config", "run_manager") cannot collide with them.
-        if not isinstance(tool_input, dict):
-            kind = type(tool_input).__name__
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        self._check_call(input)
+        return super().invoke(input, config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        self._check_call(input)
+        return await super().ainvoke(input, config, **kwargs)
+
+    def _check_call(self, value: Any) -> None:
+        # LangChain copies a ToolCall's args before any tool code runs; catch non-objects first.
+        if isinstance(value, dict) and value.get("type") == "tool_call":
+            self._check_object(value.get("args"))
+
+    def _check_object(self, arguments: Any) -> None:
+        if not isinstance(arguments, dict):
+            kind = type(arguments).__name__
             message = f"$: the arguments must be a JSON object, got {kind}"
             self._reject(
                 PayloadValidationError(
@@ -63,15 +72,22 @@ class EventTool(BaseTool):
                     event_name=self.event.event_name,
                 )
             )
+
+    def _to_args_and_kwargs(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        # The payload travels as one positional argument so that payload fields named like
+        # run() parameters ("config", "run_manager") cannot collide with them.
+        self._check_object(tool_input)
         return (dict(tool_input),), {}
 
-    def _reject(self, error: SoormaError) -> None:
+    def _reject(self, error: SoormaError) -> NoReturn:
         logger.info("tool %s rejected a call: %s", self.name, error)
         if self.handle_tool_error:
             raise ToolException(error_for_llm(self.name, error)) from error
         raise error
 
-    def _prepare(self, payload: dict[str, Any], config: RunnableConfig | None) -> Any:
+    def _prepare(self, payload: dict[str, Any], config: RunnableConfig | None) -> EventEnvelope:
         if self.bus is None:
             raise ConfigurationError(
                 "this EventToolkit has no bus: pass bus=... to EventToolkit to publish events"
@@ -80,7 +96,7 @@ class EventTool(BaseTool):
             data = self.validator.validated(payload, event_name=self.event.event_name)
         except PayloadValidationError as error:
             self._reject(error)
-        return build_envelope(self.event, data, context_for_call(self.context, config))
+        return build_envelope(self.event, data, context_for_call(self.context, config), self.bus)
 
     def _run(
         self,
@@ -91,8 +107,8 @@ class EventTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         envelope = self._prepare(payload, config)
         bus = self.bus
-        bus_id = self.bridge.run(lambda: bus.publish(envelope))
-        return self._done(envelope, bus_id)
+        self.bridge.run(lambda: bus.publish(envelope))
+        return self._done(envelope)
 
     async def _arun(
         self,
@@ -103,10 +119,10 @@ class EventTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         envelope = self._prepare(payload, config)
         bus = self.bus
-        bus_id = await self.bridge.arun(lambda: bus.publish(envelope))
-        return self._done(envelope, bus_id)
+        await self.bridge.arun(lambda: bus.publish(envelope))
+        return self._done(envelope)
 
-    def _done(self, envelope: Any, bus_id: Any) -> tuple[str, dict[str, Any]]:
-        receipt = PublishReceipt.of(envelope, bus_id)
+    def _done(self, envelope: EventEnvelope) -> tuple[str, dict[str, Any]]:
+        receipt = PublishReceipt.of(envelope)
         logger.debug("tool %s published %s (%s)", self.name, receipt.event_name, receipt.event_id)
         return receipt.acknowledgement(), receipt.model_dump()

@@ -38,6 +38,11 @@ def json_path(parts: Iterable[Any]) -> str:
     return path
 
 
+def _path_key(parts: Iterable[Any]) -> tuple[tuple[int, int, str], ...]:
+    """Sort key for a path: array indexes numerically, object keys alphabetically."""
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, str(part)) for part in parts)
+
+
 def _shown(value: Any) -> str:
     text = json.dumps(value, default=str, ensure_ascii=False)
     return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."
@@ -80,9 +85,12 @@ class SchemaValidator:
         self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
 
     def errors(self, data: Any) -> list[str]:
-        """Every violation of ``data`` against the schema, in document order."""
-        found = sorted(self._validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-        return [_describe(error) for error in found]
+        """Every violation of ``data`` against the schema, ordered by path, then message."""
+        found = [
+            (_path_key(e.absolute_path), _describe(e)) for e in self._validator.iter_errors(data)
+        ]
+        # "required" yields one error per missing field; each describes all of them: dedupe.
+        return list(dict.fromkeys(message for _, message in sorted(found)))
 
     def validated(self, data: Any, *, event_name: str, what: str = "payload") -> dict[str, Any]:
         """``data`` with defaults applied; raises :class:`PayloadValidationError` if invalid."""
