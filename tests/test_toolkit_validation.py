@@ -31,7 +31,7 @@ async def test_valid_payload_gets_defaults_at_every_level(toolkit: EventToolkit)
     payload = await toolkit.create_payload("order.place.requested", VALID_ORDER)
     assert payload["speed"] == "standard" and payload["gift"] is False
     assert payload["items"] == [{"sku": "A-1", "quantity": 2}, {"sku": "B-2", "quantity": 1}]
-    assert VALID_ORDER == original  # the caller's data is never modified
+    assert original == VALID_ORDER  # the caller's data is never modified
 
 
 async def test_every_violation_is_listed_by_json_path(toolkit: EventToolkit) -> None:
