@@ -54,6 +54,8 @@ def encode_json(value: Any, *, limit: int, what: str = "value") -> bytes:
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
             "utf-8"
         )
+    except SerializationError:
+        raise
     except RecursionError as exc:
         raise SerializationError(f"{what} is nested too deeply or refers to itself") from exc
     except (TypeError, ValueError) as exc:  # lone surrogates, circular references
