@@ -47,8 +47,6 @@ class BusPublisher(ABC):
         fields: Mapping[str, Any],
     ) -> EventEnvelope:
         """An envelope of ``event_type`` on ``topic`` with the carried fields, then ``fields``."""
-        if "data" in fields:
-            raise InvalidEventError("give the event data as the data argument, not as a field")
         if data is not None:
             data = dict(data)
             ensure_json(data)

@@ -1,0 +1,48 @@
+"""Find the Worker that ``soorma-lc run module.path:attribute`` names."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+
+from soorma_lc.agents.worker import Worker
+from soorma_lc.errors import WorkerLoadError
+
+
+def load_worker(reference: str) -> Worker:
+    """The Worker at ``module:attribute`` (or ``path/to/file.py:attribute``).
+
+    The attribute may be a Worker or a callable returning one. The current directory is
+    importable, as with ``python -m``.
+    """
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise WorkerLoadError(f"expected module:attribute, got {reference!r}")
+    if str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))
+    try:
+        if module_name.endswith(".py"):
+            path = Path(module_name)
+            spec = importlib.util.spec_from_file_location(path.stem, path)
+            if spec is None or spec.loader is None or not path.is_file():
+                raise WorkerLoadError(f"no Python file at {module_name!r}")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_name)
+    except WorkerLoadError:
+        raise
+    except ImportError as exc:
+        raise WorkerLoadError(f"cannot import {module_name!r}: {exc}") from exc
+    target = module
+    for part in attribute.split("."):
+        if not hasattr(target, part):
+            raise WorkerLoadError(f"{module_name!r} has no attribute {attribute!r}")
+        target = getattr(target, part)
+    if not isinstance(target, Worker) and callable(target):
+        target = target()
+    if not isinstance(target, Worker):
+        raise WorkerLoadError(f"{reference!r} is a {type(target).__name__}, not a Worker")
+    return target
