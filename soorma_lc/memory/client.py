@@ -1,14 +1,17 @@
 """``MemoryClient``: the one memory object agents get as ``context.memory``.
 
-It speaks Soorma's Memory Service vocabulary (``set_plan_state``, ``create_plan``, ...) on our
-own backends: working memory and plans/sessions in Redis. Every call names its tenant and user,
-so one client serves every tenant and user of a process.
+It speaks Soorma's Memory Service vocabulary (``set_plan_state``, ``create_plan``,
+``log_interaction``, ``store_knowledge``, ...) on our own backends: working memory and
+plans/sessions in Redis, episodic and semantic memory in Chroma. Every call names its tenant and
+user, so one client serves every tenant and user of a process. The Chroma-backed memories are
+built on first use, so agents that only use working memory never load or start Chroma.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import redis.asyncio
 
@@ -18,13 +21,18 @@ from soorma_lc.memory.plans import Plan, PlanStatus, PlanStore, Session
 from soorma_lc.memory.working import WorkingMemory
 from soorma_lc.redis_connection import async_client, resolve_redis_url
 
+if TYPE_CHECKING:
+    from soorma_lc.memory.episodic import EpisodicMemory, Interaction
+    from soorma_lc.memory.semantic import Knowledge, SemanticMemory
+
 
 class MemoryClient:
-    """Working memory, plans and sessions behind Soorma's method names.
+    """Working memory, plans, sessions, episodic and semantic memory behind Soorma's names.
 
     ``get_plan_state`` returns the stored value itself (None when absent), where Soorma's
     HTTP client returns a response object; everything else keeps Soorma's names and meaning.
-    ``max_value_bytes`` caps one stored value's JSON size (default 1 MiB).
+    ``max_value_bytes`` caps one stored value's JSON size (default 1 MiB). ``episodic`` and
+    ``semantic`` default to memories built from ``settings`` when first used.
     """
 
     def __init__(
@@ -32,24 +40,64 @@ class MemoryClient:
         client: redis.asyncio.Redis,
         *,
         max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        episodic: EpisodicMemory | None = None,
+        semantic: SemanticMemory | None = None,
+        settings: Settings | None = None,
         owns_client: bool = False,
     ) -> None:
         self._redis = client
         self._owns_client = owns_client
+        self._settings = settings
+        self._episodic = episodic
+        self._semantic = semantic
         self.working = WorkingMemory(client, max_value_bytes=max_value_bytes)
         self.plans = PlanStore(client, max_value_bytes=max_value_bytes)
 
     @classmethod
     def from_url(
-        cls, url: str, *, max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES, **options: Any
+        cls,
+        url: str,
+        *,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
+        episodic: EpisodicMemory | None = None,
+        semantic: SemanticMemory | None = None,
+        settings: Settings | None = None,
+        **options: Any,
     ) -> Self:
         """A client on the Redis at ``url``; ``options`` go to ``redis.asyncio.Redis``."""
-        return cls(async_client(url, **options), max_value_bytes=max_value_bytes, owns_client=True)
+        return cls(
+            async_client(url, **options),
+            max_value_bytes=max_value_bytes,
+            episodic=episodic,
+            semantic=semantic,
+            settings=settings,
+            owns_client=True,
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A client on the configured Redis (the embedded server when none is configured)."""
-        return cls.from_url(resolve_redis_url(resolve_settings(settings)), **options)
+        """A client on the configured Redis (the embedded server when none is configured)
+        whose episodic and semantic memories use the configured Chroma and embeddings."""
+        settings = resolve_settings(settings)
+        return cls.from_url(resolve_redis_url(settings), settings=settings, **options)
+
+    @property
+    def episodic(self) -> EpisodicMemory:
+        """Conversation history (Chroma), built from the settings on first use."""
+        if self._episodic is None:
+            from soorma_lc.memory.episodic import EpisodicMemory
+
+            self._episodic = EpisodicMemory.from_settings(self._settings)
+        return self._episodic
+
+    @property
+    def semantic(self) -> SemanticMemory:
+        """Knowledge (Chroma), built from the settings on first use."""
+        if self._semantic is None:
+            from soorma_lc.memory.semantic import SemanticMemory
+
+            self._semantic = SemanticMemory.from_settings(self._settings)
+        return self._semantic
 
     async def aclose(self) -> None:
         """Close the Redis connections if this client opened them."""
@@ -231,3 +279,67 @@ class MemoryClient:
     ) -> bool:
         """Delete the session record (its plans stay); True if it existed."""
         return await self.plans.delete_session(session_id, tenant_id, user_id)
+
+    # -- episodic and semantic memory ----------------------------------------------------
+
+    async def log_interaction(
+        self,
+        agent_id: str,
+        role: str,
+        content: str,
+        user_id: str,
+        tenant_id: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Interaction:
+        """Append one interaction to the agent's history with the user (episodic memory)."""
+        return await self.episodic.log_interaction(
+            agent_id, role, content, user_id, tenant_id, metadata
+        )
+
+    async def get_recent_history(
+        self, agent_id: str, user_id: str, tenant_id: str, limit: int = 10
+    ) -> list[Interaction]:
+        """The ``limit`` most recent interactions of agent and user, oldest first."""
+        return await self.episodic.get_recent_history(agent_id, user_id, tenant_id, limit)
+
+    async def search_interactions(
+        self,
+        agent_id: str,
+        query: str,
+        user_id: str,
+        tenant_id: str,
+        limit: int = 5,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[Interaction]:
+        """Past interactions of agent and user closest in meaning to ``query``."""
+        return await self.episodic.search_interactions(
+            agent_id, query, user_id, tenant_id, limit, filters
+        )
+
+    async def store_knowledge(
+        self,
+        content: str,
+        user_id: str,
+        tenant_id: str,
+        metadata: Mapping[str, Any] | None = None,
+        external_id: str | None = None,
+        is_public: bool = False,
+    ) -> str:
+        """Upsert knowledge (private to the user unless ``is_public``); returns its id."""
+        return await self.semantic.store_knowledge(
+            content, user_id, tenant_id, metadata, external_id, is_public
+        )
+
+    async def search_knowledge(
+        self,
+        query: str,
+        user_id: str,
+        tenant_id: str,
+        limit: int = 5,
+        include_public: bool = True,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[Knowledge]:
+        """The user's (and public) knowledge closest in meaning to ``query``, with scores."""
+        return await self.semantic.search_knowledge(
+            query, user_id, tenant_id, limit, include_public, filters
+        )
