@@ -1,0 +1,82 @@
+"""What episodic and semantic memory share: one Chroma collection per tenant, input checks.
+
+A tenant's memories live in their own collection (named by a hash of the tenant id), and every
+query also pins ``tenant_id`` in its ``where``: two independent walls between tenants.
+Chroma is synchronous; the async methods of the memories run its calls in worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any, ClassVar, Self
+
+from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
+from langchain_core.embeddings import Embeddings
+
+from soorma_lc.config import Settings
+from soorma_lc.errors import BackendUnavailableError, InvalidMemoryInputError
+from soorma_lc.memory.chroma import chroma_client
+from soorma_lc.memory.collections import open_collection
+from soorma_lc.memory.embeddings import resolve_embeddings
+
+MAX_LIMIT = 1000
+
+
+def require_text(value: Any, what: str) -> str:
+    """``value`` if it is a string with some non-blank text, else InvalidMemoryInputError."""
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidMemoryInputError(f"{what} must be a non-empty string (got {value!r})")
+    return value
+
+
+def require_limit(limit: Any, what: str = "limit") -> int:
+    """``limit`` if it is an int in 1..MAX_LIMIT, else InvalidMemoryInputError."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise InvalidMemoryInputError(f"{what} must be an integer in 1..{MAX_LIMIT}, got {limit!r}")
+    return limit
+
+
+def similarity(distance: float) -> float:
+    """Cosine similarity (1 = same direction) from Chroma's cosine distance."""
+    return 1.0 - float(distance)
+
+
+class ChromaMemory:
+    """Base of the Chroma-backed memories: client, embeddings and per-tenant collections."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, client: ClientAPI, embeddings: Embeddings | str | None = None) -> None:
+        self.client = client
+        self.embeddings = resolve_embeddings(embeddings)
+        self._collections: dict[str, Collection] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings | None = None, *, embeddings: Embeddings | str | None = None
+    ) -> Self:
+        """The memory on the configured Chroma with the configured embeddings."""
+        spec = embeddings if embeddings is not None else resolve_embeddings(None, settings)
+        return cls(chroma_client(settings), spec)
+
+    def collection_name(self, tenant_id: str) -> str:
+        """The Chroma collection holding ``tenant_id``'s memories of this kind."""
+        digest = hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:40]
+        return f"soorma-{self.kind}-{digest}"
+
+    def _collection(self, tenant_id: str) -> Collection:
+        """The tenant's collection, opened once (blocking: call from a worker thread)."""
+        with self._lock:
+            collection = self._collections.get(tenant_id)
+            if collection is None:
+                try:
+                    collection = open_collection(
+                        self.client, self.collection_name(tenant_id), self.embeddings
+                    )
+                except (ConnectionError, OSError) as exc:
+                    raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+                self._collections[tenant_id] = collection
+            return collection

@@ -1,0 +1,284 @@
+"""Episodic memory: what an agent and a user said to each other, searchable by meaning.
+
+Scope: tenant + agent_id + user_id (Soorma's model). Interactions are append-only; each
+records its role, content, a nanosecond timestamp and free metadata (``plan_id``,
+``session_id``, ...). Recency order is by that timestamp, ties broken by id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from chromadb.api.models.Collection import Collection
+
+from soorma_lc.memory._values import require_scope
+from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
+from soorma_lc.memory.chroma_memory import (
+    ChromaMemory,
+    require_limit,
+    require_text,
+    similarity,
+)
+
+_OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
+_SCOPE_KEYS = ("tenant_id", "agent_id", "user_id")
+# get_recent_history looks back through growing windows before scanning everything.
+_HISTORY_WINDOWS_NS = tuple(int(s * 1e9) for s in (3600, 86_400, 7 * 86_400, 90 * 86_400))
+
+
+@dataclass(frozen=True, slots=True)
+class Interaction:
+    """One logged interaction; ``score`` is the cosine similarity when it came from a search."""
+
+    id: str
+    tenant_id: str
+    agent_id: str
+    user_id: str
+    role: str
+    content: str
+    created_at_ns: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    score: float | None = None
+
+    @property
+    def created_at(self) -> datetime:
+        """When it was logged (UTC); ``created_at_ns`` is the exact stored sort key."""
+        return datetime.fromtimestamp(self.created_at_ns / 1e9, tz=UTC)
+
+
+def _interaction(
+    id: str, document: str, metadata: Mapping[str, Any], score: float | None = None
+) -> Interaction:
+    return Interaction(
+        id=id,
+        tenant_id=str(metadata["tenant_id"]),
+        agent_id=str(metadata["agent_id"]),
+        user_id=str(metadata["user_id"]),
+        role=str(metadata["role"]),
+        content=document,
+        created_at_ns=int(metadata["created_at_ns"]),
+        metadata={k: v for k, v in metadata.items() if k not in _OWN_KEYS},
+        score=score,
+    )
+
+
+class EpisodicMemory(ChromaMemory):
+    """Interactions per tenant/agent/user in Chroma; async methods plus ``*_sync`` twins."""
+
+    kind = "episodic"
+
+    @staticmethod
+    def _scope(agent_id: str, user_id: str, tenant_id: str) -> dict[str, str]:
+        tenant_id, user_id = require_scope(tenant_id, user_id)
+        return {
+            "tenant_id": tenant_id,
+            "agent_id": require_text(agent_id, "agent_id"),
+            "user_id": user_id,
+        }
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _prepare_log(
+        self,
+        agent_id: str,
+        role: str,
+        content: str,
+        user_id: str,
+        tenant_id: str,
+        metadata: Mapping[str, Any] | None,
+    ) -> Interaction:
+        scope = self._scope(agent_id, user_id, tenant_id)
+        require_text(role, "role")
+        require_text(content, "content")
+        extra = clean_metadata(metadata, _OWN_KEYS)
+        created_ns = time.time_ns()
+        return Interaction(
+            id=f"{created_ns:020d}-{uuid.uuid4().hex[:16]}",
+            role=role,
+            content=content,
+            created_at_ns=created_ns,
+            metadata=extra,
+            **scope,
+        )
+
+    def _write(self, interaction: Interaction, vector: list[float]) -> None:
+        stored = {
+            **interaction.metadata,
+            "tenant_id": interaction.tenant_id,
+            "agent_id": interaction.agent_id,
+            "user_id": interaction.user_id,
+            "role": interaction.role,
+            "created_at_ns": interaction.created_at_ns,
+        }
+        self._collection(interaction.tenant_id).add(
+            ids=[interaction.id],
+            embeddings=[vector],
+            documents=[interaction.content],
+            metadatas=[stored],
+        )
+
+    async def log_interaction(
+        self,
+        agent_id: str,
+        role: str,
+        content: str,
+        user_id: str,
+        tenant_id: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Interaction:
+        """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id."""
+        interaction = self._prepare_log(agent_id, role, content, user_id, tenant_id, metadata)
+        vector = await self.embeddings.aembed_query(content)
+        await asyncio.to_thread(self._write, interaction, vector)
+        return interaction
+
+    def log_interaction_sync(
+        self,
+        agent_id: str,
+        role: str,
+        content: str,
+        user_id: str,
+        tenant_id: str,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Interaction:
+        """Blocking :meth:`log_interaction`."""
+        interaction = self._prepare_log(agent_id, role, content, user_id, tenant_id, metadata)
+        self._write(interaction, self.embeddings.embed_query(content))
+        return interaction
+
+    # -- recent history --------------------------------------------------------------------
+
+    def _recent(self, scope: dict[str, str], limit: int) -> list[Interaction]:
+        collection = self._collection(scope["tenant_id"])
+        now = time.time_ns()
+        for window in (*_HISTORY_WINDOWS_NS, None):
+            time_filter = None if window is None else {"created_at_ns": {"$gte": now - window}}
+            found = collection.get(where=scoped_where(scope, time_filter), include=["metadatas"])
+            if len(found["ids"]) >= limit or window is None:
+                break
+        keyed = sorted(
+            zip(found["ids"], found["metadatas"] or [], strict=True),
+            key=lambda pair: (int(pair[1]["created_at_ns"]), pair[0]),
+        )[-limit:]
+        return self._fetch_documents(collection, [id for id, _ in keyed])
+
+    @staticmethod
+    def _fetch_documents(collection: Collection, ids: list[str]) -> list[Interaction]:
+        if not ids:
+            return []
+        found = collection.get(ids=ids, include=["documents", "metadatas"])
+        by_id = {
+            id: _interaction(id, doc or "", meta)
+            for id, doc, meta in zip(
+                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+            )
+        }
+        return [by_id[id] for id in ids if id in by_id]
+
+    async def get_recent_history(
+        self, agent_id: str, user_id: str, tenant_id: str, limit: int = 10
+    ) -> list[Interaction]:
+        """The ``limit`` most recent interactions of the scope, oldest first."""
+        scope = self._scope(agent_id, user_id, tenant_id)
+        return await asyncio.to_thread(self._recent, scope, require_limit(limit))
+
+    def get_recent_history_sync(
+        self, agent_id: str, user_id: str, tenant_id: str, limit: int = 10
+    ) -> list[Interaction]:
+        """Blocking :meth:`get_recent_history`."""
+        return self._recent(self._scope(agent_id, user_id, tenant_id), require_limit(limit))
+
+    # -- search ----------------------------------------------------------------------------
+
+    def _search(
+        self, scope: dict[str, str], where: Where, vector: list[float], limit: int
+    ) -> list[Interaction]:
+        found = self._collection(scope["tenant_id"]).query(
+            query_embeddings=[vector],
+            n_results=limit,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            _interaction(id, doc or "", meta, similarity(distance))
+            for id, doc, meta, distance in zip(
+                found["ids"][0],
+                (found["documents"] or [[]])[0],
+                (found["metadatas"] or [[]])[0],
+                (found["distances"] or [[]])[0],
+                strict=True,
+            )
+        ]
+
+    def _prepare_search(
+        self,
+        agent_id: str,
+        query: str,
+        user_id: str,
+        tenant_id: str,
+        limit: int,
+        filters: Mapping[str, Any] | None,
+    ) -> tuple[dict[str, str], Where, int]:
+        scope = self._scope(agent_id, user_id, tenant_id)
+        require_text(query, "query")
+        return scope, scoped_where(scope, filters), require_limit(limit)
+
+    async def search_interactions(
+        self,
+        agent_id: str,
+        query: str,
+        user_id: str,
+        tenant_id: str,
+        limit: int = 5,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[Interaction]:
+        """Interactions of the scope closest in meaning to ``query``, best first, with scores.
+
+        ``filters`` narrow by metadata in Chroma's filter language, e.g. ``{"role": "user"}``,
+        ``{"plan_id": "p1"}`` or ``{"$or": [{"role": "user"}, {"session_id": "s"}]}``.
+        """
+        scope, where, limit = self._prepare_search(
+            agent_id, query, user_id, tenant_id, limit, filters
+        )
+        vector = await self.embeddings.aembed_query(query)
+        return await asyncio.to_thread(self._search, scope, where, vector, limit)
+
+    def search_interactions_sync(
+        self,
+        agent_id: str,
+        query: str,
+        user_id: str,
+        tenant_id: str,
+        limit: int = 5,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[Interaction]:
+        """Blocking :meth:`search_interactions`."""
+        scope, where, limit = self._prepare_search(
+            agent_id, query, user_id, tenant_id, limit, filters
+        )
+        return self._search(scope, where, self.embeddings.embed_query(query), limit)
+
+    # -- deletion --------------------------------------------------------------------------
+
+    def _delete(self, tenant_id: str, where: Where) -> int:
+        collection = self._collection(tenant_id)
+        ids = collection.get(where=where, include=[])["ids"]
+        if ids:
+            collection.delete(ids=ids)
+        return len(ids)
+
+    async def delete_interactions(
+        self, user_id: str, tenant_id: str, agent_id: str | None = None
+    ) -> int:
+        """Forget a user's interactions (with one agent, or all agents); returns how many."""
+        tenant_id, user_id = require_scope(tenant_id, user_id)
+        scope = {"tenant_id": tenant_id, "user_id": user_id}
+        if agent_id is not None:
+            scope["agent_id"] = require_text(agent_id, "agent_id")
+        return await asyncio.to_thread(self._delete, tenant_id, scoped_where(scope))
