@@ -1,0 +1,227 @@
+"""Checkpointer benchmark: a 50-turn chat thread, RedisCheckpointSaver vs the anchors, one run.
+
+Each turn sends a ~500-character human message through a real StateGraph whose node answers
+with a ~500-character AI message (``add_messages`` channel). Measured per saver: ms per turn,
+``aget_state`` p50, ``aput`` / ``aput_writes`` / ``aget_tuple`` p50 during the turns, ``alist``
+(10 newest) p50, and the Redis memory the thread uses (sum of MEMORY USAGE of its keys).
+
+Savers: LangGraph's InMemorySaver (the floor), AsyncSqliteSaver (langgraph-checkpoint-sqlite),
+langgraph-checkpoint-redis's AsyncRedisSaver (the anchor) and ours, both Redis savers on the same
+Redis Stack server. Start one with ``/work/shared/tools/start-redis-stack`` (port 6390).
+
+    python benchmarks/checkpointer.py [--url redis://127.0.0.1:6390] [--turns 50] [--rounds 3]
+
+Each round runs every saver once (order rotated); the medians over rounds are printed, then the
+ratios ours / AsyncRedisSaver (goals: turn <= 0.5, aget_state <= 0.4, memory <= 0.2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import random
+import statistics
+import string
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+import redis
+from langchain_core.messages import AIMessage, AnyMessage, HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+
+from soorma_lc.memory.checkpoint import RedisCheckpointSaver
+
+
+class ChatState(TypedDict):
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def make_texts(count: int, seed: int = 7) -> list[str]:
+    """Deterministic ~500-character texts of random words (no artificial repetition)."""
+    rng = random.Random(seed)
+    vocabulary = [
+        "".join(rng.choices(string.ascii_lowercase, k=rng.randint(2, 10))) for _ in range(5000)
+    ]
+    texts = []
+    for _ in range(count):
+        words: list[str] = []
+        while sum(len(w) + 1 for w in words) < 500:
+            words.append(rng.choice(vocabulary))
+        texts.append(" ".join(words)[:500])
+    return texts
+
+
+def build_graph(answers: list[str]) -> StateGraph:
+    def chat(state: ChatState) -> dict[str, Any]:
+        turn = len(state["messages"]) // 2
+        return {"messages": [AIMessage(content=answers[turn])]}
+
+    builder = StateGraph(ChatState)
+    builder.add_node("chat", chat)
+    builder.add_edge(START, "chat")
+    builder.add_edge("chat", END)
+    return builder
+
+
+class Timed:
+    """Records the latency of a saver's async methods while LangGraph calls them."""
+
+    def __init__(self, saver: BaseCheckpointSaver, names: tuple[str, ...]) -> None:
+        self.samples: dict[str, list[float]] = {name: [] for name in names}
+        for name in names:
+            setattr(saver, name, self._wrap(name, getattr(saver, name)))
+
+    def _wrap(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        async def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await method(*args, **kwargs)
+            finally:
+                self.samples[name].append((time.perf_counter() - start) * 1000)
+
+        return timed
+
+
+def p50(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+async def run_thread(
+    saver: BaseCheckpointSaver, turns: int, questions: list[str], answers: list[str]
+) -> tuple[dict[str, float], str]:
+    timed = Timed(saver, ("aput", "aput_writes", "aget_tuple"))
+    graph = build_graph(answers).compile(checkpointer=saver)
+    thread_id = f"bench-{uuid.uuid4()}"
+    config = {"configurable": {"thread_id": thread_id}}
+    start = time.perf_counter()
+    for turn in range(turns):
+        await graph.ainvoke({"messages": [HumanMessage(content=questions[turn])]}, config)
+    per_turn = (time.perf_counter() - start) * 1000 / turns
+    put, put_writes, get_tuple = (
+        p50(timed.samples[n]) for n in ("aput", "aput_writes", "aget_tuple")
+    )
+    state_ms = []
+    for _ in range(30):
+        start = time.perf_counter()
+        state = await graph.aget_state(config)
+        state_ms.append((time.perf_counter() - start) * 1000)
+    if len(state.values["messages"]) != 2 * turns:
+        raise RuntimeError(f"{type(saver).__name__} lost messages")
+    list_ms = []
+    for _ in range(10):
+        start = time.perf_counter()
+        page = [t async for t in saver.alist(config, limit=10)]
+        list_ms.append((time.perf_counter() - start) * 1000)
+    if len(page) != 10:
+        raise RuntimeError(f"{type(saver).__name__} listed {len(page)} checkpoints")
+    metrics = {
+        "turn_ms": per_turn,
+        "get_state_ms": p50(state_ms),
+        "put_ms": put,
+        "put_writes_ms": put_writes,
+        "get_tuple_ms": get_tuple,
+        "list10_ms": p50(list_ms),
+    }
+    return metrics, thread_id
+
+
+def thread_memory(client: redis.Redis, thread_id: str) -> float:
+    """MB held by the keys whose name contains the thread id."""
+    total = 0
+    for key in client.scan_iter(match=f"*{thread_id}*", count=1000):
+        total += client.memory_usage(key, samples=0) or 0
+    return total / 1e6
+
+
+@contextlib.asynccontextmanager
+async def open_saver(name: str, url: str, workdir: Path) -> AsyncIterator[BaseCheckpointSaver]:
+    if name == "InMemorySaver":
+        yield InMemorySaver()
+    elif name == "AsyncSqliteSaver":
+        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+        path = workdir / f"{uuid.uuid4()}.sqlite"
+        async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+            yield saver
+    elif name == "AsyncRedisSaver":
+        from langgraph.checkpoint.redis.aio import AsyncRedisSaver
+
+        async with AsyncRedisSaver.from_conn_string(url) as saver:
+            await saver.asetup()
+            yield saver
+    else:
+        saver = RedisCheckpointSaver.from_url(url)
+        try:
+            yield saver
+        finally:
+            await saver.aclose()
+            saver.close()
+
+
+SAVERS = ("InMemorySaver", "AsyncSqliteSaver", "AsyncRedisSaver", "RedisCheckpointSaver")
+REDIS_SAVERS = ("AsyncRedisSaver", "RedisCheckpointSaver")
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--url", default="redis://127.0.0.1:6390", help="Redis Stack URL")
+    parser.add_argument("--turns", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    client = redis.Redis.from_url(args.url)
+    try:
+        modules = {m[b"name"].decode() for m in client.module_list()}
+    except redis.ConnectionError:
+        print(f"no Redis at {args.url}: start one with /work/shared/tools/start-redis-stack")
+        return 2
+    if "search" not in modules or "ReJSON" not in modules:
+        print(f"{args.url} lacks RediSearch/RedisJSON (AsyncRedisSaver needs Redis Stack)")
+        return 2
+    questions = make_texts(args.turns, seed=1)
+    answers = make_texts(args.turns, seed=2)
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in SAVERS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_no in range(args.rounds):
+            order = SAVERS[round_no % len(SAVERS) :] + SAVERS[: round_no % len(SAVERS)]
+            for name in order:
+                async with open_saver(name, args.url, Path(tmp)) as saver:
+                    metrics, thread_id = await run_thread(saver, args.turns, questions, answers)
+                if name in REDIS_SAVERS:
+                    metrics["memory_mb"] = thread_memory(client, thread_id)
+                results[name].append(metrics)
+                print(f"round {round_no + 1}: {name} done", file=sys.stderr)
+    medians = {
+        name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        for name, runs in results.items()
+    }
+    columns = ("turn_ms", "get_state_ms", "put_ms", "put_writes_ms", "get_tuple_ms", "list10_ms")
+    print(f"\n{args.turns}-turn thread, medians of {args.rounds} rounds (ms; memory in MB)")
+    print(f"{'saver':22}" + "".join(f"{c:>15}" for c in (*columns, "memory_mb")))
+    for name, m in medians.items():
+        memory = f"{m['memory_mb']:15.3f}" if "memory_mb" in m else f"{'-':>15}"
+        print(f"{name:22}" + "".join(f"{m[c]:15.3f}" for c in columns) + memory)
+    ours, anchor = medians["RedisCheckpointSaver"], medians["AsyncRedisSaver"]
+    floor = medians["InMemorySaver"]
+    print("\nratios ours / AsyncRedisSaver (goal):")
+    for key, goal in (("turn_ms", 0.5), ("get_state_ms", 0.4), ("memory_mb", 0.2)):
+        ratio = ours[key] / anchor[key]
+        print(f"  {key:14} {ratio:6.3f}  (<= {goal})  {'ok' if ratio <= goal else 'MISSED'}")
+    for key in ("put_ms", "put_writes_ms", "get_tuple_ms", "list10_ms"):
+        print(f"  {key:14} {ours[key] / anchor[key]:6.3f}")
+    print("ratios ours / InMemorySaver (the floor):")
+    for key in ("turn_ms", "get_state_ms"):
+        print(f"  {key:14} {ours[key] / floor[key]:6.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
