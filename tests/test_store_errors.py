@@ -1,0 +1,209 @@
+"""SoormaStore bad input: typed errors (SoormaError subclasses), raised before any write."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from langgraph.store.base import GetOp, ListNamespacesOp, MatchCondition, PutOp, SearchOp
+
+from soorma_lc.config import Settings
+from soorma_lc.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    EmbeddingError,
+    EmbeddingModelMismatchError,
+    InvalidFilterError,
+    InvalidStoreItemError,
+    InvalidStoreNamespaceError,
+    ScopeError,
+    SerializationError,
+    SoormaError,
+)
+from soorma_lc.memory.chroma import chroma_client
+from soorma_lc.memory.embeddings import HashingEmbeddings
+from soorma_lc.memory.store import SoormaStore
+from tests.store_helpers import DIMS, WordEmbeddings, index_config
+
+NS = ("docs",)
+ORIGINAL = {"text": "apple", "n": 1}
+
+
+@pytest.fixture
+def store(settings: Settings) -> Iterator[SoormaStore]:
+    store = SoormaStore.from_settings(settings, index=index_config())
+    store.put(NS, "k", ORIGINAL)
+    yield store
+    assert store.get(NS, "k").value == ORIGINAL, "a failed call must not change stored data"
+    assert store.list_namespaces() == [NS], "a failed call must not add namespaces"
+    store.close()
+
+
+@pytest.mark.parametrize(
+    "namespace", [(), ("a.b",), ("",), ("ok", ""), (1,), ("nul\x00",), ("langgraph", "x")]
+)
+async def test_bad_put_namespaces(store: SoormaStore, namespace: tuple[Any, ...]) -> None:
+    with pytest.raises(InvalidStoreNamespaceError):
+        store.put(namespace, "k", {"v": 1})
+    with pytest.raises(InvalidStoreNamespaceError):
+        await store.aput(namespace, "k", {"v": 1})
+    with pytest.raises(InvalidStoreNamespaceError):
+        store.batch([PutOp(namespace, "k", {"v": 1})])
+
+
+@pytest.mark.parametrize("namespace", [("a.b",), ("",), (3,)])
+async def test_bad_read_namespaces(store: SoormaStore, namespace: tuple[Any, ...]) -> None:
+    with pytest.raises(InvalidStoreNamespaceError):
+        store.get(namespace, "k")
+    with pytest.raises(InvalidStoreNamespaceError):
+        await store.asearch(namespace)
+    with pytest.raises(InvalidStoreNamespaceError):
+        store.list_namespaces(prefix=namespace)
+    with pytest.raises(InvalidStoreNamespaceError):
+        await store.abatch([GetOp(namespace, "k")])
+
+
+@pytest.mark.parametrize(
+    ("value", "error"),
+    [
+        (["not", "a", "mapping"], InvalidStoreItemError),
+        ("text", InvalidStoreItemError),
+        ({1: "non-string key"}, InvalidStoreItemError),
+        ({"set": {1, 2}}, SerializationError),
+        ({"nan": float("nan")}, SerializationError),
+        ({"obj": object()}, SerializationError),
+    ],
+)
+def test_bad_values_change_nothing(store: SoormaStore, value: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        store.put(NS, "k", value)
+
+
+@pytest.mark.parametrize("ttl", [0, -1, float("inf"), "5"])
+def test_bad_ttl(store: SoormaStore, ttl: Any) -> None:
+    with pytest.raises(InvalidStoreItemError):
+        store.put(NS, "k", {"v": 2}, ttl=ttl)
+
+
+def test_bad_keys_and_index_specs(store: SoormaStore) -> None:
+    with pytest.raises(InvalidStoreItemError):
+        store.batch([PutOp(NS, 7, {"v": 2})])  # type: ignore[arg-type]
+    with pytest.raises(InvalidStoreItemError):
+        store.put(NS, "\ud800", {"v": 2})
+    with pytest.raises(InvalidStoreItemError):
+        store.put(NS, "k", {"v": 2}, index="text")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "filter",
+    [
+        {"n": {"$regex": "a.*"}},
+        {"n": {"$in": [1, 2]}},
+        {"n": {"$gt": "5"}},
+        {"n": {"$lte": None}},
+        {"n": {"$gt": True}},
+        {"nested": {"deep": {"$nope": 1}}},
+        ["n", 1],
+    ],
+)
+async def test_bad_filters(store: SoormaStore, filter: Any) -> None:
+    with pytest.raises(InvalidFilterError):
+        store.search(NS, filter=filter)
+    with pytest.raises(InvalidFilterError):
+        await store.asearch(NS, query="apple", filter=filter)
+
+
+def test_bad_paging_and_listing(store: SoormaStore) -> None:
+    with pytest.raises(InvalidStoreItemError):
+        store.search(NS, limit=-1)
+    with pytest.raises(InvalidStoreItemError):
+        store.search(NS, offset=-2)
+    with pytest.raises(InvalidStoreItemError):
+        store.list_namespaces(max_depth=0)
+    with pytest.raises(InvalidStoreItemError):
+        store.batch([ListNamespacesOp((MatchCondition("middle", ("a",)),))])  # type: ignore[arg-type]
+    with pytest.raises(InvalidStoreItemError):
+        store.batch([("not", "an", "op")])  # type: ignore[list-item]
+
+
+def test_a_bad_op_anywhere_in_a_batch_writes_nothing(store: SoormaStore) -> None:
+    ops = [
+        PutOp(NS, "k", {"text": "changed"}),
+        PutOp(("fresh",), "new", {"v": 1}),
+        SearchOp(NS, filter={"n": {"$bogus": 1}}),
+    ]
+    with pytest.raises(InvalidFilterError):
+        store.batch(ops)
+
+
+def test_errors_are_soorma_errors_and_value_errors() -> None:
+    for error in (InvalidStoreNamespaceError, InvalidStoreItemError, InvalidFilterError):
+        assert issubclass(error, SoormaError) and issubclass(error, ValueError)
+
+
+def test_scope_must_be_given(settings: Settings) -> None:
+    with pytest.raises(ScopeError):
+        SoormaStore(settings.redis_url or "", tenant_id="")
+    with pytest.raises(ScopeError):
+        SoormaStore(settings.redis_url or "", user_id="")
+
+
+def test_bad_configuration(settings: Settings) -> None:
+    with pytest.raises(ConfigurationError):
+        SoormaStore("http://localhost:6379")
+    with pytest.raises(InvalidStoreItemError):
+        SoormaStore(settings.redis_url or "", ttl={"default_ttl": -5})
+    with pytest.raises(InvalidStoreItemError):
+        SoormaStore(settings.redis_url or "", index={"dims": 3})  # type: ignore[typeddict-item]
+
+
+def test_another_embedding_model_is_refused(store: SoormaStore, settings: Settings) -> None:
+    other = SoormaStore(
+        settings.redis_url or "",
+        index={"dims": 64, "embed": HashingEmbeddings(64)},
+        chroma=chroma_client(settings),
+    )
+    try:
+        with pytest.raises(EmbeddingModelMismatchError):
+            other.put(NS, "k", {"text": "banana"})
+        with pytest.raises(EmbeddingModelMismatchError):
+            other.search(NS, query="apple")
+    finally:
+        other.close()
+
+
+class BrokenEmbeddings(WordEmbeddings):
+    model_id = "tests-broken"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return super().embed_documents(texts)[:-1]
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        {"dims": DIMS + 1, "embed": WordEmbeddings(), "fields": ["text"]},
+        {"dims": DIMS, "embed": BrokenEmbeddings(), "fields": ["text"]},
+        {"dims": DIMS, "embed": lambda texts: [[0.0] * DIMS for _ in texts], "fields": ["text"]},
+    ],
+)
+def test_bad_embeddings_write_nothing(settings: Settings, index: Any) -> None:
+    store = SoormaStore(settings.redis_url or "", index=index, chroma=chroma_client(settings))
+    try:
+        with pytest.raises(EmbeddingError):
+            store.put(NS, "k", {"text": "apple"})
+        assert store.get(NS, "k") is None
+    finally:
+        store.close()
+
+
+async def test_unreachable_redis_is_a_typed_error() -> None:
+    store = SoormaStore("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(BackendUnavailableError):
+            store.get(NS, "k")
+        with pytest.raises(BackendUnavailableError):
+            await store.aput(NS, "k", {"v": 1})
+    finally:
+        await store.aclose()
