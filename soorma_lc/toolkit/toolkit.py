@@ -71,9 +71,11 @@ class EventToolkit:
         self.bus = bus
         self.settings = resolve_settings(settings)
         self.context = coerce_context(context)
-        self.tenant_id = (
+        registry_tenant = getattr(registry, "tenant_id", None)
+        self.tenant_id: str = (
             tenant_id
             or (self.context.tenant_id if self.context else None)
+            or (registry_tenant if isinstance(registry_tenant, str) else None)
             or self.settings.tenant_id
         )
         self.cache_ttl = cache_ttl
@@ -84,6 +86,29 @@ class EventToolkit:
         self._bridge = LoopBridge()
         self._index: EventIndex | None = None
         self._indexed: _Snapshot | None = None
+        self._owns_backends = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **options: Any) -> EventToolkit:
+        """A toolkit on the configured registry and Redis Streams bus, which it owns.
+
+        The default context carries the settings' tenant and user; ``aclose`` closes both.
+        """
+        from soorma_lc.bus import RedisStreamsBus
+        from soorma_lc.registry import registry_from_settings
+
+        settings = resolve_settings(settings)
+        options.setdefault(
+            "context", ToolContext(tenant_id=settings.tenant_id, user_id=settings.user_id)
+        )
+        toolkit = cls(
+            registry_from_settings(settings),
+            RedisStreamsBus.from_settings(settings),
+            settings=settings,
+            **options,
+        )
+        toolkit._owns_backends = True
+        return toolkit
 
     # --- discovery -------------------------------------------------------------------------
 
@@ -136,7 +161,9 @@ class EventToolkit:
         """Events on ``topic`` (None = any) that at least one live agent consumes."""
         snapshot = await self._current()
         now = time.monotonic()
-        if snapshot.consumed is None or now - snapshot.consumed_at >= self.cache_ttl:
+        # A versioned registry's version also moves when agents expire; otherwise use the TTL.
+        stale = snapshot.version is None and now - snapshot.consumed_at >= self.cache_ttl
+        if snapshot.consumed is None or stale:
             agents = await self.registry.list_agents()
             snapshot.consumed = frozenset(n for agent in agents for n in agent.consumed_events)
             snapshot.consumed_at = now
@@ -352,9 +379,11 @@ class EventToolkit:
         self._bridge.close()
 
     async def aclose(self, *, close_bus: bool = False) -> None:
-        """:meth:`close` from async code."""
-        if close_bus:
+        """:meth:`close` from async code; a toolkit made by ``from_settings`` closes both."""
+        if close_bus or self._owns_backends:
             await self._bridge.arun(self._close_bus)
+        if self._owns_backends:
+            await self.registry.aclose()
         await asyncio.to_thread(self._bridge.close)
 
     async def _close_bus(self) -> None:
