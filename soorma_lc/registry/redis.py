@@ -14,7 +14,6 @@ which agents are live.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
@@ -42,8 +41,6 @@ from soorma_lc.registry.common import (
     select_agents,
     select_events,
 )
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "soorma:registry:"
 
@@ -179,6 +176,7 @@ class RedisRegistry:
         self.purge_after = purge_after
         base = f"{prefix}{{{self.tenant_id}}}:"
         self._keys = [f"{base}{part}" for part in ("events", "agents", "expiry", "version")]
+        self._events_key = self._keys[0]
         self._client = client
         self._owns_client = owns_client
         self._register = client.register_script(_REGISTER)
@@ -194,7 +192,10 @@ class RedisRegistry:
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A registry on the configured Redis (or the embedded one), for the settings' tenant."""
+        """A registry on the configured Redis (or the embedded one), for the settings' tenant.
+
+        Starting the embedded redis-server blocks briefly, once per process and data dir.
+        """
         settings = resolve_settings(settings)
         options.setdefault("tenant_id", settings.tenant_id)
         return cls.from_url(resolve_redis_url(settings), **options)
@@ -223,14 +224,14 @@ class RedisRegistry:
         """The definition of ``event_name``, or None."""
         validate_event_name(event_name)
         async with _redis_errors():
-            raw = await self._client.hget(self._keys[0], event_name)
+            raw = await self._client.hget(self._events_key, event_name)
         return None if raw is None else decode(EventDefinition, raw, event_name)
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
         """Registered events, optionally only those on ``topic``, sorted by name."""
         wanted = check_topic(topic)
         async with _redis_errors():
-            stored = await self._client.hgetall(self._keys[0])
+            stored = await self._client.hgetall(self._events_key)
         events = (decode(EventDefinition, raw, _text(name)) for name, raw in stored.items())
         return select_events((e for e in events if e is not None), wanted)
 
