@@ -192,21 +192,21 @@ class _Opaque:
     pass
 
 
-NON_JSON: list[Any] = [
-    {1, 2},
-    b"bytes",
-    Decimal("1.5"),
-    _Opaque(),
-    math.nan,
-    math.inf,
-    {1: "int key"},
-    {"ok": [1, {"deep": {None: 1}}]},
-    ["\ud800"],
-    print,
-]
+NON_JSON: dict[str, Any] = {
+    "set": {1, 2},
+    "bytes": b"bytes",
+    "decimal": Decimal("1.5"),
+    "object": _Opaque(),
+    "nan": math.nan,
+    "inf": math.inf,
+    "int-key": {1: "int key"},
+    "deep-none-key": {"ok": [1, {"deep": {None: 1}}]},
+    "lone-surrogate": ["\ud800"],
+    "function": print,
+}
 
 
-@pytest.mark.parametrize("value", NON_JSON, ids=repr)
+@pytest.mark.parametrize("value", NON_JSON.values(), ids=NON_JSON.keys())
 async def test_non_json_values_refused_everywhere(
     memory: MemoryClient, redis_client: redis.Redis, value: Any
 ) -> None:
