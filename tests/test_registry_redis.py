@@ -36,11 +36,11 @@ def worker(agent_id: str, description: str = "translator") -> AgentDefinition:
 
 
 async def test_agents_expire_after_real_ttl_and_heartbeat_revives(redis_url: str) -> None:
-    registry = RedisRegistry.from_url(redis_url, agent_ttl=1)
+    registry = RedisRegistry.from_url(redis_url, agent_ttl=2)
     await registry.register_agent(worker("w-1"))
     assert await registry.get_agent("w-1") is not None
     live_version = await registry.version()
-    await asyncio.sleep(1.2)
+    await asyncio.sleep(2.2)
     assert await registry.get_agent("w-1") is None
     assert await registry.list_agents("translate.request") == []
     assert await registry.version() != live_version
