@@ -586,7 +586,10 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         """Tenant-level index updates: thread list and run -> threads (other hash slots)."""
         index = threads_key(self.key_prefix, target.tenant_id)
         calls = [_Call(("SADD", index, target.thread_id))]
-        calls += [_Call(("SADD", self._run_key(r), target.thread_id)) for r in run_ids]
+        calls += [
+            _Call(("SADD", run_key(self.key_prefix, target.tenant_id, r), target.thread_id))
+            for r in run_ids
+        ]
         if self.ttl_ms:
             calls += [_Call(("PEXPIRE", c.args[1], self.ttl_ms)) for c in list(calls)]
         return calls

@@ -1,0 +1,341 @@
+"""RedisCheckpointSaver storage: TTL, encryption, tenants, key shape, deltas, errors, sync API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+import redis
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.conformance.test_utils import generate_checkpoint, generate_metadata
+from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
+from langgraph.checkpoint.serde.types import INTERRUPT
+from redis.crc import key_slot
+
+from soorma_lc.config import Settings
+from soorma_lc.errors import (
+    BackendUnavailableError,
+    CheckpointConfigError,
+    CheckpointConflictError,
+    CheckpointCorruptedError,
+    ConfigurationError,
+)
+from soorma_lc.memory.checkpoint import RedisCheckpointSaver
+from soorma_lc.memory.checkpoint.keys import thread_keys
+from tests.checkpointer_helpers import chat_graph
+
+
+@pytest.fixture
+async def saver(redis_url: str) -> AsyncIterator[RedisCheckpointSaver]:
+    saver = RedisCheckpointSaver.from_url(redis_url)
+    yield saver
+    await saver.aclose()
+    saver.close()
+
+
+def cfg(thread: str, tenant: str | None = None, **extra: Any) -> dict[str, Any]:
+    configurable = {"thread_id": thread, "checkpoint_ns": "", **extra}
+    if tenant is not None:
+        configurable["tenant_id"] = tenant
+    return {"configurable": configurable}
+
+
+async def put(
+    saver: RedisCheckpointSaver,
+    config: dict[str, Any],
+    values: dict[str, Any],
+    versions: dict[str, Any],
+    new: dict[str, Any] | None = None,
+    **metadata: Any,
+) -> dict[str, Any]:
+    checkpoint = generate_checkpoint(channel_values=values, channel_versions=versions)
+    return await saver.aput(
+        config, checkpoint, generate_metadata(**metadata), versions if new is None else new
+    )
+
+
+def thread_key_names(client: redis.Redis, tenant: str, thread: str) -> list[str]:
+    return [k for k in thread_keys("soorma:cp", tenant, thread) if client.exists(k)]
+
+
+async def test_ttl_covers_every_key_and_refreshes_on_read(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    ttl_ms = 10 * 60_000
+    for refresh in (True, False):
+        saver = RedisCheckpointSaver.from_url(redis_url, ttl_minutes=10, refresh_on_read=refresh)
+        graph = chat_graph(saver)
+        config = {"configurable": {"thread_id": f"ttl-{refresh}"}}
+        await graph.ainvoke({"messages": [HumanMessage(content="hello")]}, config)
+        await graph.ainvoke({"messages": [HumanMessage(content="again")]}, config)
+        keys = list(redis_client.scan_iter(match="soorma:cp:*"))
+        assert keys and all(0 < redis_client.pttl(k) <= ttl_ms for k in keys)
+        mine = thread_key_names(redis_client, saver.tenant_id, f"ttl-{refresh}")
+        assert len(mine) == 5
+        for key in mine:
+            redis_client.pexpire(key, 5_000)
+        assert await saver.aget_tuple(config) is not None
+        ttls = [redis_client.pttl(k) for k in mine]
+        assert all(t > 5_000 for t in ttls) if refresh else all(t <= 5_000 for t in ttls)
+        await saver.aclose()
+        saver.close()
+
+
+async def test_expired_thread_leaves_nothing_behind(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    saver = RedisCheckpointSaver.from_url(redis_url, ttl_minutes=0.002)  # 120 ms
+    graph = chat_graph(saver)
+    config = {"configurable": {"thread_id": "short-lived"}}
+    await graph.ainvoke({"messages": [HumanMessage(content="hello")]}, config)
+    assert redis_client.dbsize() > 0
+    for _ in range(200):
+        if redis_client.dbsize() == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert redis_client.dbsize() == 0
+    assert await saver.aget_tuple(config) is None
+    await saver.aclose()
+    saver.close()
+
+
+async def test_encrypted_serializer_keeps_plaintext_out_of_redis(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    serde = EncryptedSerializer.from_pycryptodome_aes(key=b"k" * 32)
+    saver = RedisCheckpointSaver.from_url(redis_url, serde=serde)
+    graph = chat_graph(saver)
+    config = {"configurable": {"thread_id": "secret"}}
+    for _ in range(3):
+        await graph.ainvoke({"messages": [HumanMessage(content="my password is hunter2")]}, config)
+    stored = b"".join(
+        value
+        for key in redis_client.scan_iter(match="soorma:cp:*")
+        if redis_client.type(key) == b"hash"
+        for value in redis_client.hvals(key)
+    )
+    assert b"hunter2" not in stored and b"answer 1" not in stored
+    state = await graph.aget_state(config)
+    assert [m.content for m in state.values["messages"]][::2] == ["my password is hunter2"] * 3
+
+    wrong_key = RedisCheckpointSaver.from_url(
+        redis_url, serde=EncryptedSerializer.from_pycryptodome_aes(key=b"x" * 32)
+    )
+    with pytest.raises(ValueError):
+        wrong_key.get_tuple(config)
+    wrong_key.close()
+    await saver.aclose()
+    saver.close()
+
+
+async def test_tenants_are_separate_threads(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis
+) -> None:
+    a_config = await put(saver, cfg("shared", "tenant-a"), {"x": "from a"}, {"x": 1}, run_id="r1")
+    assert a_config["configurable"]["tenant_id"] == "tenant-a"
+    assert await saver.aget_tuple(cfg("shared", "tenant-b")) is None
+    assert await saver.aget_tuple(cfg("shared")) is None  # the saver's default tenant
+    assert [t async for t in saver.alist(cfg("shared", "tenant-b"))] == []
+    await saver.aput_writes(cfg("shared", "tenant-b", checkpoint_id=a_config["configurable"][
+        "checkpoint_id"]), [("x", "b write")], "task")  # fmt: skip
+
+    await put(saver, cfg("shared", "tenant-b"), {"x": "from b"}, {"x": 1}, run_id="r1")
+    tenant_b = saver.for_tenant("tenant-b")
+    tenant_b.prune(["shared"], strategy="keep_latest")
+    tenant_b.delete_for_runs(["r1"])
+    assert await tenant_b.aget_tuple(cfg("shared")) is None
+    await tenant_b.acopy_thread("shared", "copy")
+    await tenant_b.adelete_thread("shared")
+
+    found = await saver.aget_tuple(cfg("shared", "tenant-a"))
+    assert found is not None and found.checkpoint["channel_values"] == {"x": "from a"}
+    assert found.pending_writes == []
+    assert found.config["configurable"]["tenant_id"] == "tenant-a"
+    listed = list(saver.for_tenant("tenant-a").list(None))
+    assert [t.checkpoint["id"] for t in listed] == [found.checkpoint["id"]]
+    assert list(saver.for_tenant("tenant-b").list(None)) == []
+
+    # A saver whose default tenant is "acme" needs no tenant_id in configs, and returns none.
+    acme = RedisCheckpointSaver.from_url(saver.redis_url, tenant_id="acme")
+    stored = await put(acme, cfg("shared"), {"x": "acme"}, {"x": 1})
+    assert "tenant_id" not in stored["configurable"]
+    assert (await saver.aget_tuple(cfg("shared", "acme"))).checkpoint["channel_values"] == {
+        "x": "acme"
+    }
+    await acme.aclose()
+    acme.close()
+
+
+async def test_thread_keys_share_one_hash_tag(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis
+) -> None:
+    thread, tenant = "odd:{thread}%id", "ten:ant}"
+    stored = await put(saver, cfg(thread, tenant), {"x": "v" * 2000}, {"x": 1}, run_id="run-1")
+    await put(saver, cfg(thread, tenant, checkpoint_ns="child:1"), {"y": 1}, {"y": 1})
+    await saver.aput_writes(stored, [("x", "w")], "task-1")
+    keys = [k.decode() for k in redis_client.scan_iter(match="soorma:cp:*")]
+    thread_level = [k for k in keys if k.endswith((":i", ":c", ":r", ":b", ":w"))]
+    assert sorted(thread_level) == sorted(thread_keys("soorma:cp", tenant, thread))
+    tag = "{ten%3Aant%7D:odd%3A%7Bthread%7D%25id}"
+    assert all(k.startswith(f"soorma:cp:{tag}:") for k in thread_level)
+    assert len({key_slot(k.encode()) for k in thread_level}) == 1
+    tenant_level = sorted(set(keys) - set(thread_level))
+    assert tenant_level == [
+        "soorma:cp:{ten%3Aant%7D}:run:run-1",
+        "soorma:cp:{ten%3Aant%7D}:threads",
+    ]
+    # Escaping keeps (tenant, thread) pairs apart even when separators move between them.
+    assert thread_keys("p", "a:b", "c") != thread_keys("p", "a", "b:c")
+
+
+async def test_blobs_stored_only_on_change_and_as_deltas(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis
+) -> None:
+    config = cfg("deltas")
+    big = [f"message {i:03d} " + "y" * 500 for i in range(30)]
+    parent = await put(saver, config, {"log": big[:1], "const": "c" * 1000}, {"log": 1, "const": 1})
+    for n in range(2, 31):
+        checkpoint_config = cfg("deltas", checkpoint_id=parent["configurable"]["checkpoint_id"])
+        parent = await put(
+            saver, checkpoint_config, {"log": big[:n], "const": "c" * 1000},
+            {"log": n, "const": 1}, new={"log": n},
+        )  # fmt: skip
+    blobs_key = thread_keys("soorma:cp", saver.tenant_id, "deltas")[3]
+    fields = redis_client.hgetall(blobs_key)
+    assert sorted(f.split(b"\0")[1] for f in fields).count(b"const") == 1
+    log_values = [v for f, v in fields.items() if f.split(b"\0")[1] == b"log"]
+    assert len(log_values) == 30
+    assert sum(v[:1] == b"D" for v in log_values) >= 25
+    full_size = sum(len(saver.serde.dumps_typed(big[:n])[1]) for n in range(1, 31))
+    assert sum(len(v) for v in log_values) * 5 < full_size
+    history = [t async for t in saver.alist(config)]
+    assert [t.checkpoint["channel_values"]["log"] for t in history] == [
+        big[:n] for n in range(30, 0, -1)
+    ]
+    assert all(t.checkpoint["channel_values"]["const"] == "c" * 1000 for t in history)
+
+
+async def test_stale_or_changed_delta_base_falls_back_to_full(
+    redis_url: str, redis_client: redis.Redis
+) -> None:
+    writer = RedisCheckpointSaver.from_url(redis_url)
+    other = RedisCheckpointSaver.from_url(redis_url)
+    blobs_key = thread_keys("soorma:cp", writer.tenant_id, "t")[3]
+    first = await put(writer, cfg("t"), {"v": "a" * 3000}, {"v": 1})
+    # Another process deletes the thread and writes different content at the same version.
+    await other.adelete_thread("t")
+    await put(other, cfg("t"), {"v": "b" * 3000}, {"v": 1})
+    # writer's cached base (version 1 = "a"*3000) changed: it must not write a delta against it.
+    second = await put(
+        writer, cfg("t", checkpoint_id=first["configurable"]["checkpoint_id"]),
+        {"v": "a" * 3000 + "tail"}, {"v": 2},
+    )  # fmt: skip
+    assert redis_client.hget(blobs_key, b"\0v\x002")[:1] in (b"F", b"Z")
+    assert (await other.aget_tuple(second)).checkpoint["channel_values"]["v"] == "a" * 3000 + "tail"
+    # Base deleted outright: same fallback.
+    await other.adelete_thread("t")
+    third = await put(writer, cfg("t"), {"v": "a" * 3000 + "tail2"}, {"v": 3})
+    assert (await other.aget_tuple(third)).checkpoint["channel_values"]["v"] == "a" * 3000 + "tail2"
+    for s in (writer, other):
+        await s.aclose()
+        s.close()
+
+
+async def test_pending_writes_sorted_deduplicated(saver: RedisCheckpointSaver) -> None:
+    stored = await put(saver, cfg("w"), {}, {})
+    await saver.aput_writes(stored, [("c", "b-0"), ("c", "b-1")], "task-2", task_path="b")
+    await saver.aput_writes(stored, [("c", "a-0")], "task-9", task_path="a")
+    await saver.aput_writes(stored, [("c", "input")], "task-5", task_path="")
+    await saver.aput_writes(stored, [("c", "a-0 again")], "task-9", task_path="a")  # retry
+    await saver.aput_writes(stored, [(INTERRUPT, "first")], "task-7", task_path="c")
+    await saver.aput_writes(stored, [(INTERRUPT, "second")], "task-7", task_path="c")
+    found = await saver.aget_tuple(stored)
+    assert found.pending_writes == [
+        ("task-5", "c", "input"),
+        ("task-9", "c", "a-0"),
+        ("task-2", "c", "b-0"),
+        ("task-2", "c", "b-1"),
+        ("task-7", INTERRUPT, "second"),
+    ]
+
+
+async def test_bad_input_raises_typed_errors_and_writes_nothing(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis, redis_url: str
+) -> None:
+    with pytest.raises(CheckpointConfigError, match="thread_id"):
+        await saver.aget_tuple({"configurable": {}})
+    with pytest.raises(CheckpointConfigError, match="thread_id"):
+        await put(saver, {"configurable": {"checkpoint_ns": ""}}, {}, {})
+    with pytest.raises(CheckpointConfigError, match="checkpoint_ns"):
+        await put(saver, cfg("t", checkpoint_ns="bad\0ns"), {}, {})
+    with pytest.raises(CheckpointConfigError, match="tenant_id"):
+        await put(saver, cfg("t", tenant=""), {}, {})
+    with pytest.raises(CheckpointConfigError, match="checkpoint_id"):
+        await saver.aput_writes(cfg("t"), [("c", 1)], "task")
+    with pytest.raises(CheckpointConfigError, match="strategy"):
+        await saver.aprune(["t"], strategy="keep_some")
+    assert redis_client.dbsize() == 0
+
+    await put(saver, cfg("src"), {"x": 1}, {"x": 1})
+    target = await put(saver, cfg("dst"), {"x": 2}, {"x": 1})
+    with pytest.raises(CheckpointConflictError):
+        await saver.acopy_thread("src", "dst")
+    assert (await saver.aget_tuple(cfg("dst"))).config == target
+
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver(client=redis.Redis.from_url(redis_url, decode_responses=True))
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver.from_url(redis_url, ttl_minutes=0)
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver()
+    unreachable = RedisCheckpointSaver.from_url("unix:///nonexistent/redis.sock")
+    with pytest.raises(BackendUnavailableError):
+        unreachable.get_tuple(cfg("t"))
+    with pytest.raises(BackendUnavailableError):
+        await unreachable.aget_tuple(cfg("t"))
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver.from_url("http://localhost:6379")
+
+
+async def test_tampered_blob_is_reported(saver: RedisCheckpointSaver, redis_client: redis.Redis):
+    stored = await put(saver, cfg("t"), {"x": "payload" * 10}, {"x": 1})
+    blobs_key = thread_keys("soorma:cp", saver.tenant_id, "t")[3]
+    value = bytearray(redis_client.hget(blobs_key, b"\0x\x001"))
+    value[-1] ^= 0x01
+    redis_client.hset(blobs_key, b"\0x\x001", bytes(value))
+    with pytest.raises(CheckpointCorruptedError):
+        await saver.aget_tuple(stored)
+
+
+def test_sync_api_end_to_end(redis_url: str, redis_client: redis.Redis) -> None:
+    saver = RedisCheckpointSaver.from_settings(Settings(redis_url=redis_url, tenant_id="sync-t"))
+    assert saver.tenant_id == "sync-t"
+    parent = None
+    configs = []
+    for step, run in enumerate(["r1", "r1", "r2"]):
+        config = cfg("s", checkpoint_id=parent) if parent else cfg("s")
+        checkpoint = generate_checkpoint(channel_values={"n": step}, channel_versions={"n": step})
+        stored = saver.put(
+            config, checkpoint, generate_metadata(step=step, run_id=run), {"n": step}
+        )
+        configs.append(stored)
+        parent = stored["configurable"]["checkpoint_id"]
+    saver.put_writes(configs[-1], [("n", 99)], "task")
+    assert saver.get_tuple(cfg("s")).pending_writes == [("task", "n", 99)]
+    assert [t.metadata["step"] for t in saver.list(cfg("s"))] == [2, 1, 0]
+    assert [t.metadata["step"] for t in saver.list(cfg("s"), filter={"run_id": "r1"})] == [1, 0]
+    assert [t.metadata["step"] for t in saver.list(cfg("s"), before=configs[2], limit=1)] == [1]
+    saver.copy_thread("s", "s-copy")
+    saver.delete_for_runs(["r1"])
+    assert [t.metadata["step"] for t in saver.list(cfg("s"))] == [2]
+    assert [t.metadata["step"] for t in saver.list(cfg("s-copy"))] == [2]
+    saver.copy_thread("s", "s-copy-2")
+    saver.prune(["s-copy-2"], strategy="keep_latest")
+    assert [t.metadata["step"] for t in saver.list(cfg("s-copy-2"))] == [2]
+    assert saver.get_tuple(cfg("s-copy-2")).checkpoint["channel_values"] == {"n": 2}
+    saver.prune(["s", "s-copy"], strategy="delete")
+    saver.delete_thread("s-copy-2")
+    assert redis_client.dbsize() == 0  # indexes cleaned: nothing orphaned
+    saver.close()
