@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from soorma_lc.redis_connection import embedded_redis, shutdown_embedded_redis
+
 CHILD = r"""
 import json, sys
 from soorma_lc.config import Settings
@@ -40,6 +42,13 @@ print(json.dumps({"socket": socket, **out}))
 """
 
 
+def stop_server(data_dir: Path) -> str:
+    """Attach to the data dir's redis-server (a child may leave it running) and stop it."""
+    socket = embedded_redis(data_dir).socket_path
+    shutdown_embedded_redis(data_dir)
+    return socket
+
+
 def run_child(mode: str, data_dir: Path) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOORMA_")}
     env.update(SOORMA_DATA_DIR=str(data_dir), SOORMA_TENANT_ID="tenant-persist")
@@ -57,11 +66,36 @@ def run_child(mode: str, data_dir: Path) -> dict:
 
 def test_items_and_vectors_survive_a_process_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "soorma"
-    written = run_child("write", data_dir)
-    assert not Path(written["socket"]).exists(), "the writer's redis-server should have stopped"
-    read = run_child("read", data_dir)
+    run_child("write", data_dir)
+    assert not Path(stop_server(data_dir)).exists(), "redis-server must be down before the read"
+    try:
+        read = run_child("read", data_dir)
+    finally:
+        stop_server(data_dir)
     assert read["golf"] == {"text": "I love playing golf on weekends"}
     assert read["gone"] is None
     assert read["top"] == ["golf", True]
     assert read["namespaces"] == [["memories", "u1"], ["memories", "u2"]]
     assert read["food_ttl"] is True
+
+
+def test_example_runs_on_embedded_defaults(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOORMA_")}
+    env["SOORMA_DATA_DIR"] = str(tmp_path / "soorma")
+    example = Path(__file__).parents[1] / "examples" / "store" / "store_demo.py"
+    try:
+        done = subprocess.run(
+            [sys.executable, str(example)],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        stop_server(tmp_path / "soorma")
+    assert done.returncode == 0, done.stderr
+    assert "food: My favourite food is sushi" in done.stdout
+    assert "A: I play golf every weekend" in done.stdout
+    assert "facts since 2019: ['car', 'pet']" in done.stdout

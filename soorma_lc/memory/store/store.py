@@ -203,11 +203,14 @@ class SoormaStore(BaseStore):
         """A store for ``settings.tenant_id`` on the configured (or embedded) Redis and Chroma.
 
         ``index=None`` enables semantic search with ``resolve_embeddings(settings=settings)``
-        over whole values; ``index=False`` disables it.
+        over whole values; an ``index`` without ``embed`` (e.g. ``{"fields": ["text"]}``) uses
+        those embeddings too; ``index=False`` disables semantic search.
         """
         settings = resolve_settings(settings)
         if index is None:
-            index = {"embed": resolve_embeddings(settings=settings), "fields": ["$"]}
+            index = {"fields": ["$"]}
+        if index and "embed" not in index:
+            index = {**index, "embed": resolve_embeddings(settings=settings)}
         return cls(
             resolve_redis_url(settings),
             tenant_id=settings.tenant_id,
