@@ -3,7 +3,8 @@
 Each turn sends a ~500-character human message through a real StateGraph whose node answers
 with a ~500-character AI message (``add_messages`` channel). Measured per saver: ms per turn,
 ``aget_state`` p50, ``aput`` / ``aput_writes`` / ``aget_tuple`` p50 during the turns, ``alist``
-(10 newest) p50, and the Redis memory the thread uses (sum of MEMORY USAGE of its keys).
+(10 newest) p50, and the Redis memory the thread uses (sum of MEMORY USAGE of its keys;
+``used_memory_mb`` is the server's INFO used_memory growth over the run, indexes included).
 
 Savers: LangGraph's InMemorySaver (the floor), AsyncSqliteSaver (langgraph-checkpoint-sqlite),
 langgraph-checkpoint-redis's AsyncRedisSaver (the anchor) and ours, both Redis savers on the same
@@ -11,8 +12,10 @@ Redis Stack server. Start one with ``/work/shared/tools/start-redis-stack`` (por
 
     python benchmarks/checkpointer.py [--url redis://127.0.0.1:6390] [--turns 50] [--rounds 3]
 
-Each round runs every saver once (order rotated); the medians over rounds are printed, then the
-ratios ours / AsyncRedisSaver (goals: turn <= 0.5, aget_state <= 0.4, memory <= 0.2).
+In each round every saver runs its own thread and the savers take turns, turn by turn (who goes
+first rotates), so load from other processes hits them alike; times are per-call p50s. Memory
+is measured afterwards on a thread run alone. Medians over rounds are printed, then the ratios
+ours / AsyncRedisSaver (goals: turn <= 0.5, aget_state <= 0.4, memory <= 0.2).
 """
 
 from __future__ import annotations
@@ -95,43 +98,83 @@ def p50(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-async def run_thread(
-    saver: BaseCheckpointSaver, turns: int, questions: list[str], answers: list[str]
-) -> tuple[dict[str, float], str]:
-    timed = Timed(saver, ("aput", "aput_writes", "aget_tuple"))
-    graph = build_graph(answers).compile(checkpointer=saver)
-    thread_id = f"bench-{uuid.uuid4()}"
-    config = {"configurable": {"thread_id": thread_id}}
-    start = time.perf_counter()
-    for turn in range(turns):
-        await graph.ainvoke({"messages": [HumanMessage(content=questions[turn])]}, config)
-    per_turn = (time.perf_counter() - start) * 1000 / turns
-    put, put_writes, get_tuple = (
-        p50(timed.samples[n]) for n in ("aput", "aput_writes", "aget_tuple")
-    )
-    state_ms = []
-    for _ in range(30):
+class Contestant:
+    """One saver, its graph and thread, and the latencies gathered while they run."""
+
+    def __init__(self, name: str, saver: BaseCheckpointSaver, answers: list[str]) -> None:
+        self.name = name
+        self.saver = saver
+        self.timed = Timed(saver, ("aput", "aput_writes", "aget_tuple"))
+        self.graph = build_graph(answers).compile(checkpointer=saver)
+        self.thread_id = f"bench-{uuid.uuid4()}"
+        self.config = {"configurable": {"thread_id": self.thread_id}}
+        self.samples: dict[str, list[float]] = {"turn": [], "get_state": [], "list10": []}
+
+    async def turn(self, question: str) -> None:
         start = time.perf_counter()
-        state = await graph.aget_state(config)
-        state_ms.append((time.perf_counter() - start) * 1000)
-    if len(state.values["messages"]) != 2 * turns:
-        raise RuntimeError(f"{type(saver).__name__} lost messages")
-    list_ms = []
-    for _ in range(10):
+        await self.graph.ainvoke({"messages": [HumanMessage(content=question)]}, self.config)
+        self.samples["turn"].append((time.perf_counter() - start) * 1000)
+
+    async def get_state(self, expected_messages: int) -> None:
         start = time.perf_counter()
-        page = [t async for t in saver.alist(config, limit=10)]
-        list_ms.append((time.perf_counter() - start) * 1000)
-    if len(page) != 10:
-        raise RuntimeError(f"{type(saver).__name__} listed {len(page)} checkpoints")
-    metrics = {
-        "turn_ms": per_turn,
-        "get_state_ms": p50(state_ms),
-        "put_ms": put,
-        "put_writes_ms": put_writes,
-        "get_tuple_ms": get_tuple,
-        "list10_ms": p50(list_ms),
-    }
-    return metrics, thread_id
+        state = await self.graph.aget_state(self.config)
+        self.samples["get_state"].append((time.perf_counter() - start) * 1000)
+        if len(state.values["messages"]) != expected_messages:
+            raise RuntimeError(f"{self.name} lost messages")
+
+    async def list10(self) -> None:
+        start = time.perf_counter()
+        page = [t async for t in self.saver.alist(self.config, limit=10)]
+        self.samples["list10"].append((time.perf_counter() - start) * 1000)
+        if len(page) != 10:
+            raise RuntimeError(f"{self.name} listed {len(page)} checkpoints")
+
+    def metrics(self) -> dict[str, float]:
+        out = {f"{k}_ms": p50(v) for k, v in self.samples.items()}
+        out["turn_mean_ms"] = statistics.fmean(self.samples["turn"])
+        for method in ("aput", "aput_writes", "aget_tuple"):
+            out[f"{method.removeprefix('a')}_ms"] = p50(self.timed.samples[method])
+        return out
+
+
+async def run_round(
+    url: str, workdir: Path, turns: int, questions: list[str], answers: list[str], rotate: int
+) -> dict[str, dict[str, float]]:
+    """All savers advance their own thread turn by turn, interleaved (rotating who goes first),
+    so that load from other processes on the machine hits every saver alike."""
+    async with contextlib.AsyncExitStack() as stack:
+        players = [
+            Contestant(
+                name, await stack.enter_async_context(open_saver(name, url, workdir)), answers
+            )
+            for name in SAVERS
+        ]
+        for turn in range(turns):
+            shift = (turn + rotate) % len(players)
+            for player in players[shift:] + players[:shift]:
+                await player.turn(questions[turn])
+        for rep in range(30):
+            shift = (rep + rotate) % len(players)
+            for player in players[shift:] + players[:shift]:
+                await player.get_state(2 * turns)
+        for rep in range(10):
+            shift = (rep + rotate) % len(players)
+            for player in players[shift:] + players[:shift]:
+                await player.list10()
+        return {p.name: p.metrics() for p in players}
+
+
+async def memory_of_thread(
+    name: str, url: str, client: redis.Redis, turns: int, questions: list[str], answers: list[str]
+) -> dict[str, float]:
+    """Redis memory of one thread run alone: its keys' MEMORY USAGE and used_memory growth."""
+    used_before = client.info("memory")["used_memory"]
+    async with open_saver(name, url, Path(".")) as saver:
+        player = Contestant(name, saver, answers)
+        for turn in range(turns):
+            await player.turn(questions[turn])
+    used = client.info("memory")["used_memory"] - used_before
+    return {"memory_mb": thread_memory(client, player.thread_id), "used_memory_mb": used / 1e6}
 
 
 def thread_memory(client: redis.Redis, thread_id: str) -> float:
@@ -191,23 +234,27 @@ async def main() -> int:
     results: dict[str, list[dict[str, float]]] = {name: [] for name in SAVERS}
     with tempfile.TemporaryDirectory() as tmp:
         for round_no in range(args.rounds):
-            order = SAVERS[round_no % len(SAVERS) :] + SAVERS[: round_no % len(SAVERS)]
-            for name in order:
-                async with open_saver(name, args.url, Path(tmp)) as saver:
-                    metrics, thread_id = await run_thread(saver, args.turns, questions, answers)
-                if name in REDIS_SAVERS:
-                    metrics["memory_mb"] = thread_memory(client, thread_id)
+            found = await run_round(args.url, Path(tmp), args.turns, questions, answers, round_no)
+            for name, metrics in found.items():
                 results[name].append(metrics)
-                print(f"round {round_no + 1}: {name} done", file=sys.stderr)
+            print(f"round {round_no + 1} done", file=sys.stderr)
+    for name in REDIS_SAVERS:
+        memory = await memory_of_thread(name, args.url, client, args.turns, questions, answers)
+        for metrics in results[name]:
+            metrics.update(memory)
     medians = {
         name: {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         for name, runs in results.items()
     }
-    columns = ("turn_ms", "get_state_ms", "put_ms", "put_writes_ms", "get_tuple_ms", "list10_ms")
-    print(f"\n{args.turns}-turn thread, medians of {args.rounds} rounds (ms; memory in MB)")
-    print(f"{'saver':22}" + "".join(f"{c:>15}" for c in (*columns, "memory_mb")))
+    columns = (
+        "turn_ms", "turn_mean_ms", "get_state_ms", "put_ms", "put_writes_ms", "get_tuple_ms",
+        "list10_ms",
+    )  # fmt: skip
+    print(f"\n{args.turns}-turn thread, medians of {args.rounds} rounds (ms p50; memory in MB)")
+    memory_columns = ("memory_mb", "used_memory_mb")
+    print(f"{'saver':22}" + "".join(f"{c:>15}" for c in (*columns, *memory_columns)))
     for name, m in medians.items():
-        memory = f"{m['memory_mb']:15.3f}" if "memory_mb" in m else f"{'-':>15}"
+        memory = "".join(f"{m[c]:15.3f}" if c in m else f"{'-':>15}" for c in memory_columns)
         print(f"{name:22}" + "".join(f"{m[c]:15.3f}" for c in columns) + memory)
     ours, anchor = medians["RedisCheckpointSaver"], medians["AsyncRedisSaver"]
     floor = medians["InMemorySaver"]
@@ -215,7 +262,8 @@ async def main() -> int:
     for key, goal in (("turn_ms", 0.5), ("get_state_ms", 0.4), ("memory_mb", 0.2)):
         ratio = ours[key] / anchor[key]
         print(f"  {key:14} {ratio:6.3f}  (<= {goal})  {'ok' if ratio <= goal else 'MISSED'}")
-    for key in ("put_ms", "put_writes_ms", "get_tuple_ms", "list10_ms"):
+    for key in ("turn_mean_ms", "used_memory_mb", "put_ms", "put_writes_ms", "get_tuple_ms",
+                "list10_ms"):  # fmt: skip
         print(f"  {key:14} {ours[key] / anchor[key]:6.3f}")
     print("ratios ours / InMemorySaver (the floor):")
     for key in ("turn_ms", "get_state_ms"):
