@@ -23,7 +23,7 @@ from soorma_lc.errors import (
     ConfigurationError,
 )
 from soorma_lc.memory.checkpoint import RedisCheckpointSaver
-from soorma_lc.memory.checkpoint.keys import thread_keys
+from soorma_lc.memory.checkpoint.keys import thread_keys, threads_key
 from tests.checkpointer_helpers import chat_graph
 
 
@@ -74,6 +74,7 @@ async def test_ttl_covers_every_key_and_refreshes_on_read(
         assert keys and all(0 < redis_client.pttl(k) <= ttl_ms for k in keys)
         mine = thread_key_names(redis_client, saver.tenant_id, f"ttl-{refresh}")
         assert len(mine) == 5
+        mine.append(threads_key("soorma:cp", saver.tenant_id))  # the tenant's thread index
         for key in mine:
             redis_client.pexpire(key, 5_000)
         assert await saver.aget_tuple(config) is not None

@@ -158,7 +158,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         self.refresh_ms = self.ttl_ms if refresh_on_read else 0
         self.key_prefix = key_prefix
         self.max_chain = max_chain
-        self._client = client if client is not None else _lazy_sync(redis_url)
+        self._client = client if client is not None else _sync_client_for(redis_url)
         self._fixed_aclient = aclient
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
         self._aclients = weakref.WeakKeyDictionary()
@@ -339,7 +339,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         target = self._target(config)
         keys = self._thread_keys(target.tenant_id, target.thread_id)
         args = (target.ns, target.checkpoint_id or "", self.refresh_ms)
-        reply = (yield [_Call(args, scripts.GET, keys)])[0]
+        reply = (yield [_Call(args, scripts.GET, keys), *self._refresh_calls(target)])[0]
         if not reply:
             return None
         member, record, writes, *blobs = reply
@@ -390,7 +390,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         cursor = "" if all_ns else (before_id or "")
         while True:
             args = (target.ns, cursor, 0 if all_ns else page, self.refresh_ms, int(all_ns))
-            reply = (yield [_Call(args, scripts.LIST, keys)])[0]
+            reply = (yield [_Call(args, scripts.LIST, keys), *self._refresh_calls(target)])[0]
             count = reply[0]
             blobs = reply[1 + 3 * count :]
             values = dict(zip(blobs[::2], blobs[1::2], strict=True))
@@ -422,13 +422,14 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         metadata = get_checkpoint_metadata(config, metadata)
         run_id = str(metadata.get("run_id") or "")
         record = pack_record(self.serde, dict(saved), metadata, target.checkpoint_id)
+        for channel in checkpoint["channel_versions"]:
+            _check_id(channel, "channel name")
         refs = "".join(
             [run_id + "\1"] + [f"{ch}\0{v}\1" for ch, v in checkpoint["channel_versions"].items()]
         )
         blobs = {}
         for channel, version in new_versions.items():
             if channel in values:
-                _check_id(channel, "channel name")
                 vtype, data = self.serde.dumps_typed(values[channel])
                 blobs[channel, str(version)] = Blob(vtype, data, checksum(data))
         keys = self._thread_keys(target.tenant_id, target.thread_id)
@@ -594,6 +595,12 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
             calls += [_Call(("PEXPIRE", c.args[1], self.ttl_ms)) for c in list(calls)]
         return calls
 
+    def _refresh_calls(self, target: _Target) -> list[_Call]:
+        """On reads with refresh: keep the tenant's thread index alive as long as the thread."""
+        if not self.refresh_ms:
+            return []
+        return [_Call(("PEXPIRE", threads_key(self.key_prefix, target.tenant_id), self.refresh_ms))]
+
     def _run_key(self, run_id: str) -> str:
         return run_key(self.key_prefix, self.tenant_id, run_id)
 
@@ -681,7 +688,7 @@ def _pipeline(client: Any, calls: list[_Call]) -> Any:
     return pipe
 
 
-def _lazy_sync(url: str | None) -> redis.Redis | None:
+def _sync_client_for(url: str | None) -> redis.Redis | None:
     return sync_client(url) if url is not None else None
 
 
