@@ -12,10 +12,13 @@ item's) and removed by later writes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
@@ -23,6 +26,22 @@ from langchain_core.embeddings import Embeddings
 from soorma_lc.errors import BackendUnavailableError, EmbeddingError
 from soorma_lc.memory.collections import open_collection
 from soorma_lc.memory.store.codec import StoredItem
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _reachable(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn a lost Chroma connection into :class:`BackendUnavailableError`."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (httpx.TransportError, ConnectionError) as exc:
+            raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+
+    return wrapper
 
 
 def collection_name(tenant_id: str) -> str:
@@ -59,10 +78,7 @@ class ChromaVectors:
 
     def _open(self) -> Collection:
         if self._collection is None:
-            try:
-                self._collection = open_collection(self._client, self._name, self._embeddings)
-            except (ConnectionError, OSError) as exc:
-                raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+            self._collection = open_collection(self._client, self._name, self._embeddings)
         return self._collection
 
     def check(self, vectors: list[list[float]]) -> None:
@@ -79,6 +95,7 @@ class ChromaVectors:
         """Ids of the vectors of ``item``'s generation."""
         return [f"{self._scope}|{item.id}|{item.generation}|{n}" for n in range(item.vectors)]
 
+    @_reachable
     def add(self, batch: list[tuple[StoredItem, list[list[float]]]]) -> None:
         """Write the vectors of several items (one vector per indexed text) in one call."""
         ids: list[str] = []
@@ -97,11 +114,13 @@ class ChromaVectors:
         if ids:
             self._open().upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
 
+    @_reachable
     def delete(self, ids: list[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
         if ids:
             self._open().delete(ids=ids)
 
+    @_reachable
     def query(self, vector: list[float], prefix: tuple[str, ...], k: int) -> list[Hit]:
         """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first."""
         conditions = [{"scope": self._scope}] + [
