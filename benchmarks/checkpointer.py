@@ -153,7 +153,7 @@ async def run_round(
             shift = (turn + rotate) % len(players)
             for player in players[shift:] + players[:shift]:
                 await player.turn(questions[turn])
-        for rep in range(30):
+        for rep in range(50):
             shift = (rep + rotate) % len(players)
             for player in players[shift:] + players[:shift]:
                 await player.get_state(2 * turns)
@@ -168,6 +168,7 @@ async def memory_of_thread(
     name: str, url: str, client: redis.Redis, turns: int, questions: list[str], answers: list[str]
 ) -> dict[str, float]:
     """Redis memory of one thread run alone: its keys' MEMORY USAGE and used_memory growth."""
+    await asyncio.sleep(1)  # let the server free the buffers of clients that just left
     used_before = client.info("memory")["used_memory"]
     async with open_saver(name, url, Path(".")) as saver:
         player = Contestant(name, saver, answers)
@@ -238,7 +239,7 @@ async def main() -> int:
             for name, metrics in found.items():
                 results[name].append(metrics)
             print(f"round {round_no + 1} done", file=sys.stderr)
-    for name in REDIS_SAVERS:
+    for name in reversed(REDIS_SAVERS):  # ours first: it is the smaller, noise-sensitive one
         memory = await memory_of_thread(name, args.url, client, args.turns, questions, answers)
         for metrics in results[name]:
             metrics.update(memory)
