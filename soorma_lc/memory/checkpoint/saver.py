@@ -1,21 +1,18 @@
 """RedisCheckpointSaver: a LangGraph checkpointer on plain Redis (6.2+, no modules).
 
-Each operation is written once as a generator that yields batches of Redis calls and receives
-their replies; a sync and an async driver run it, so ``put`` and ``aput`` (and every other pair)
-share one implementation while both talk to Redis natively. Every read or write of a thread is
-a single Lua call on keys sharing the thread's hash tag (see scripts.py), so it is atomic and
-costs one round trip.
+Each operation is written once as a generator of Redis call batches (see driver.py), so ``put``
+and ``aput`` (and every other pair) share one implementation while both talk to Redis natively.
+Every read or write of a thread is a single Lua call on keys sharing the thread's hash tag (see
+scripts.py), so it is atomic and costs one round trip.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
-import weakref
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import redis
 import redis.asyncio
@@ -30,13 +27,9 @@ from langgraph.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
-    BackendUnavailableError,
     CheckpointConfigError,
     CheckpointConflictError,
     ConfigurationError,
@@ -51,6 +44,7 @@ from soorma_lc.memory.checkpoint.codec import (
     encode_delta,
     encode_full,
 )
+from soorma_lc.memory.checkpoint.driver import Call, Emit, RedisDriver, Steps
 from soorma_lc.memory.checkpoint.keys import run_key, thread_keys, threads_key
 from soorma_lc.memory.checkpoint.records import (
     pack_record,
@@ -58,36 +52,12 @@ from soorma_lc.memory.checkpoint.records import (
     unpack_record,
     unpack_writes,
 )
-from soorma_lc.redis_connection import async_client, resolve_redis_url, sync_client
+from soorma_lc.redis_connection import resolve_redis_url
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 _DELTA_MIN = 512  # blobs shorter than this are always stored in full (and never cached)
 _LIST_PAGE = 100
-_TRANSIENT = (RedisConnectionError, RedisTimeoutError)
-
-
-@dataclass(frozen=True, slots=True)
-class _Call:
-    """One Redis command of a batch: a Lua script with keys and args, or a raw command."""
-
-    args: tuple[Any, ...]
-    script: scripts.Script | None = None
-    keys: tuple[str, ...] = ()
-
-    def add_to(self, pipe: Any) -> None:
-        if self.script is None:
-            pipe.execute_command(*self.args)
-        else:
-            pipe.execute_command("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
-
-
-@dataclass(frozen=True, slots=True)
-class _Emit:
-    """A list step's output: a checkpoint tuple handed to the caller."""
-
-    item: CheckpointTuple
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +79,6 @@ class _Target:
         if self.echo_tenant:
             configurable["tenant_id"] = self.tenant_id
         return {"configurable": configurable}
-
-
-Steps = Generator[list[_Call] | _Emit, Any, T]
 
 
 class RedisCheckpointSaver(BaseCheckpointSaver[str]):
@@ -142,26 +109,18 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         cache_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         super().__init__(serde=serde)
-        if redis_url is None and client is None and aclient is None:
-            raise ConfigurationError("RedisCheckpointSaver needs a redis_url or a client")
         if ttl_minutes is not None and ttl_minutes <= 0:
             raise ConfigurationError(f"ttl_minutes must be positive, got {ttl_minutes!r}")
         if max_chain < 0:
             raise ConfigurationError(f"max_chain must be >= 0, got {max_chain!r}")
         _check_tenant(tenant_id)
-        for given in (client, aclient):
-            if given is not None and given.get_connection_kwargs().get("decode_responses"):
-                raise ConfigurationError("the checkpointer needs a client without decode_responses")
+        self._driver = RedisDriver(redis_url, client, aclient)
         self.redis_url = redis_url
         self.tenant_id = tenant_id
         self.ttl_ms = int(ttl_minutes * 60_000) if ttl_minutes else 0
         self.refresh_ms = self.ttl_ms if refresh_on_read else 0
         self.key_prefix = key_prefix
         self.max_chain = max_chain
-        self._client = client if client is not None else _sync_client_for(redis_url)
-        self._fixed_aclient = aclient
-        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
-        self._aclients = weakref.WeakKeyDictionary()
         self._cache = BlobCache(cache_bytes)
 
     # ----------------------------------------------------------------------------- construction
@@ -190,14 +149,11 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
 
     def close(self) -> None:
         """Close the sync connection pool."""
-        if self._client is not None:
-            self._client.close()
+        self._driver.close()
 
     async def aclose(self) -> None:
         """Close the async connection pool of the running event loop."""
-        client = self._fixed_aclient or self._aclients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        await self._driver.aclose()
 
     def __enter__(self) -> RedisCheckpointSaver:
         return self
@@ -214,7 +170,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
     # ------------------------------------------------------------------------------ sync API
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._run(self._get_steps(config))
+        return self._driver.run(self._get_steps(config))
 
     def list(
         self,
@@ -224,18 +180,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        steps = self._list_steps(config, filter, before, limit)
-        reply: Any = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration:
-                return
-            if isinstance(step, _Emit):
-                reply = None
-                yield step.item
-            else:
-                reply = self._execute(step)
+        yield from self._driver.iterate(self._list_steps(config, filter, before, limit))
 
     def put(
         self,
@@ -244,7 +189,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self._run(self._put_steps(config, checkpoint, metadata, new_versions))
+        return self._driver.run(self._put_steps(config, checkpoint, metadata, new_versions))
 
     def put_writes(
         self,
@@ -253,24 +198,24 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._run(self._put_writes_steps(config, writes, task_id, task_path))
+        self._driver.run(self._put_writes_steps(config, writes, task_id, task_path))
 
     def delete_thread(self, thread_id: str) -> None:
-        self._run(self._delete_thread_steps(thread_id))
+        self._driver.run(self._delete_thread_steps(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._run(self._delete_for_runs_steps(run_ids))
+        self._driver.run(self._delete_for_runs_steps(run_ids))
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._run(self._copy_thread_steps(source_thread_id, target_thread_id))
+        self._driver.run(self._copy_thread_steps(source_thread_id, target_thread_id))
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        self._run(self._prune_steps(thread_ids, strategy))
+        self._driver.run(self._prune_steps(thread_ids, strategy))
 
     # ----------------------------------------------------------------------------- async API
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self._arun(self._get_steps(config))
+        return await self._driver.arun(self._get_steps(config))
 
     async def alist(
         self,
@@ -280,18 +225,8 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        steps = self._list_steps(config, filter, before, limit)
-        reply: Any = None
-        while True:
-            try:
-                step = steps.send(reply)
-            except StopIteration:
-                return
-            if isinstance(step, _Emit):
-                reply = None
-                yield step.item
-            else:
-                reply = await self._aexecute(step)
+        async for item in self._driver.aiterate(self._list_steps(config, filter, before, limit)):
+            yield item
 
     async def aput(
         self,
@@ -300,7 +235,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await self._arun(self._put_steps(config, checkpoint, metadata, new_versions))
+        return await self._driver.arun(self._put_steps(config, checkpoint, metadata, new_versions))
 
     async def aput_writes(
         self,
@@ -309,19 +244,19 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._arun(self._put_writes_steps(config, writes, task_id, task_path))
+        await self._driver.arun(self._put_writes_steps(config, writes, task_id, task_path))
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._arun(self._delete_thread_steps(thread_id))
+        await self._driver.arun(self._delete_thread_steps(thread_id))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self._arun(self._delete_for_runs_steps(run_ids))
+        await self._driver.arun(self._delete_for_runs_steps(run_ids))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._arun(self._copy_thread_steps(source_thread_id, target_thread_id))
+        await self._driver.arun(self._copy_thread_steps(source_thread_id, target_thread_id))
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        await self._arun(self._prune_steps(thread_ids, strategy))
+        await self._driver.arun(self._prune_steps(thread_ids, strategy))
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """Zero-padded counter plus a random suffix, so versions on forked branches never clash."""
@@ -339,7 +274,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         target = self._target(config)
         keys = self._thread_keys(target.tenant_id, target.thread_id)
         args = (target.ns, target.checkpoint_id or "", self.refresh_ms)
-        reply = (yield [_Call(args, scripts.GET, keys), *self._refresh_calls(target)])[0]
+        reply = (yield [Call(args, scripts.GET, keys), *self._refresh_calls(target)])[0]
         if not reply:
             return None
         member, record, writes, *blobs = reply
@@ -357,7 +292,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         remaining = [limit if limit is not None else -1]
         if config is None:
             key = threads_key(self.key_prefix, self.tenant_id)
-            members = (yield [_Call(("SMEMBERS", key))])[0]
+            members = (yield [Call(("SMEMBERS", key))])[0]
             targets = [
                 _Target(self.tenant_id, m.decode(), "", None, False) for m in sorted(members)
             ]
@@ -373,7 +308,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
                 found = yield from self._get_steps(target.config(target.checkpoint_id))
                 if found is not None and _accepts(found, filter, before_id):
                     remaining[0] -= 1
-                    yield _Emit(found)
+                    yield Emit(found)
                 continue
             yield from self._list_thread_steps(target, all_ns, filter, before_id, remaining)
 
@@ -390,7 +325,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         cursor = "" if all_ns else (before_id or "")
         while True:
             args = (target.ns, cursor, 0 if all_ns else page, self.refresh_ms, int(all_ns))
-            reply = (yield [_Call(args, scripts.LIST, keys), *self._refresh_calls(target)])[0]
+            reply = (yield [Call(args, scripts.LIST, keys), *self._refresh_calls(target)])[0]
             count = reply[0]
             blobs = reply[1 + 3 * count :]
             values = dict(zip(blobs[::2], blobs[1::2], strict=True))
@@ -402,7 +337,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
                 if not _accepts(item, filter, before_id):
                     continue
                 remaining[0] -= 1
-                yield _Emit(item)
+                yield Emit(item)
                 if remaining[0] == 0:
                     return
             if all_ns or count < page:
@@ -436,13 +371,13 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         tenant_calls = self._index_calls(target, [run_id] if run_id else [])
         encoded = self._encode_blobs(target, blobs, use_cache=True)
         head = (target.ns, checkpoint["id"], record, refs, self.ttl_ms, len(encoded))
-        reply = yield [_Call(head + _flatten(encoded), scripts.PUT, keys), *tenant_calls]
+        reply = yield [Call(head + _flatten(encoded), scripts.PUT, keys), *tenant_calls]
         if reply[0] != 1:  # a delta base changed under us: store those channels in full
             logger.debug("delta base %r changed; storing full blobs", reply[0])
             self._cache.drop_thread(target.tenant_id, target.thread_id)
             encoded = self._encode_blobs(target, blobs, use_cache=False)
             head = (*head[:-1], len(encoded))
-            yield [_Call(head + _flatten(encoded), scripts.PUT, keys)]
+            yield [Call(head + _flatten(encoded), scripts.PUT, keys)]
         for (channel, version), blob in blobs.items():
             depth = encoded[channel, version][1]
             self._remember(target, channel, version, Blob(blob.type, blob.data, blob.crc, depth))
@@ -463,31 +398,31 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         keys = self._thread_keys(target.tenant_id, target.thread_id)
         member = f"{target.ns}\0{target.checkpoint_id}"
         log = pack_writes(self.serde, writes, task_id, task_path)
-        yield [_Call((member, self.ttl_ms, log), scripts.PUT_WRITES, keys)]
+        yield [Call((member, self.ttl_ms, log), scripts.PUT_WRITES, keys)]
 
     def _delete_thread_steps(self, thread_id: str) -> Steps[None]:
         thread_id = _thread(thread_id)
         keys = self._thread_keys(self.tenant_id, thread_id)
-        runs = (yield [_Call((), scripts.DELETE, keys)])[0]
+        runs = (yield [Call((), scripts.DELETE, keys)])[0]
         self._cache.drop_thread(self.tenant_id, thread_id)
-        calls = [_Call(("SREM", threads_key(self.key_prefix, self.tenant_id), thread_id))]
-        calls += [_Call(("SREM", self._run_key(r.decode()), thread_id)) for r in runs]
+        calls = [Call(("SREM", threads_key(self.key_prefix, self.tenant_id), thread_id))]
+        calls += [Call(("SREM", self._run_key(r.decode()), thread_id)) for r in runs]
         yield calls
 
     def _delete_for_runs_steps(self, run_ids: Sequence[str]) -> Steps[None]:
         run_ids = [str(r) for r in run_ids]
         if not run_ids:
             return
-        members = yield [_Call(("SMEMBERS", self._run_key(r))) for r in run_ids]
+        members = yield [Call(("SMEMBERS", self._run_key(r))) for r in run_ids]
         threads = sorted({m.decode() for found in members for m in found})
         if threads:
             yield [
-                _Call(tuple(run_ids), scripts.DELETE_RUNS, self._thread_keys(self.tenant_id, t))
+                Call(tuple(run_ids), scripts.DELETE_RUNS, self._thread_keys(self.tenant_id, t))
                 for t in threads
             ]
         for thread_id in threads:
             self._cache.drop_thread(self.tenant_id, thread_id)
-        yield [_Call(("DEL", *[self._run_key(r) for r in run_ids]))]
+        yield [Call(("DEL", *[self._run_key(r) for r in run_ids]))]
 
     def _prune_steps(self, thread_ids: Sequence[str], strategy: str) -> Steps[None]:
         if strategy not in ("keep_latest", "delete"):
@@ -499,12 +434,12 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
                 yield from self._delete_thread_steps(thread_id)
             else:
                 keys = self._thread_keys(self.tenant_id, _thread(thread_id))
-                yield [_Call((), scripts.KEEP_LATEST, keys)]
+                yield [Call((), scripts.KEEP_LATEST, keys)]
 
     def _copy_thread_steps(self, source_thread_id: str, target_thread_id: str) -> Steps[None]:
         source, dest = _thread(source_thread_id), _thread(target_thread_id)
         index, *hashes = (
-            yield [_Call((), scripts.DUMP, self._thread_keys(self.tenant_id, source))]
+            yield [Call((), scripts.DUMP, self._thread_keys(self.tenant_id, source))]
         )[0]
         if not index:
             return
@@ -512,7 +447,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         for flat in hashes:
             args += [len(flat) // 2, *flat]
         keys = self._thread_keys(self.tenant_id, dest)
-        if (yield [_Call(tuple(args), scripts.RESTORE, keys)])[0] != 1:
+        if (yield [Call(tuple(args), scripts.RESTORE, keys)])[0] != 1:
             raise CheckpointConflictError(
                 f"cannot copy thread {source!r} onto {dest!r}: the target already has checkpoints"
             )
@@ -583,23 +518,23 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
     def _channel_key(self, target: _Target, channel: str) -> tuple[str, str, str, str]:
         return (target.tenant_id, target.thread_id, target.ns, channel)
 
-    def _index_calls(self, target: _Target, run_ids: Sequence[str]) -> list[_Call]:
+    def _index_calls(self, target: _Target, run_ids: Sequence[str]) -> list[Call]:
         """Tenant-level index updates: thread list and run -> threads (other hash slots)."""
         index = threads_key(self.key_prefix, target.tenant_id)
-        calls = [_Call(("SADD", index, target.thread_id))]
+        calls = [Call(("SADD", index, target.thread_id))]
         calls += [
-            _Call(("SADD", run_key(self.key_prefix, target.tenant_id, r), target.thread_id))
+            Call(("SADD", run_key(self.key_prefix, target.tenant_id, r), target.thread_id))
             for r in run_ids
         ]
         if self.ttl_ms:
-            calls += [_Call(("PEXPIRE", c.args[1], self.ttl_ms)) for c in list(calls)]
+            calls += [Call(("PEXPIRE", c.args[1], self.ttl_ms)) for c in list(calls)]
         return calls
 
-    def _refresh_calls(self, target: _Target) -> list[_Call]:
+    def _refresh_calls(self, target: _Target) -> list[Call]:
         """On reads with refresh: keep the tenant's thread index alive as long as the thread."""
         if not self.refresh_ms:
             return []
-        return [_Call(("PEXPIRE", threads_key(self.key_prefix, target.tenant_id), self.refresh_ms))]
+        return [Call(("PEXPIRE", threads_key(self.key_prefix, target.tenant_id), self.refresh_ms))]
 
     def _run_key(self, run_id: str) -> str:
         return run_key(self.key_prefix, self.tenant_id, run_id)
@@ -624,72 +559,6 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
             checkpoint_id=checkpoint_id,
             echo_tenant=tenant is not None,
         )
-
-    # ---------------------------------------------------------------------------- drivers
-
-    def _run(self, steps: Steps[T]) -> T:
-        reply: Any = None
-        try:
-            while True:
-                reply = self._execute(steps.send(reply))  # type: ignore[arg-type]
-        except StopIteration as done:
-            return done.value
-
-    async def _arun(self, steps: Steps[T]) -> T:
-        reply: Any = None
-        try:
-            while True:
-                reply = await self._aexecute(steps.send(reply))  # type: ignore[arg-type]
-        except StopIteration as done:
-            return done.value
-
-    def _execute(self, calls: list[_Call]) -> list[Any]:
-        if self._client is None:
-            raise ConfigurationError("this saver was built with an async client only")
-        try:
-            try:
-                return _pipeline(self._client, calls).execute()
-            except NoScriptError:
-                for script in scripts.ALL:
-                    self._client.script_load(script.source)
-                return _pipeline(self._client, calls).execute()
-        except _TRANSIENT as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
-
-    async def _aexecute(self, calls: list[_Call]) -> list[Any]:
-        client = self._aclient()
-        try:
-            try:
-                return await _pipeline(client, calls).execute()
-            except NoScriptError:
-                for script in scripts.ALL:
-                    await client.script_load(script.source)
-                return await _pipeline(client, calls).execute()
-        except _TRANSIENT as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
-
-    def _aclient(self) -> redis.asyncio.Redis:
-        """The async client of the running loop (redis.asyncio pools are bound to one loop)."""
-        if self._fixed_aclient is not None:
-            return self._fixed_aclient
-        if self.redis_url is None:
-            raise ConfigurationError("this saver was built with a sync client only")
-        loop = asyncio.get_running_loop()
-        client = self._aclients.get(loop)
-        if client is None:
-            client = self._aclients[loop] = async_client(self.redis_url)
-        return client
-
-
-def _pipeline(client: Any, calls: list[_Call]) -> Any:
-    pipe = client.pipeline(transaction=False)
-    for call in calls:
-        call.add_to(pipe)
-    return pipe
-
-
-def _sync_client_for(url: str | None) -> redis.Redis | None:
-    return sync_client(url) if url is not None else None
 
 
 def _flatten(encoded: dict[Any, tuple[tuple[str, bytes, str, bytes], int]]) -> tuple[Any, ...]:

@@ -1,0 +1,169 @@
+"""Runs checkpointer operations against Redis, synchronously or asynchronously.
+
+An operation is written once as a generator ("steps") that yields batches of :class:`Call` and
+receives their replies (list operations also yield :class:`Emit` items for the caller). The
+driver sends each batch as one pipeline, so both APIs share the logic and stay native.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+from soorma_lc.memory.checkpoint import scripts
+from soorma_lc.redis_connection import async_client, sync_client
+
+T = TypeVar("T")
+_TRANSIENT = (RedisConnectionError, RedisTimeoutError)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One Redis command of a batch: a Lua script with keys and args, or a raw command."""
+
+    args: tuple[Any, ...]
+    script: scripts.Script | None = None
+    keys: tuple[str, ...] = ()
+
+    def add_to(self, pipe: Any) -> None:
+        if self.script is None:
+            pipe.execute_command(*self.args)
+        else:
+            pipe.execute_command("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """An item a list operation hands to its caller."""
+
+    item: Any
+
+
+Steps = Generator[list[Call] | Emit, Any, T]
+
+
+class RedisDriver:
+    """A sync client and one async client per event loop (redis.asyncio pools are loop-bound)."""
+
+    def __init__(
+        self,
+        url: str | None,
+        client: redis.Redis | None = None,
+        aclient: redis.asyncio.Redis | None = None,
+    ) -> None:
+        if url is None and client is None and aclient is None:
+            raise ConfigurationError("the checkpointer needs a redis_url or a client")
+        for given in (client, aclient):
+            if given is not None and given.get_connection_kwargs().get("decode_responses"):
+                raise ConfigurationError("the checkpointer needs a client without decode_responses")
+        self.url = url
+        self._client = client if client is not None or url is None else sync_client(url)
+        self._fixed_aclient = aclient
+        self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
+        self._aclients = weakref.WeakKeyDictionary()
+
+    def run(self, steps: Steps[T]) -> T:
+        reply: Any = None
+        try:
+            while True:
+                reply = self.execute(steps.send(reply))  # type: ignore[arg-type]
+        except StopIteration as done:
+            return done.value
+
+    async def arun(self, steps: Steps[T]) -> T:
+        reply: Any = None
+        try:
+            while True:
+                reply = await self.aexecute(steps.send(reply))  # type: ignore[arg-type]
+        except StopIteration as done:
+            return done.value
+
+    def iterate(self, steps: Steps[None]) -> Iterator[Any]:
+        reply: Any = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration:
+                return
+            if isinstance(step, Emit):
+                reply = None
+                yield step.item
+            else:
+                reply = self.execute(step)
+
+    async def aiterate(self, steps: Steps[None]) -> AsyncIterator[Any]:
+        reply: Any = None
+        while True:
+            try:
+                step = steps.send(reply)
+            except StopIteration:
+                return
+            if isinstance(step, Emit):
+                reply = None
+                yield step.item
+            else:
+                reply = await self.aexecute(step)
+
+    def execute(self, calls: list[Call]) -> list[Any]:
+        if self._client is None:
+            raise ConfigurationError("this checkpointer was built with an async client only")
+        try:
+            try:
+                return _pipeline(self._client, calls).execute()
+            except NoScriptError:
+                for script in scripts.ALL:
+                    self._client.script_load(script.source)
+                return _pipeline(self._client, calls).execute()
+        except _TRANSIENT as exc:
+            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
+
+    async def aexecute(self, calls: list[Call]) -> list[Any]:
+        client = self._aclient()
+        try:
+            try:
+                return await _pipeline(client, calls).execute()
+            except NoScriptError:
+                for script in scripts.ALL:
+                    await client.script_load(script.source)
+                return await _pipeline(client, calls).execute()
+        except _TRANSIENT as exc:
+            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the sync connection pool."""
+        if self._client is not None:
+            self._client.close()
+
+    async def aclose(self) -> None:
+        """Close the async connection pool of the running event loop."""
+        client = self._fixed_aclient or self._aclients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _aclient(self) -> redis.asyncio.Redis:
+        if self._fixed_aclient is not None:
+            return self._fixed_aclient
+        if self.url is None:
+            raise ConfigurationError("this checkpointer was built with a sync client only")
+        loop = asyncio.get_running_loop()
+        client = self._aclients.get(loop)
+        if client is None:
+            client = self._aclients[loop] = async_client(self.url)
+        return client
+
+
+def _pipeline(client: Any, calls: list[Call]) -> Any:
+    pipe = client.pipeline(transaction=False)
+    for call in calls:
+        call.add_to(pipe)
+    return pipe
