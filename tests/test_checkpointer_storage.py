@@ -340,3 +340,17 @@ def test_sync_api_end_to_end(redis_url: str, redis_client: redis.Redis) -> None:
     saver.delete_thread("s-copy-2")
     assert redis_client.dbsize() == 0  # indexes cleaned: nothing orphaned
     saver.close()
+
+
+def test_next_version_increases_and_differs_across_branches(redis_url: str) -> None:
+    saver = RedisCheckpointSaver.from_url(redis_url)
+    first = saver.get_next_version(None, None)
+    second = saver.get_next_version(first, None)
+    assert first < second and second.startswith("0000000002.")
+    # Two forks bumping the same version get different versions (their blobs never collide).
+    assert saver.get_next_version(first, None) != saver.get_next_version(first, None)
+    assert saver.get_next_version(7, None).startswith("0000000008.")
+    legacy = "00000000000000000000000000000041.0.5"  # InMemorySaver's format
+    assert saver.get_next_version(legacy, None).startswith("0000000042.")
+    assert saver.get_next_version(legacy, None) > legacy
+    saver.close()
