@@ -272,3 +272,24 @@ async def test_from_settings_uses_data_dir_and_embedding_model(tmp_path: Path) -
         "configured"
     ]
     assert _count(reopened) == 1
+
+
+async def test_log_interactions_batch_keeps_order_and_is_all_or_nothing(
+    memory: EpisodicMemory,
+) -> None:
+    turns = [
+        ("user", f"question {n}", {"n": n}) if n % 2 == 0 else ("assistant", f"answer {n}")
+        for n in range(30)
+    ]
+    logged = await memory.log_interactions(AGENT, USER, TENANT, turns)
+    assert [i.content for i in logged] == [t[1] for t in turns]
+    recent = await memory.get_recent_history(AGENT, USER, TENANT, limit=30)
+    assert [i.id for i in recent] == [i.id for i in logged]
+    assert recent[0].metadata == {"n": 0} and recent[1].metadata == {}
+
+    for bad in ([("user", "fine"), ("user", "")], [("user", "ok"), ("only-role",)], [], "user"):
+        with pytest.raises(InvalidMemoryInputError):
+            await memory.log_interactions(AGENT, USER, TENANT, bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidMetadataError):
+        memory.log_interactions_sync(AGENT, USER, TENANT, [("user", "x"), ("user", "y", {"d": {}})])
+    assert _count(memory) == 30

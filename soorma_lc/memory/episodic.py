@@ -10,13 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from chromadb.api.models.Collection import Collection
 
+from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory._values import require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
@@ -27,7 +28,8 @@ from soorma_lc.memory.chroma_memory import (
 )
 
 _OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
-_SCOPE_KEYS = ("tenant_id", "agent_id", "user_id")
+Turn = tuple[str, str] | tuple[str, str, Mapping[str, Any] | None]
+"""One turn to log: ``(role, content)`` or ``(role, content, metadata)``."""
 # get_recent_history looks back through growing windows before scanning everything.
 _HISTORY_WINDOWS_NS = tuple(int(s * 1e9) for s in (3600, 86_400, 7 * 86_400, 90 * 86_400))
 
@@ -87,41 +89,59 @@ class EpisodicMemory(ChromaMemory):
     def _prepare_log(
         self,
         agent_id: str,
-        role: str,
-        content: str,
         user_id: str,
         tenant_id: str,
-        metadata: Mapping[str, Any] | None,
-    ) -> Interaction:
+        turns: Sequence[Turn],
+    ) -> list[Interaction]:
+        """Validate every turn before anything is embedded or written (all or nothing)."""
         scope = self._scope(agent_id, user_id, tenant_id)
-        require_text(role, "role")
-        require_text(content, "content")
-        extra = clean_metadata(metadata, _OWN_KEYS)
-        created_ns = time.time_ns()
-        return Interaction(
-            id=f"{created_ns:020d}-{uuid.uuid4().hex[:16]}",
-            role=role,
-            content=content,
-            created_at_ns=created_ns,
-            metadata=extra,
-            **scope,
-        )
+        if isinstance(turns, str | bytes) or not turns:
+            raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        prepared: list[tuple[str, str, dict[str, Any]]] = []
+        for turn in turns:
+            if not isinstance(turn, tuple | list) or len(turn) not in (2, 3):
+                raise InvalidMemoryInputError(
+                    f"each turn is (role, content) or (role, content, metadata), got {turn!r}"
+                )
+            role, content = require_text(turn[0], "role"), require_text(turn[1], "content")
+            metadata = turn[2] if len(turn) == 3 else None
+            prepared.append((role, content, clean_metadata(metadata, _OWN_KEYS)))
+        first_ns = time.time_ns()
+        # Consecutive nanoseconds keep a batch's order exact in recency queries.
+        return [
+            Interaction(
+                id=f"{first_ns + n:020d}-{uuid.uuid4().hex[:16]}",
+                role=role,
+                content=content,
+                created_at_ns=first_ns + n,
+                metadata=extra,
+                **scope,
+            )
+            for n, (role, content, extra) in enumerate(prepared)
+        ]
 
-    def _write(self, interaction: Interaction, vector: list[float]) -> None:
-        stored = {
-            **interaction.metadata,
-            "tenant_id": interaction.tenant_id,
-            "agent_id": interaction.agent_id,
-            "user_id": interaction.user_id,
-            "role": interaction.role,
-            "created_at_ns": interaction.created_at_ns,
-        }
-        self._collection(interaction.tenant_id).add(
-            ids=[interaction.id],
-            embeddings=[vector],
-            documents=[interaction.content],
-            metadatas=[stored],
-        )
+    def _write(self, interactions: list[Interaction], vectors: list[list[float]]) -> None:
+        stored = [
+            {
+                **interaction.metadata,
+                "tenant_id": interaction.tenant_id,
+                "agent_id": interaction.agent_id,
+                "user_id": interaction.user_id,
+                "role": interaction.role,
+                "created_at_ns": interaction.created_at_ns,
+            }
+            for interaction in interactions
+        ]
+        collection = self._collection(interactions[0].tenant_id)
+        step = self.client.get_max_batch_size()
+        for start in range(0, len(interactions), step):
+            batch = interactions[start : start + step]
+            collection.add(
+                ids=[i.id for i in batch],
+                embeddings=vectors[start : start + step],
+                documents=[i.content for i in batch],
+                metadatas=stored[start : start + step],
+            )
 
     async def log_interaction(
         self,
@@ -133,10 +153,9 @@ class EpisodicMemory(ChromaMemory):
         metadata: Mapping[str, Any] | None = None,
     ) -> Interaction:
         """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id."""
-        interaction = self._prepare_log(agent_id, role, content, user_id, tenant_id, metadata)
-        vector = await self.embeddings.aembed_query(content)
-        await asyncio.to_thread(self._write, interaction, vector)
-        return interaction
+        return (
+            await self.log_interactions(agent_id, user_id, tenant_id, [(role, content, metadata)])
+        )[0]
 
     def log_interaction_sync(
         self,
@@ -148,9 +167,30 @@ class EpisodicMemory(ChromaMemory):
         metadata: Mapping[str, Any] | None = None,
     ) -> Interaction:
         """Blocking :meth:`log_interaction`."""
-        interaction = self._prepare_log(agent_id, role, content, user_id, tenant_id, metadata)
-        self._write(interaction, self.embeddings.embed_query(content))
-        return interaction
+        return self.log_interactions_sync(
+            agent_id, user_id, tenant_id, [(role, content, metadata)]
+        )[0]
+
+    async def log_interactions(
+        self, agent_id: str, user_id: str, tenant_id: str, turns: Sequence[Turn]
+    ) -> list[Interaction]:
+        """Append several turns at once, in order: ``(role, content)`` or ``(role, content,
+        metadata)`` each. One embedding call and one Chroma write (per Chroma batch limit);
+        nothing is written if any turn is invalid."""
+        interactions = self._prepare_log(agent_id, user_id, tenant_id, turns)
+        vectors = await self.embeddings.aembed_documents([i.content for i in interactions])
+        await asyncio.to_thread(self._write, interactions, vectors)
+        return interactions
+
+    def log_interactions_sync(
+        self, agent_id: str, user_id: str, tenant_id: str, turns: Sequence[Turn]
+    ) -> list[Interaction]:
+        """Blocking :meth:`log_interactions`."""
+        interactions = self._prepare_log(agent_id, user_id, tenant_id, turns)
+        self._write(
+            interactions, self.embeddings.embed_documents([i.content for i in interactions])
+        )
+        return interactions
 
     # -- recent history --------------------------------------------------------------------
 
