@@ -271,6 +271,8 @@ async def test_bad_input_raises_typed_errors_and_writes_nothing(
         await put(saver, {"configurable": {"checkpoint_ns": ""}}, {}, {})
     with pytest.raises(CheckpointConfigError, match="checkpoint_ns"):
         await put(saver, cfg("t", checkpoint_ns="bad\0ns"), {}, {})
+    with pytest.raises(CheckpointConfigError, match="channel version"):
+        await put(saver, cfg("t"), {"x": 1}, {"x": "1\0"})
     with pytest.raises(CheckpointConfigError, match="tenant_id"):
         await put(saver, cfg("t", tenant=""), {}, {})
     with pytest.raises(CheckpointConfigError, match="checkpoint_id"):

@@ -357,8 +357,9 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         metadata = get_checkpoint_metadata(config, metadata)
         run_id = str(metadata.get("run_id") or "")
         record = pack_record(self.serde, dict(saved), metadata, target.checkpoint_id)
-        for channel in checkpoint["channel_versions"]:
+        for channel, version in checkpoint["channel_versions"].items():
             _check_id(channel, "channel name")
+            _check_id(str(version), "channel version")
         refs = "".join(
             [run_id + "\1"] + [f"{ch}\0{v}\1" for ch, v in checkpoint["channel_versions"].items()]
         )
