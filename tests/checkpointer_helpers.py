@@ -44,7 +44,7 @@ class ApprovalState(TypedDict):
     approved: bool
 
 
-def approval_graph(checkpointer: BaseCheckpointSaver) -> CompiledStateGraph:
+def approval_graph(checkpointer: BaseCheckpointSaver | None) -> CompiledStateGraph:
     """draft -> review (interrupts for a human answer) -> publish."""
 
     def draft(state: ApprovalState) -> dict[str, Any]:

@@ -12,11 +12,17 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import tool
+from langgraph.graph import END, START, StateGraph
 from langgraph.prebuilt import create_react_agent
 from langgraph.types import Command
 
 from soorma_lc.memory.checkpoint import RedisCheckpointSaver
-from tests.checkpointer_helpers import ScriptedChatModel, approval_graph, chat_graph
+from tests.checkpointer_helpers import (
+    ApprovalState,
+    ScriptedChatModel,
+    approval_graph,
+    chat_graph,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,3 +187,23 @@ async def test_interrupt_resumed_in_another_process(redis_url: str) -> None:
     finally:
         await saver.aclose()
         saver.close()
+
+
+async def test_subgraph_interrupt_uses_namespaces(saver: RedisCheckpointSaver) -> None:
+    inner = approval_graph(None)  # compiled without its own checkpointer: it inherits the parent's
+    builder = StateGraph(ApprovalState)
+    builder.add_node("approval", inner)
+    builder.add_edge(START, "approval")
+    builder.add_edge("approval", END)
+    outer = builder.compile(checkpointer=saver)
+    config = {"configurable": {"thread_id": "nested-1"}}
+    await outer.ainvoke({"messages": []}, config)
+    state = await outer.aget_state(config, subgraphs=True)
+    child = state.tasks[0].state
+    assert child.next == ("review",)
+    assert child.config["configurable"]["checkpoint_ns"].startswith("approval:")
+    namespaces = {t.config["configurable"]["checkpoint_ns"] async for t in saver.alist(
+        {"configurable": {"thread_id": "nested-1"}})}  # fmt: skip
+    assert "" in namespaces and any(ns.startswith("approval:") for ns in namespaces)
+    final = await outer.ainvoke(Command(resume="yes"), config)
+    assert contents(final["messages"]) == ["draft: the quarterly report", "yes", "published"]
