@@ -1,9 +1,10 @@
 """Seeded synthetic registry: ~1,000 events in 20 domains, each with a paraphrased goal query.
 
 Every event is ``<domain>.<entity>.<action>`` with a description written from the canonical
-words ("Cancel an existing flight booking ..."). Its goal query is written from different words
-(synonyms of the entity and a paraphrase of the action: "call off my plane ticket"), so that
-retrieval must match meaning, not spelling. The same seed always gives the same registry and
+words ("Cancel an existing flight booking ..."). Its goal query rewords the action ("call off
+the flight booking"), the entity ("cancel the plane ticket") or both ("call off the plane
+ticket"), one third each, so retrieval must match meaning rather than spelling; results can be
+reported per kind of rewording. The same seed always gives the same registry and
 queries; nothing is downloaded or written.
 
     python benchmarks/synthetic_events.py [--seed 7] [--show 10]
@@ -322,59 +323,73 @@ DOMAINS: dict[str, tuple[str, list[str]]] = {
     ),
 }
 
-# action: (description template, [goal paraphrase templates]); {e} canonical, {p} paraphrase
-ACTIONS: dict[str, tuple[str, list[str]]] = {
+# action: (description template, plain goal, [paraphrased goals]); {e} canonical entity,
+# {p} the entity as the goal names it. Plain goals reuse the description's verb.
+ACTIONS: dict[str, tuple[str, str, list[str]]] = {
     "create": (
         "Create a new {e}",
+        "create a new {p}",
         ["set up a new {p}", "I'd like to start a brand-new {p}", "make me a {p}"],
     ),
     "cancel": (
         "Cancel an existing {e}",
+        "cancel the {p}",
         ["call off the {p}", "I no longer want my {p}, abort it", "scrap the {p}"],
     ),
     "update": (
         "Update the details of an existing {e}",
+        "update the details of the {p}",
         ["change some details on the {p}", "edit the {p}", "amend the info of my {p}"],
     ),
     "status": (
         "Check the current status of a {e}",
-        ["where does my {p} stand right now", "what is happening with the {p}", "track the {p}"],
+        "check the status of the {p}",
+        ["where does my {p} stand right now?", "what is happening with the {p}?", "track the {p}"],
     ),
     "list": (
         "List all {e} records of an account",
+        "list all my {p} records",
         ["show me every {p} I have", "give me an overview of all my {p} entries"],
     ),
     "delete": (
         "Permanently delete a {e}",
+        "delete the {p}",
         ["erase the {p} for good", "wipe out the {p} completely", "get rid of the {p} forever"],
     ),
     "approve": (
         "Approve a pending {e}",
+        "approve the {p}",
         ["sign off on the {p}", "give the green light to the waiting {p}", "okay the {p}"],
     ),
     "schedule": (
         "Schedule a {e} for a future date",
+        "schedule the {p} for a later date",
         ["plan the {p} for later", "put the {p} on the calendar for next month"],
     ),
     "notify": (
         "Send a reminder notification about a {e}",
+        "send a reminder about the {p}",
         ["remind people about the {p}", "ping everyone regarding the {p}"],
     ),
     "report": (
         "Generate an analytics report about {e} activity",
+        "generate a report about {p} activity",
         ["produce statistics about {p} activity", "give me numbers and trends on {p}"],
     ),
 }
+# How a goal differs from the event's description: its action words, its entity words, or both.
+PARAPHRASE_MODES = ("action", "entity", "both")
 ACTIONS_PER_ENTITY = 5
 _PREFIXES = ("", "Please ", "Can you ", "Hey, ", "I need you to ")
 
 
 @dataclass(frozen=True)
 class GoalQuery:
-    """A user goal and the one event that serves it."""
+    """A user goal, the one event that serves it, and which words were paraphrased."""
 
     text: str
     event_name: str
+    paraphrased: str
 
 
 def _payload_schema(entity: str, action: str) -> dict[str, Any]:
@@ -422,7 +437,7 @@ def generate(seed: int = 7) -> tuple[list[EventDefinition], list[GoalQuery]]:
         for line in entities:
             slug, canonical, *paraphrases = line.split("|")
             for action in rng.sample(sorted(ACTIONS), ACTIONS_PER_ENTITY):
-                template, goals = ACTIONS[action]
+                template, plain, goals = ACTIONS[action]
                 name = f"{domain}.{slug}.{action}"
                 events.append(
                     EventDefinition(
@@ -436,10 +451,15 @@ def generate(seed: int = 7) -> tuple[list[EventDefinition], list[GoalQuery]]:
                         },
                     )
                 )
-                goal = rng.choice(goals).format(p=rng.choice(paraphrases))
-                prefix = rng.choice(_PREFIXES)
-                text = prefix + (goal[0].lower() + goal[1:] if prefix else goal)
-                queries.append(GoalQuery(text=text, event_name=name))
+                mode = rng.choice(PARAPHRASE_MODES)
+                goal = plain if mode == "entity" else rng.choice(goals)
+                entity = canonical if mode == "action" else rng.choice(paraphrases)
+                text = goal.format(p=entity)
+                if not text.endswith("?"):  # questions stand alone; requests get a lead-in
+                    text = rng.choice(_PREFIXES) + text
+                queries.append(
+                    GoalQuery(text=text[0].upper() + text[1:], event_name=name, paraphrased=mode)
+                )
     return events, queries
 
 
@@ -450,10 +470,16 @@ def main() -> None:
     args = parser.parse_args()
     events, queries = generate(args.seed)
     print(f"{len(events)} events in {len(DOMAINS)} domains, {len(queries)} goal queries")
+    for mode in PARAPHRASE_MODES:
+        count = sum(1 for q in queries if q.paraphrased == mode)
+        print(f"  {count} goals paraphrase the {mode if mode != 'both' else 'action and entity'}")
     by_name = {event.event_name: event for event in events}
     for query in random.Random(args.seed).sample(queries, args.show):
         event = by_name[query.event_name]
-        print(f"- {query.text!r}\n    -> {event.event_name}: {event.description}")
+        print(
+            f"- [{query.paraphrased}] {query.text!r}\n"
+            f"    -> {event.event_name}: {event.description}"
+        )
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.toolkit import EventIndex, EventToolkit
-from tests.toolkit_helpers import agent_consuming
+from soorma_lc.toolkit.index import event_text
+from tests.toolkit_helpers import NOTIFY, SEARCH, agent_consuming
 
 DOMAINS = {
     "travel.flight.book": "Book a flight ticket for a passenger between two airports",
@@ -140,3 +141,25 @@ async def test_unregistered_candidates_are_indexed_too(settings: Settings) -> No
     extra = definitions(DOMAINS)
     selected = await toolkit.select_events("restart the crashed server", k=2, events=extra)
     assert "it.server.restart" in [e.event_name for e in selected]
+
+
+def test_indexed_text() -> None:
+    assert event_text(SEARCH) == (
+        "web search requested. Search the web for a query. When facts from the internet are needed."
+    )
+    assert event_text(NOTIFY) == "user notify. Send a notification to the user."
+    bare = EventDefinition(
+        event_name="parcel.track",
+        topic="action-requests",
+        payload_schema={
+            "type": "object",
+            "properties": {
+                "carrier": {"$ref": "#/$defs/carrier", "description": "Who delivers"},
+                "code": {"type": "string"},
+            },
+            "$defs": {"carrier": {"enum": ["dhl", "ups"]}},
+        },
+    )
+    assert event_text(bare) == (
+        "parcel track. Fields: carrier (Who delivers) one of dhl, ups; code."
+    )

