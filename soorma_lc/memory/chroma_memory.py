@@ -7,10 +7,13 @@ Chroma is synchronous; the async methods of the memories run its calls in worker
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
-from typing import Any, ClassVar, Self
+from collections.abc import Callable
+from typing import Any, ClassVar, Concatenate, ParamSpec, Self, TypeVar
 
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
@@ -22,6 +25,25 @@ from soorma_lc.memory.collections import open_collection
 from soorma_lc.memory.embeddings import resolve_embeddings
 
 MAX_LIMIT = 1000
+# What a Chroma server that is down or unreachable raises from the HTTP client.
+_UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+M = TypeVar("M", bound="ChromaMemory")
+
+
+def chroma_call(method: Callable[Concatenate[M, P], R]) -> Callable[Concatenate[M, P], R]:
+    """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
+
+    @functools.wraps(method)
+    def wrapper(self: M, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except _UNREACHABLE as exc:
+            raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+
+    return wrapper
 
 
 def require_text(value: Any, what: str) -> str:
@@ -67,16 +89,14 @@ class ChromaMemory:
         digest = hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:40]
         return f"soorma-{self.kind}-{digest}"
 
+    @chroma_call
     def _collection(self, tenant_id: str) -> Collection:
         """The tenant's collection, opened once (blocking: call from a worker thread)."""
         with self._lock:
             collection = self._collections.get(tenant_id)
             if collection is None:
-                try:
-                    collection = open_collection(
-                        self.client, self.collection_name(tenant_id), self.embeddings
-                    )
-                except (ConnectionError, OSError) as exc:
-                    raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+                collection = open_collection(
+                    self.client, self.collection_name(tenant_id), self.embeddings
+                )
                 self._collections[tenant_id] = collection
             return collection

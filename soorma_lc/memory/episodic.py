@@ -22,6 +22,7 @@ from soorma_lc.memory._values import require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
     ChromaMemory,
+    chroma_call,
     require_limit,
     require_text,
     similarity,
@@ -120,6 +121,7 @@ class EpisodicMemory(ChromaMemory):
             for n, (role, content, extra) in enumerate(prepared)
         ]
 
+    @chroma_call
     def _write(self, interactions: list[Interaction], vectors: list[list[float]]) -> None:
         stored = [
             {
@@ -194,6 +196,7 @@ class EpisodicMemory(ChromaMemory):
 
     # -- recent history --------------------------------------------------------------------
 
+    @chroma_call
     def _recent(self, scope: dict[str, str], limit: int) -> list[Interaction]:
         collection = self._collection(scope["tenant_id"])
         now = time.time_ns()
@@ -236,6 +239,7 @@ class EpisodicMemory(ChromaMemory):
 
     # -- search ----------------------------------------------------------------------------
 
+    @chroma_call
     def _search(
         self, scope: dict[str, str], where: Where, vector: list[float], limit: int
     ) -> list[Interaction]:
@@ -306,6 +310,7 @@ class EpisodicMemory(ChromaMemory):
 
     # -- deletion --------------------------------------------------------------------------
 
+    @chroma_call
     def _delete(self, tenant_id: str, where: Where) -> int:
         collection = self._collection(tenant_id)
         ids = collection.get(where=where, include=[])["ids"]

@@ -27,6 +27,7 @@ from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
     ChromaMemory,
+    chroma_call,
     require_limit,
     require_text,
     similarity,
@@ -156,6 +157,7 @@ class SemanticMemory(ChromaMemory):
         metadatas = [{**extra, **own, "chunk_index": i} for i in range(len(chunks))]
         return _Write(tenant_id, knowledge_id, chunks, metadatas)
 
+    @chroma_call
     def _stored(self, write: _Write) -> dict[str, tuple[dict[str, Any], list[float]]]:
         """Metadata and vector already stored under each of the write's chunk ids."""
         found = self._collection(write.tenant_id).get(
@@ -179,6 +181,7 @@ class SemanticMemory(ChromaMemory):
             return None
         return [stored[id][1] for id in write.ids]
 
+    @chroma_call
     def _write(
         self,
         write: _Write,
@@ -266,6 +269,7 @@ class SemanticMemory(ChromaMemory):
         )
         return tenant_id, where, require_limit(limit)
 
+    @chroma_call
     def _search(
         self, tenant_id: str, where: Where, vector: list[float], limit: int
     ) -> list[Knowledge]:
@@ -320,6 +324,7 @@ class SemanticMemory(ChromaMemory):
 
     # -- deletion --------------------------------------------------------------------------
 
+    @chroma_call
     def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
         collection = self._collection(tenant_id)

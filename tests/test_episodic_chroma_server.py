@@ -1,0 +1,98 @@
+"""Both memories on a real Chroma server (``chroma_url``), shared by two clients, and the
+typed error when that server goes away."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import chromadb
+import pytest
+from chromadb.config import Settings as ChromaSettings
+from longterm_helpers import AGENT, TENANT, USER
+
+from soorma_lc.config import Settings
+from soorma_lc.errors import BackendUnavailableError
+from soorma_lc.memory.episodic import EpisodicMemory
+from soorma_lc.memory.retrievers import semantic_retriever
+from soorma_lc.memory.semantic import SemanticMemory
+
+SERVER = "import sys; from chromadb.cli.cli import app; sys.argv = ['chroma', *sys.argv[1:]]; app()"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            chromadb.HttpClient(
+                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
+            ).heartbeat()
+            return
+        except Exception:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Chroma server in a child process on a free loopback port; always stopped."""
+    port = _free_port()
+    command = [sys.executable, "-c", SERVER, "run", "--path", str(tmp_path / "server")]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_up(port, process)
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=20)
+
+
+@pytest.mark.slow
+async def test_memories_on_a_shared_chroma_server(
+    chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
+) -> None:
+    url, process = chroma_server
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused")
+    writer_episodic = EpisodicMemory.from_settings(settings)
+    writer_semantic = SemanticMemory.from_settings(settings)
+    await writer_episodic.log_interaction(AGENT, "user", "ship the order to Oslo", USER, TENANT)
+    await writer_semantic.store_knowledge("Oslo orders ship from Bergen.", USER, TENANT)
+
+    # A second, independent client (as on another machine) sees the same memories.
+    reader = EpisodicMemory.from_settings(settings)
+    assert reader.client is not writer_episodic.client
+    [hit] = await reader.search_interactions(AGENT, "order shipping Oslo", USER, TENANT)
+    assert hit.content == "ship the order to Oslo"
+    docs = await semantic_retriever(
+        SemanticMemory.from_settings(settings), user_id=USER, tenant_id=TENANT
+    ).ainvoke("where do Oslo orders ship from")
+    assert docs[0].page_content == "Oslo orders ship from Bergen."
+    assert not (tmp_path / "unused").exists()  # nothing embedded locally
+
+    process.terminate()
+    process.wait(timeout=20)
+    with pytest.raises(BackendUnavailableError):
+        await reader.get_recent_history(AGENT, USER, TENANT)
+    with pytest.raises(BackendUnavailableError):
+        await writer_semantic.store_knowledge("lost?", USER, TENANT)
+    with pytest.raises(BackendUnavailableError):
+        await EpisodicMemory(reader.client).log_interaction(AGENT, "user", "x", USER, TENANT)
