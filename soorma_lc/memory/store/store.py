@@ -27,13 +27,10 @@ and embeddings run on the caller's side (``aembed_*`` in async code).
 from __future__ import annotations
 
 import asyncio
-import functools
-import inspect
 import logging
-import math
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -44,10 +41,8 @@ from langgraph.store.base import (
     BaseStore,
     GetOp,
     IndexConfig,
-    InvalidNamespaceError,
     Item,
     ListNamespacesOp,
-    MatchCondition,
     Op,
     PutOp,
     Result,
@@ -56,7 +51,6 @@ from langgraph.store.base import (
     TTLConfig,
     ensure_embeddings,
     get_text_at_path,
-    validate_op_namespace,
 )
 
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
@@ -64,7 +58,6 @@ from soorma_lc.errors import (
     BackendUnavailableError,
     EmbeddingError,
     InvalidStoreItemError,
-    InvalidStoreNamespaceError,
     ScopeError,
     SoormaError,
 )
@@ -77,9 +70,11 @@ from soorma_lc.memory.store.codec import (
     parse_item_id,
     scope_tag,
 )
-from soorma_lc.memory.store.filters import matches, validate_filter
+from soorma_lc.memory.store.filters import matches
 from soorma_lc.memory.store.loop_thread import run_async, run_sync, store_loop
+from soorma_lc.memory.store.namespaces import matches_condition, until_wildcard
 from soorma_lc.memory.store.redis_items import RedisItems, Write
+from soorma_lc.memory.store.validation import check_op, checked_ttl_config, typed_namespace_errors
 from soorma_lc.memory.store.vectors import ChromaVectors
 from soorma_lc.redis_connection import async_client, check_redis_url, resolve_redis_url
 
@@ -110,33 +105,6 @@ class _Embedded:
     queries: dict[str, list[float]] = field(default_factory=dict)
 
 
-def _typed_namespace_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a ``BaseStore`` method so LangGraph's namespace checks raise our typed error."""
-
-    def convert(exc: InvalidNamespaceError) -> InvalidStoreNamespaceError:
-        return InvalidStoreNamespaceError(str(exc))
-
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(*args, **kwargs)
-            except InvalidNamespaceError as exc:
-                raise convert(exc) from exc
-
-        return async_wrapper
-
-    @functools.wraps(method)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(*args, **kwargs)
-        except InvalidNamespaceError as exc:
-            raise convert(exc) from exc
-
-    return wrapper
-
-
 class SoormaStore(BaseStore):
     """LangGraph long-term memory store shared across processes (see the module docstring).
 
@@ -165,7 +133,7 @@ class SoormaStore(BaseStore):
             raise ScopeError("user_id must be None (tenant-wide) or a non-empty string")
         self.tenant_id = tenant_id
         self.user_id = user_id
-        self.ttl_config = _checked_ttl_config(ttl)
+        self.ttl_config = checked_ttl_config(ttl)
         self._clock = clock
         scope = scope_tag(tenant_id, user_id)
         self._redis = async_client(check_redis_url(redis_url))
@@ -226,16 +194,16 @@ class SoormaStore(BaseStore):
         return cls(url, **options)
 
     # BaseStore entry points (LangGraph validates namespaces there; errors become typed).
-    get = _typed_namespace_errors(BaseStore.get)
-    search = _typed_namespace_errors(BaseStore.search)
-    put = _typed_namespace_errors(BaseStore.put)
-    delete = _typed_namespace_errors(BaseStore.delete)
-    list_namespaces = _typed_namespace_errors(BaseStore.list_namespaces)
-    aget = _typed_namespace_errors(BaseStore.aget)
-    asearch = _typed_namespace_errors(BaseStore.asearch)
-    aput = _typed_namespace_errors(BaseStore.aput)
-    adelete = _typed_namespace_errors(BaseStore.adelete)
-    alist_namespaces = _typed_namespace_errors(BaseStore.alist_namespaces)
+    get = typed_namespace_errors(BaseStore.get)
+    search = typed_namespace_errors(BaseStore.search)
+    put = typed_namespace_errors(BaseStore.put)
+    delete = typed_namespace_errors(BaseStore.delete)
+    list_namespaces = typed_namespace_errors(BaseStore.list_namespaces)
+    aget = typed_namespace_errors(BaseStore.aget)
+    asearch = typed_namespace_errors(BaseStore.asearch)
+    aput = typed_namespace_errors(BaseStore.aput)
+    adelete = typed_namespace_errors(BaseStore.adelete)
+    alist_namespaces = typed_namespace_errors(BaseStore.alist_namespaces)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order: reads see the state before this batch's writes (as LangGraph)."""
@@ -295,7 +263,7 @@ class SoormaStore(BaseStore):
     def _plan(self, ops: Iterable[Op]) -> _Plan:
         plan = _Plan(ops=list(ops))
         for op in plan.ops:
-            _check_op(op)
+            check_op(op)
             if isinstance(op, PutOp):
                 ref = (op.namespace, op.key)
                 plan.puts[ref] = op
@@ -416,12 +384,12 @@ class SoormaStore(BaseStore):
         lead: tuple[str, ...] = ()
         for condition in conditions:
             if condition.match_type == "prefix":
-                lead = tuple(_until_wildcard(condition.path))
+                lead = tuple(until_wildcard(condition.path))
                 break
         namespaces = [
             ns
             for ns in await self._items.namespaces(lead)
-            if all(_matches_condition(condition, ns) for condition in conditions)
+            if all(matches_condition(condition, ns) for condition in conditions)
         ]
         if op.max_depth is not None:
             namespaces = sorted({ns[: op.max_depth] for ns in namespaces})
@@ -527,108 +495,3 @@ def _search_item(stored: StoredItem, score: float | None) -> SearchItem:
         updated_at=stored.updated_at,
         score=score,
     )
-
-
-def _until_wildcard(path: Iterable[str]) -> Iterable[str]:
-    for label in path:
-        if label == "*":
-            return
-        yield label
-
-
-def _matches_condition(condition: MatchCondition, namespace: tuple[str, ...]) -> bool:
-    path = tuple(condition.path)
-    if len(namespace) < len(path):
-        return False
-    part = namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
-    return all(p in ("*", n) for p, n in zip(path, part, strict=True)) if path else True
-
-
-def _checked_ttl_config(ttl: TTLConfig | None) -> TTLConfig | None:
-    if ttl is None:
-        return None
-    config = TTLConfig(**ttl)
-    for name in ("default_ttl", "sweep_interval_minutes"):
-        value = config.get(name)
-        if value is not None and not _positive(value):
-            raise InvalidStoreItemError(f"TTLConfig {name} must be a positive number of minutes")
-    return config
-
-
-def _positive(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
-def _check_count(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidStoreItemError(f"{name} must be a non-negative integer, got {value!r}")
-
-
-def _check_text(what: str, text: Any) -> None:
-    if not isinstance(text, str):
-        raise InvalidStoreItemError(f"{what} must be a string, got {type(text).__name__}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidStoreItemError(f"{what} {text!r} is not valid Unicode text") from exc
-
-
-def _check_op(op: Op) -> None:
-    """Raise a typed error for anything in ``op`` the store cannot run (before any I/O)."""
-    try:
-        validate_op_namespace(op)
-    except InvalidNamespaceError as exc:
-        raise InvalidStoreNamespaceError(str(exc)) from exc
-    if isinstance(op, GetOp | PutOp):
-        for label in op.namespace:
-            _check_text("namespace label", label)
-        _check_text("key", op.key)
-    if isinstance(op, GetOp):
-        return
-    if isinstance(op, PutOp):
-        _check_put(op)
-    elif isinstance(op, SearchOp):
-        for label in op.namespace_prefix:
-            _check_text("namespace label", label)
-        _check_count("limit", op.limit)
-        _check_count("offset", op.offset)
-        validate_filter(op.filter)
-        if op.query is not None:
-            _check_text("query", op.query)
-    elif isinstance(op, ListNamespacesOp):
-        _check_count("limit", op.limit)
-        _check_count("offset", op.offset)
-        if op.max_depth is not None and (not isinstance(op.max_depth, int) or op.max_depth < 1):
-            raise InvalidStoreItemError("max_depth must be a positive integer or None")
-        for condition in op.match_conditions or ():
-            if condition.match_type not in ("prefix", "suffix"):
-                raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
-            for label in condition.path:
-                _check_text("namespace label", label)
-    else:
-        raise InvalidStoreItemError(f"unknown store operation {type(op).__name__}")
-
-
-def _check_put(op: PutOp) -> None:
-    if not op.namespace:
-        raise InvalidStoreNamespaceError("a put needs a non-empty namespace")
-    if op.namespace[0] == "langgraph":
-        raise InvalidStoreNamespaceError('the root namespace label "langgraph" is reserved')
-    if op.value is not None:
-        if not isinstance(op.value, Mapping):
-            raise InvalidStoreItemError(
-                f"store values must be mappings (or None to delete), got {type(op.value).__name__}"
-            )
-        if not all(isinstance(k, str) for k in op.value):
-            raise InvalidStoreItemError("store value keys must be strings")
-    if op.ttl is not None and not _positive(op.ttl):
-        raise InvalidStoreItemError(f"ttl must be a positive number of minutes, got {op.ttl!r}")
-    if op.index not in (None, False) and (
-        not isinstance(op.index, list | tuple) or not all(isinstance(p, str) for p in op.index)
-    ):
-        raise InvalidStoreItemError("index must be False, None or a list of field paths")
