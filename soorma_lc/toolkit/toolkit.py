@@ -315,7 +315,7 @@ class EventToolkit:
         await self.sync_index()
         index = await self._event_index()
         snapshot = self._snapshot or _EMPTY
-        extra = [e for e in candidates if snapshot.events.get(e.event_name) is not e]
+        extra = [e for e in candidates if snapshot.events.get(e.event_name) != e]
         if extra:
             await index.sync([*snapshot.events.values(), *extra])
             self._indexed = None
