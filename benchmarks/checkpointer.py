@@ -161,7 +161,10 @@ async def run_round(
             shift = (rep + rotate) % len(players)
             for player in players[shift:] + players[:shift]:
                 await player.list10()
-        return {p.name: p.metrics() for p in players}
+        metrics = {p.name: p.metrics() for p in players}
+        for player in players:  # leave nothing behind in the benchmark's Redis
+            await player.saver.adelete_thread(player.thread_id)
+        return metrics
 
 
 async def memory_of_thread(
