@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
 import pytest
 import redis
@@ -13,7 +14,12 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.prebuilt import create_react_agent
 
 from soorma_lc.bus import RedisStreamsBus
-from soorma_lc.errors import ConfigurationError, PayloadValidationError, UnknownEventError
+from soorma_lc.errors import (
+    ConfigurationError,
+    PayloadValidationError,
+    SerializationError,
+    UnknownEventError,
+)
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.toolkit import CONTEXT_CONFIG_KEY, EventTool, EventToolkit, ToolContext
 from tests.toolkit_helpers import (
@@ -292,3 +298,12 @@ async def test_react_agent_publishes_through_the_tool(
     )
     assert result["messages"][-1].content == "Search requested."
     assert len(model.seen_tools[0]) == 3
+
+
+async def test_values_json_cannot_carry_never_publish(
+    toolkit: EventToolkit, redis_client: redis.Redis
+) -> None:
+    tool = (await tools_by_event(toolkit))["user.notify"]  # no schema: any object validates
+    with pytest.raises(SerializationError):
+        await tool.ainvoke({"when": datetime.now(UTC)})
+    assert published(redis_client, "action-requests") == []
