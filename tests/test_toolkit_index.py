@@ -12,8 +12,8 @@ from soorma_lc.events import EventDefinition
 from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.registry.memory import InMemoryRegistry
-from soorma_lc.toolkit import EventIndex, EventToolkit
-from soorma_lc.toolkit.index import event_text
+from soorma_lc.toolkit import EventToolkit
+from soorma_lc.toolkit.index import EventIndex, event_text
 from tests.toolkit_helpers import NOTIFY, SEARCH, agent_consuming
 
 DOMAINS = {

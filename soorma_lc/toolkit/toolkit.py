@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -20,12 +20,14 @@ from soorma_lc.registry.base import Registry
 from soorma_lc.toolkit import formats
 from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, coerce_context
-from soorma_lc.toolkit.index import EventIndex
 from soorma_lc.toolkit.naming import ToolNameMap
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
 from soorma_lc.toolkit.schema import object_schema
 from soorma_lc.toolkit.tools import EventTool
 from soorma_lc.toolkit.validation import SchemaValidator, ValidatorCache
+
+if TYPE_CHECKING:  # chromadb loads only when retrieval is first used
+    from soorma_lc.toolkit.index import EventIndex
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +296,7 @@ class EventToolkit:
         if self._index is None:
             from soorma_lc.memory.chroma import chroma_client
             from soorma_lc.memory.embeddings import resolve_embeddings
+            from soorma_lc.toolkit.index import EventIndex
 
             embeddings = resolve_embeddings(self._embeddings_spec, self.settings)
             client = await asyncio.to_thread(chroma_client, self.settings)
