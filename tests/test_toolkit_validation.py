@@ -8,14 +8,14 @@ import re
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from soorma_lc.errors import InvalidSchemaError, PayloadValidationError, UnknownEventError
 from soorma_lc.events import EventDefinition
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.toolkit import EventToolkit, ToolNameMap, sanitize_tool_name
-from soorma_lc.toolkit.formats import openai_tool
 from soorma_lc.toolkit.schema import object_schema
-from tests.toolkit_helpers import FACT, NOTIFY, ORDER, ORDER_SCHEMA, SEARCH, VALID_ORDER
+from tests.toolkit_helpers import ADDRESS, FACT, NOTIFY, ORDER, ORDER_SCHEMA, SEARCH, VALID_ORDER
 
 
 @pytest.fixture
@@ -216,16 +216,17 @@ def test_prompt_text_layout() -> None:
     assert "speed (string) one of standard|express" in text and "customer* (object)" in text
 
 
-def test_openai_tool_dict_keeps_the_schema() -> None:
+def test_openai_tool_dicts_match_what_bind_tools_sends() -> None:
     toolkit = EventToolkit(InMemoryRegistry())
-    [tool] = toolkit.format_as_openai_tools([ORDER])
-    function = tool["function"]
-    assert tool["type"] == "function" and function["name"] == "order_place_requested"
-    expected = {k: v for k, v in ORDER_SCHEMA.items() if k != "$schema"}
-    assert function["parameters"] == expected
+    [order, notify] = toolkit.format_as_openai_tools([ORDER, NOTIFY])
+    function = order["function"]
+    assert order["type"] == "function" and function["name"] == "order_place_requested"
     assert "a result event follows" in function["description"]
-    assert openai_tool(NOTIFY, "user_notify")["function"]["parameters"] == {
-        "type": "object",
-        "properties": {},
-        "additionalProperties": True,
-    }
+    parameters = function["parameters"]
+    assert "$defs" not in parameters and "$schema" not in parameters
+    assert parameters["properties"]["shipping"] == ADDRESS  # the $ref, inlined
+    assert parameters["properties"]["items"] == ORDER_SCHEMA["properties"]["items"]
+    assert parameters["required"] == ORDER_SCHEMA["required"]
+    assert notify["function"]["parameters"]["properties"] == {}
+    [tool] = toolkit.as_tools([ORDER])
+    assert convert_to_openai_tool(tool) == order

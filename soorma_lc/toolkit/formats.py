@@ -1,4 +1,4 @@
-"""Events shown to an LLM: Soorma's descriptor dicts, Soorma's prompt text, OpenAI tool dicts."""
+"""Events shown to an LLM: Soorma's descriptor dicts, Soorma's prompt text, tool descriptions."""
 
 from __future__ import annotations
 
@@ -79,18 +79,6 @@ def _field_summary(fields: Mapping[str, Any]) -> list[str]:
             text += " one of " + "|".join(str(v) for v in field["allowed_values"])
         summary.append(text)
     return summary
-
-
-def openai_tool(event: EventDefinition, tool_name: str) -> dict[str, Any]:
-    """One OpenAI / litellm ``tools`` entry for ``event`` (parameters = its payload schema)."""
-    return {
-        "type": "function",
-        "function": {
-            "name": tool_name,
-            "description": tool_description(event),
-            "parameters": object_schema(event.payload_schema, event_name=event.event_name),
-        },
-    }
 
 
 def tool_description(event: EventDefinition) -> str:

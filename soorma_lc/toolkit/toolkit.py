@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.embeddings import Embeddings
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError, UnknownEventError
@@ -199,10 +200,11 @@ class EventToolkit:
         return formats.format_as_prompt_text(events, include_metadata, numbered, include_fields)
 
     def format_as_openai_tools(self, events: Iterable[EventDefinition]) -> list[dict[str, Any]]:
-        """OpenAI / litellm ``tools=`` entries, named like :meth:`as_tools` names them."""
-        events = list(events)
-        self._remember_names(e.event_name for e in events)
-        return [formats.openai_tool(e, self._names.tool_name(e.event_name)) for e in events]
+        """OpenAI / litellm ``tools=`` entries: exactly what ``bind_tools`` sends for our tools.
+
+        Local ``$ref`` are inlined (some providers reject ``$defs``); names as in :meth:`as_tools`.
+        """
+        return [convert_to_openai_tool(tool) for tool in self.as_tools(events)]
 
     # --- names -----------------------------------------------------------------------------
 
