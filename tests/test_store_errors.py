@@ -30,14 +30,26 @@ NS = ("docs",)
 ORIGINAL = {"text": "apple", "n": 1}
 
 
-@pytest.fixture
-def store(settings: Settings) -> Iterator[SoormaStore]:
-    store = SoormaStore.from_settings(settings, index=index_config())
-    store.put(NS, "k", ORIGINAL)
+@pytest.fixture(scope="module")
+def shared_store(
+    redis_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SoormaStore]:
+    """One store for the bad-input cases (its own tenant and Chroma dir), to keep them fast."""
+    chroma_dir = Settings(data_dir=tmp_path_factory.mktemp("errors"))
+    store = SoormaStore(
+        redis_server, tenant_id="errors", index=index_config(), chroma=chroma_client(chroma_dir)
+    )
     yield store
-    assert store.get(NS, "k").value == ORIGINAL, "a failed call must not change stored data"
-    assert store.list_namespaces() == [NS], "a failed call must not add namespaces"
     store.close()
+
+
+@pytest.fixture
+def store(shared_store: SoormaStore) -> Iterator[SoormaStore]:
+    """The shared store holding one item; after the test, that item and nothing else."""
+    shared_store.put(NS, "k", ORIGINAL)  # again: other tests' fixtures flush Redis
+    yield shared_store
+    assert shared_store.get(NS, "k").value == ORIGINAL, "a failed call changed stored data"
+    assert shared_store.list_namespaces() == [NS], "a failed call added a namespace"
 
 
 @pytest.mark.parametrize(
@@ -158,19 +170,23 @@ def test_bad_configuration(settings: Settings) -> None:
         SoormaStore(settings.redis_url or "", index={"dims": 3})  # type: ignore[typeddict-item]
 
 
-def test_another_embedding_model_is_refused(store: SoormaStore, settings: Settings) -> None:
+def test_another_embedding_model_is_refused(settings: Settings) -> None:
+    first = SoormaStore.from_settings(settings, index=index_config())
     other = SoormaStore(
         settings.redis_url or "",
         index={"dims": 64, "embed": HashingEmbeddings(64)},
         chroma=chroma_client(settings),
     )
     try:
+        first.put(NS, "k", ORIGINAL)
         with pytest.raises(EmbeddingModelMismatchError):
             other.put(NS, "k", {"text": "banana"})
         with pytest.raises(EmbeddingModelMismatchError):
             other.search(NS, query="apple")
+        assert [hit.value for hit in first.search(NS, query="apple")] == [ORIGINAL]
     finally:
         other.close()
+        first.close()
 
 
 class BrokenEmbeddings(WordEmbeddings):
