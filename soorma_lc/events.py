@@ -11,6 +11,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, ClassVar, Self
 
 from jsonschema import SchemaError
@@ -64,13 +65,30 @@ def validate_event_name(name: str) -> str:
 
 
 def check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Raise :class:`InvalidSchemaError` unless ``schema`` is a valid JSON Schema."""
+    """Raise :class:`InvalidSchemaError` unless ``schema`` is a valid JSON Schema.
+
+    The meta-schema check is memoised on the schema's canonical JSON: registries rebuild
+    definitions on every read, and re-checking a thousand unchanged schemas costs seconds.
+    """
+    try:
+        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise InvalidSchemaError(f"not a valid JSON Schema: not JSON ({exc})") from None
+    problem = _schema_problem(canonical)
+    if problem is not None:
+        raise InvalidSchemaError(problem)
+    return schema
+
+
+@lru_cache(maxsize=4096)
+def _schema_problem(canonical_schema: str) -> str | None:
+    schema = json.loads(canonical_schema)
     try:
         validator_for(schema).check_schema(schema)
     except SchemaError as exc:
         path = "/".join(str(p) for p in exc.path) or "<root>"
-        raise InvalidSchemaError(f"not a valid JSON Schema at {path}: {exc.message}") from None
-    return schema
+        return f"not a valid JSON Schema at {path}: {exc.message}"
+    return None
 
 
 class SoormaModel(BaseModel):
