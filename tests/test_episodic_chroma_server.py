@@ -96,3 +96,22 @@ async def test_memories_on_a_shared_chroma_server(
         await writer_semantic.store_knowledge("lost?", USER, TENANT)
     with pytest.raises(BackendUnavailableError):
         await EpisodicMemory(reader.client).log_interaction(AGENT, "user", "x", USER, TENANT)
+    with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
+        SemanticMemory.from_settings(settings)
+
+
+def test_http_and_embedded_clients_coexist_in_one_process(
+    chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
+) -> None:
+    """chromadb writes into the settings object it is given: each client needs its own."""
+    url, _ = chroma_server
+    remote = EpisodicMemory.from_settings(Settings(chroma_url=url))
+    remote.log_interaction_sync(AGENT, "user", "on the server", USER, TENANT)
+    local = EpisodicMemory.from_settings(Settings(data_dir=tmp_path / "local"))
+    local.log_interaction_sync(AGENT, "user", "on disk", USER, TENANT)
+    again = EpisodicMemory.from_settings(Settings(chroma_url=url.replace("127.0.0.1", "localhost")))
+    assert [i.content for i in again.get_recent_history_sync(AGENT, USER, TENANT)] == [
+        "on the server"
+    ]
+    assert [i.content for i in local.get_recent_history_sync(AGENT, USER, TENANT)] == ["on disk"]
+    assert (tmp_path / "local" / "chroma").is_dir()

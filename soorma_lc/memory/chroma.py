@@ -7,15 +7,21 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError
+from soorma_lc.errors import BackendUnavailableError, ConfigurationError
 
-_CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 _persistent: dict[Path, ClientAPI] = {}
 _lock = threading.Lock()
+
+
+def _chroma_settings() -> ChromaSettings:
+    """Fresh settings per client: chromadb writes the path or host into the object it is given,
+    so one shared object would turn a later PersistentClient into an HTTP client."""
+    return ChromaSettings(anonymized_telemetry=False, allow_reset=False)
 
 
 def chroma_client(settings: Settings | None = None) -> ClientAPI:
@@ -29,7 +35,7 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
         if client is None:
             path.mkdir(parents=True, exist_ok=True)
             client = _persistent[path] = chromadb.PersistentClient(
-                path=str(path), settings=_CHROMA_SETTINGS
+                path=str(path), settings=_chroma_settings()
             )
         return client
 
@@ -39,9 +45,16 @@ def http_chroma_client(url: str) -> ClientAPI:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigurationError(f"unsupported Chroma URL {url!r}: use http(s)://host:port")
-    return chromadb.HttpClient(
-        host=parsed.hostname,
-        port=parsed.port or (443 if parsed.scheme == "https" else 8000),
-        ssl=parsed.scheme == "https",
-        settings=_CHROMA_SETTINGS,
-    )
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            ssl=parsed.scheme == "https",
+            settings=_chroma_settings(),
+        )
+    except ValueError as exc:  # chromadb's "Could not connect", raised from the httpx error
+        if isinstance(exc.__context__, httpx.TransportError):
+            raise BackendUnavailableError(
+                f"cannot reach the Chroma server at {url}: {exc}"
+            ) from exc
+        raise
