@@ -6,11 +6,11 @@ Delivery guarantees (per consumer group, i.e. per agent name):
   by a consumer that died are reclaimed (XAUTOCLAIM) by live consumers of the group once idle for
   ``claim_idle`` seconds; a live consumer keeps its in-flight entries fresh (XCLAIM JUSTID), so
   a slow handler is never taken over while its process is alive.
-* Idempotent by event id. Completion writes a "done" marker for (group, event id) and the XACK in
-  one MULTI/EXEC, so an entry is never acknowledged without its marker nor marked without being
+* Idempotent by event id. Completion records (group, event id) and XACKs the entry in one
+  atomic script, so an entry is never acknowledged without its marker nor marked without being
   acknowledged. Before running a handler the consumer checks the marker: a redelivered or
   re-published event that the group already completed is acknowledged without running again.
-  The one window left is a process that dies after its handler returned but before that MULTI
+  The one window left is a process that dies after its handler returned but before that script
   reached Redis (one round trip): the event then runs again elsewhere. Handlers with external
   side effects should key them by ``event.id`` (at-least-once, as the rules of the house say).
 * Bounded retries. A handler exception is logged with the event id and retried with exponential
@@ -26,8 +26,8 @@ import os
 import socket
 import time
 import uuid
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterable
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +47,7 @@ Handler = Callable[[EventEnvelope], Awaitable[None]]
 Accepts = Callable[[EventEnvelope], bool]
 
 _REDIS_RETRY_DELAY = 0.5
+_ACK_LINGER = 0.002  # seconds completed entries may wait to share a round trip
 
 
 def default_consumer_name() -> str:
@@ -54,7 +55,7 @@ def default_consumer_name() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
-@dataclass
+@dataclass(slots=True)
 class Delivery:
     """One stream entry handed to this consumer, and what we know about it."""
 
@@ -103,17 +104,25 @@ class Subscription:
         self._handler = handler
         self._accepts = accepts
         self._block_ms = max(1, int(block * 1000))
+        # Entries read ahead of free handler slots, so the next batch is ready when they free.
+        self._prefetch_limit = concurrency + 4 * batch_size
         self._redis = bus.client
         self._keys = bus.keys
         self._streams = [self._keys.stream(topic).encode() for topic in self.topics]
         self._group_b = group.encode()
-        self._slots = asyncio.Semaphore(concurrency)
+        # A fixed pool of ``concurrency`` handler tasks drains ``_ready``. A pool task runs
+        # entries back to back; another idle one is woken only once the running one has
+        # yielded to the loop (its handler awaits I/O), so fast handlers cost no task switches.
+        self._ready: deque[Delivery] = deque()
+        self._idle: deque[asyncio.Future[None]] = deque()
+        self._wake_scheduled = False
+        self._running = 0
+        self._pool: list[asyncio.Task[None]] = []
         self._inflight: dict[tuple[bytes, bytes], Delivery] = {}
         self._capacity = asyncio.Event()
         self._acks: list[tuple[Delivery, bool]] = []
         self._ack_ready = asyncio.Event()
         self._flushing = False
-        self._handler_tasks: set[asyncio.Task[None]] = set()
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -128,6 +137,10 @@ class Subscription:
             asyncio.create_task(self._read_loop(), name=f"bus-read-{self.name}"),
             asyncio.create_task(self._flush_loop(), name=f"bus-ack-{self.name}"),
             asyncio.create_task(self._maintenance_loop(), name=f"bus-claim-{self.name}"),
+        ]
+        self._pool = [
+            asyncio.create_task(self._handler_loop(), name=f"bus-handler-{self.name}-{n}")
+            for n in range(self.concurrency)
         ]
         logger.info(
             "consumer %s of group %s reading %s", self.name, self.group, ", ".join(self.topics)
@@ -150,12 +163,13 @@ class Subscription:
         for task in (reader, maintenance, *self._retry_tasks):
             task.cancel()
         await asyncio.gather(reader, maintenance, *self._retry_tasks, return_exceptions=True)
-        if self._handler_tasks:
-            _, late = await asyncio.wait(set(self._handler_tasks), timeout=timeout)
-            for task in late:
-                logger.warning("consumer %s: a handler did not finish in %ss", self.name, timeout)
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        try:
+            await asyncio.wait_for(self._handlers_done(), timeout)
+        except TimeoutError:
+            logger.warning("consumer %s: handlers did not finish in %ss", self.name, timeout)
+        for task in self._pool:
+            task.cancel()
+        await asyncio.gather(*self._pool, return_exceptions=True)
         self._ack_ready.set()
         try:
             await asyncio.wait_for(self._drained(), timeout)
@@ -183,7 +197,7 @@ class Subscription:
     async def _read_loop(self) -> None:
         streams: dict[bytes | str, bytes | str] = dict.fromkeys(self._streams, ">")
         while True:
-            free = self.concurrency - len(self._inflight)
+            free = self._prefetch_limit - len(self._inflight)
             if free <= 0:
                 self._capacity.clear()
                 await self._capacity.wait()
@@ -239,9 +253,13 @@ class Subscription:
             runnable.append(delivery)
         if not runnable:
             return
-        done = await self._redis.mget(
-            [self._keys.done(self.group, self._envelope(d).id) for d in runnable]
-        )
+        try:
+            done = await self._check_and_settle(runnable)
+        except RedisError as exc:
+            logger.warning("consumer %s: idempotency check failed: %s", self.name, exc)
+            for delivery in runnable:
+                self._forget(delivery)  # still pending in Redis: reclaimed after claim_idle
+            return
         for delivery, already_done in zip(runnable, done, strict=True):
             if already_done:
                 logger.info(
@@ -257,9 +275,8 @@ class Subscription:
                     delivery, f"gave up after {delivery.deliveries - 1} deliveries: {reason}"
                 )
             else:
-                task = asyncio.create_task(self._run(delivery))
-                self._handler_tasks.add(task)
-                task.add_done_callback(self._handler_tasks.discard)
+                self._ready.append(delivery)
+        self._schedule_wake()
 
     # -- handling ----------------------------------------------------------------------------
 
@@ -269,25 +286,57 @@ class Subscription:
             raise RuntimeError(f"entry {delivery.key} was not decoded")
         return delivery.envelope
 
+    def _schedule_wake(self) -> None:
+        if not self._wake_scheduled and self._ready and self._idle:
+            self._wake_scheduled = True
+            asyncio.get_running_loop().call_soon(self._wake_one)
+
+    def _wake_one(self) -> None:
+        self._wake_scheduled = False
+        while self._ready and self._idle:
+            waiter = self._idle.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    async def _handler_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            if not self._ready:
+                waiter: asyncio.Future[None] = loop.create_future()
+                self._idle.append(waiter)
+                await waiter
+                continue
+            delivery = self._ready.popleft()
+            self._schedule_wake()  # if this handler blocks, the next entry gets another task
+            self._running += 1
+            try:
+                await self._run(delivery)
+            finally:
+                self._running -= 1
+
+    async def _handlers_done(self) -> None:
+        while self._ready or self._running:
+            await asyncio.sleep(0.01)
+
     async def _run(self, delivery: Delivery) -> None:
         envelope = self._envelope(delivery)
-        async with self._slots:
-            try:
-                await self._handler(envelope)
-            except asyncio.CancelledError:
-                self._forget(delivery)  # left pending in Redis for another consumer
-                raise
-            except Exception as exc:
-                logger.exception(
-                    "handler of group %s failed on event %s (%s), delivery %d of %d",
-                    self.group,
-                    envelope.id,
-                    envelope.type,
-                    delivery.deliveries,
-                    self.bus.max_deliveries,
-                )
-                await self._failed(delivery, f"{type(exc).__name__}: {exc}")
-                return
+        try:
+            await self._handler(envelope)
+        except asyncio.CancelledError:
+            self._forget(delivery)  # left pending in Redis for another consumer
+            raise
+        except Exception as exc:
+            logger.exception(
+                "handler of group %s failed on event %s (%s), delivery %d of %d",
+                self.group,
+                envelope.id,
+                envelope.type,
+                delivery.deliveries,
+                self.bus.max_deliveries,
+            )
+            await self._failed(delivery, f"{type(exc).__name__}: {exc}")
+            return
         self._queue_ack(delivery, mark_done=True)
 
     async def _failed(self, delivery: Delivery, error: str) -> None:
@@ -360,10 +409,16 @@ class Subscription:
         self._ack_ready.set()
 
     async def _flush_loop(self) -> None:
-        """Acknowledge completed entries in one MULTI per batch (done markers + XACKs)."""
+        """Acknowledge completed entries in one script call per batch (ids recorded + XACK).
+
+        Under load the next read's idempotency check usually carries them first (one round
+        trip for both); the flusher waits ``_ACK_LINGER`` for that before going itself.
+        """
         while True:
             await self._ack_ready.wait()
             self._ack_ready.clear()
+            if not self._stopping:
+                await asyncio.sleep(_ACK_LINGER)
             batch, self._acks = self._acks, []
             if not batch:
                 continue
@@ -382,19 +437,44 @@ class Subscription:
                 self._forget(delivery)
 
     async def _acknowledge(self, batch: list[tuple[Delivery, bool]]) -> None:
-        ids: dict[bytes, list[bytes]] = defaultdict(list)
-        errors_key = self._keys.errors(self.group)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for delivery, mark_done in batch:
-                if mark_done and delivery.envelope is not None:
-                    done_key = self._keys.done(self.group, delivery.envelope.id)
-                    pipe.set(done_key, b"1", ex=self.bus.dedupe_ttl)
-                if delivery.had_error:
-                    pipe.hdel(errors_key, delivery.error_field)
-                ids[delivery.stream].append(delivery.message_id)
-            for stream, message_ids in ids.items():
-                pipe.xack(stream, self.group, *message_ids)
-            await pipe.execute()
+        for stream, items in _by_stream(batch).items():
+            await self._settle(stream, items)
+
+    async def _settle(
+        self,
+        stream: bytes | None,
+        acks: list[tuple[Delivery, bool]],
+        check: Sequence[Delivery] = (),
+    ) -> list[bool]:
+        return await self.bus.completions.settle(
+            self.group,
+            stream,
+            message_ids=[delivery.message_id for delivery, _ in acks],
+            event_ids=[d.envelope.id for d, mark_done in acks if mark_done and d.envelope],
+            error_fields=[d.error_field for d, _ in acks if d.had_error],
+            check_ids=[self._envelope(delivery).id for delivery in check],
+        )
+
+    async def _check_and_settle(self, runnable: list[Delivery]) -> list[bool]:
+        """Check ``runnable`` and, in the same round trip, settle the acks waiting to go out
+        (those of one stream; the flusher takes the rest)."""
+        pending, self._acks = self._acks, []
+        groups = _by_stream(pending)
+        stream = next(iter(groups), None)
+        acks = groups.pop(stream, []) if stream is not None else []
+        for rest in groups.values():
+            self._acks.extend(rest)
+        if self._acks:
+            self._ack_ready.set()
+        try:
+            done = await self._settle(stream, acks, runnable)
+        except RedisError:
+            self._acks[:0] = acks
+            self._ack_ready.set()
+            raise
+        for delivery, _ in acks:
+            self._forget(delivery)
+        return done
 
     async def _drained(self) -> None:
         while self._acks or self._flushing:
@@ -428,7 +508,7 @@ class Subscription:
     async def _reclaim(self) -> None:
         idle_ms = int(self.bus.claim_idle * 1000)
         for stream in self._streams:
-            free = self.concurrency - len(self._inflight)
+            free = self._prefetch_limit - len(self._inflight)
             if free <= 0 or self._stopping:
                 return
             response = await self._redis.xautoclaim(
@@ -456,6 +536,15 @@ class Subscription:
                 self._keys.topic_of(stream),
             )
             await self._dispatch(deliveries)
+
+
+def _by_stream(
+    acks: list[tuple[Delivery, bool]],
+) -> dict[bytes, list[tuple[Delivery, bool]]]:
+    groups: dict[bytes, list[tuple[Delivery, bool]]] = defaultdict(list)
+    for item in acks:
+        groups[item[0].stream].append(item)
+    return groups
 
 
 def _stream_entries(response: object) -> list[tuple[bytes, list[tuple[bytes, dict[bytes, bytes]]]]]:

@@ -29,9 +29,12 @@ class BusKeys:
         """The stream of entries no consumer group could process."""
         return f"{self.prefix}dead-letters"
 
-    def done(self, group: str, event_id: str) -> str:
-        """Marker: ``group`` completed ``event_id`` (idempotency across redeliveries)."""
-        return f"{self.prefix}done:{group}:{event_id}"
+    def completed(self, group: str, bucket: int) -> str:
+        """Hash of the event ids ``group`` completed in time bucket ``bucket``.
+
+        The group is a Redis Cluster hash tag, so one script can read several buckets.
+        """
+        return f"{self.prefix}completed:{{{group}}}:{bucket}"
 
     def errors(self, group: str) -> str:
         """Hash of the last handler error per pending entry of ``group``."""

@@ -25,6 +25,7 @@ from soorma_lc.bus.codec import (
     TARGET_GROUP_FIELD,
     encode,
 )
+from soorma_lc.bus.completions import CompletionLog
 from soorma_lc.bus.consumer import Accepts, Handler, Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
@@ -63,7 +64,8 @@ class RedisStreamsBus(BusPublisher):
     ``retention`` (seconds, trims by MINID instead); ``max_event_bytes``; the retry policy
     ``max_deliveries``, ``retry_backoff`` / ``max_retry_backoff`` (seconds, doubling);
     ``claim_idle`` (seconds before another consumer reclaims an orphaned entry);
-    ``dedupe_ttl`` (seconds a group remembers a completed event id); ``dead_letter_maxlen``
+    ``dedupe_ttl`` (a group remembers a completed event id for one to two times this many
+    seconds); ``dead_letter_maxlen``
     (None keeps every dead letter).
     """
 
@@ -97,6 +99,7 @@ class RedisStreamsBus(BusPublisher):
         self.max_retry_backoff = max_retry_backoff
         self.claim_idle = claim_idle
         self.dedupe_ttl = dedupe_ttl
+        self.completions = CompletionLog(client, self.keys, dedupe_ttl)
         self.dead_letter_maxlen = dead_letter_maxlen
         self._owns_client = owns_client
         self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
