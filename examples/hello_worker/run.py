@@ -1,0 +1,70 @@
+"""Worker and client in one process on an embedded Redis; ends by itself.
+
+python examples/hello_worker/run.py
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from worker import make_worker
+
+from soorma_lc.bus import RedisStreamsBus
+from soorma_lc.config import Settings
+from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc.redis_connection import shutdown_embedded_redis
+
+NAMES = ["Ada", "Grace", "Linus"]
+
+
+async def main(settings: Settings) -> None:
+    worker = make_worker(settings)
+    await worker.start()  # subscribes, then registers greeter in the registry
+
+    client = RedisStreamsBus.from_settings(settings)
+    answers: asyncio.Queue[EventEnvelope] = asyncio.Queue()
+
+    async def on_result(event: EventEnvelope) -> None:
+        await answers.put(event)
+
+    await client.subscribe(
+        "hello-client",
+        [EventTopic.ACTION_RESULTS],
+        on_result,
+        accepts=lambda event: event.type == "greeting.completed",
+    )
+    agents = await worker.registry.list_agents(consumed_event="greeting.requested")
+    print("registered:", [agent.agent_id for agent in agents])
+
+    sent = {
+        await client.request(
+            "greeting.requested",
+            {"name": name},
+            response_event="greeting.completed",
+            tenant_id=settings.tenant_id,
+            user_id=settings.user_id,
+        ): name
+        for name in NAMES
+    }
+    for _ in NAMES:
+        answer = await asyncio.wait_for(answers.get(), timeout=10)
+        request_name = sent[answer.parent_event_id or ""]
+        print(
+            f"{request_name}: {(answer.data or {})['text']}  (correlation {answer.correlation_id})"
+        )
+
+    await client.aclose()
+    await worker.stop()  # deregisters and finishes in-flight handlers
+
+
+if __name__ == "__main__":
+    data_dir = Path(tempfile.mkdtemp(prefix="hello-worker-"))
+    try:
+        asyncio.run(main(Settings(data_dir=data_dir)))
+    finally:
+        shutdown_embedded_redis(data_dir)
