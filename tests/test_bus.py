@@ -445,3 +445,20 @@ async def test_subscription_arguments_are_checked(bus: RedisStreamsBus) -> None:
         await bus.subscribe("g", [REQUESTS], Recorder(), concurrency=0)
     with pytest.raises(ValueError, match="max_deliveries"):
         RedisStreamsBus(bus.client, max_deliveries=0)
+
+
+async def test_completion_log_records_in_chunks_checks_per_group_and_expires(
+    redis_url: str,
+) -> None:
+    bus = RedisStreamsBus.from_url(redis_url, dedupe_ttl=60)
+    try:
+        ids = [f"event-{n}" for n in range(1200)]  # more than one script call's worth
+        await bus.completions.record("g", ids[:700])
+        assert await bus.completions.completed("g", ids) == [True] * 700 + [False] * 500
+        assert await bus.completions.completed("other-group", ids[:3]) == [False] * 3
+        keys = await bus.client.keys(f"{bus.keys.prefix}completed:*")
+        assert keys
+        for key in keys:
+            assert 0 < await bus.client.ttl(key) <= 120  # between one and two dedupe_ttl
+    finally:
+        await bus.aclose()
