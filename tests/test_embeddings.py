@@ -16,7 +16,7 @@ from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
 from soorma_lc.config import Settings
 from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingModelMismatchError
-from soorma_lc.memory.collections import EMBEDDING_MODEL_KEY, open_collection
+from soorma_lc.memory.collections import EMBEDDING_MODEL_KEY, find_collection, open_collection
 from soorma_lc.memory.embeddings import (
     HashingEmbeddings,
     LiteLLMEmbeddings,
@@ -224,6 +224,10 @@ def test_collection_records_model_and_refuses_another(tmp_path: Path) -> None:
     assert collection.metadata[EMBEDDING_MODEL_KEY] == "soorma-hashing-v1-512"
     assert open_collection(client, "soorma_test", HashingEmbeddings()).count() == 1
 
+    with pytest.raises(EmbeddingModelMismatchError):
+        find_collection(client, "soorma_test", DeterministicFakeEmbedding(size=512))
+    assert find_collection(client, "soorma_missing", model) is None
+    assert "soorma_missing" not in [c.name for c in client.list_collections()]
     with pytest.raises(EmbeddingModelMismatchError) as raised:
         open_collection(client, "soorma_test", DeterministicFakeEmbedding(size=512))
     assert raised.value.stored_model == "soorma-hashing-v1-512"

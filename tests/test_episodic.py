@@ -293,3 +293,10 @@ async def test_log_interactions_batch_keeps_order_and_is_all_or_nothing(
     with pytest.raises(InvalidMetadataError):
         memory.log_interactions_sync(AGENT, USER, TENANT, [("user", "x"), ("user", "y", {"d": {}})])
     assert _count(memory) == 30
+
+
+async def test_reads_of_unknown_tenants_create_nothing(memory: EpisodicMemory) -> None:
+    assert await memory.get_recent_history(AGENT, USER, "never-wrote") == []
+    assert await memory.search_interactions(AGENT, "anything", USER, "never-wrote") == []
+    assert await memory.delete_interactions(USER, "never-wrote") == 0
+    assert memory.client.list_collections() == []

@@ -250,3 +250,10 @@ def test_chunk_text_respects_size_and_overlap() -> None:
     assert "".join(chunk_text(unbroken, 300, 0)) == unbroken
     with pytest.raises(ValueError):
         chunk_text(text, max_chars=100, overlap=100)
+
+
+async def test_reads_of_unknown_tenants_create_nothing(memory: SemanticMemory) -> None:
+    assert await memory.search_knowledge("anything", USER, "never-wrote") == []
+    assert await memory.delete_knowledge("0" * 32, USER, "never-wrote") is False
+    assert await memory.delete_user_knowledge(USER, "never-wrote") == 0
+    assert memory.client.list_collections() == []

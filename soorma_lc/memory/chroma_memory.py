@@ -21,7 +21,8 @@ from langchain_core.embeddings import Embeddings
 from soorma_lc.config import Settings
 from soorma_lc.errors import BackendUnavailableError, InvalidMemoryInputError
 from soorma_lc.memory.chroma import chroma_client
-from soorma_lc.memory.collections import open_collection
+from soorma_lc.memory.chroma_filters import Where
+from soorma_lc.memory.collections import find_collection, open_collection
 from soorma_lc.memory.embeddings import resolve_embeddings
 
 MAX_LIMIT = 1000
@@ -91,7 +92,7 @@ class ChromaMemory:
 
     @chroma_call
     def _collection(self, tenant_id: str) -> Collection:
-        """The tenant's collection, opened once (blocking: call from a worker thread)."""
+        """The tenant's collection, created on first use (blocking: call from a worker thread)."""
         with self._lock:
             collection = self._collections.get(tenant_id)
             if collection is None:
@@ -100,3 +101,41 @@ class ChromaMemory:
                 )
                 self._collections[tenant_id] = collection
             return collection
+
+    @chroma_call
+    def _existing_collection(self, tenant_id: str) -> Collection | None:
+        """The tenant's collection, or None if it never stored anything (reads create nothing)."""
+        with self._lock:
+            collection = self._collections.get(tenant_id)
+            if collection is None:
+                collection = find_collection(
+                    self.client, self.collection_name(tenant_id), self.embeddings
+                )
+                if collection is not None:
+                    self._collections[tenant_id] = collection
+            return collection
+
+    @chroma_call
+    def _query(
+        self, tenant_id: str, vector: list[float], limit: int, where: Where
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """Nearest records as ``(id, document, metadata, similarity)``, best first."""
+        collection = self._existing_collection(tenant_id)
+        if collection is None:
+            return []
+        found = collection.query(
+            query_embeddings=[vector],
+            n_results=limit,
+            where=where,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            (id, document or "", dict(metadata or {}), similarity(distance))
+            for id, document, metadata, distance in zip(
+                found["ids"][0],
+                (found["documents"] or [[]])[0],
+                (found["metadatas"] or [[]])[0],
+                (found["distances"] or [[]])[0],
+                strict=True,
+            )
+        ]

@@ -11,6 +11,7 @@ import logging
 
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
+from chromadb.errors import NotFoundError
 from langchain_core.embeddings import Embeddings
 
 from soorma_lc.errors import EmbeddingModelMismatchError
@@ -35,11 +36,25 @@ def open_collection(client: ClientAPI, name: str, embeddings: Embeddings) -> Col
         configuration={"hnsw": {"space": "cosine"}},
         embedding_function=None,
     )
+    return _checked(collection, model_id)
+
+
+def find_collection(client: ClientAPI, name: str, embeddings: Embeddings) -> Collection | None:
+    """Like :func:`open_collection`, but None when the collection does not exist: reads of
+    scopes that never stored anything create nothing."""
+    try:
+        collection = client.get_collection(name, embedding_function=None)
+    except NotFoundError:
+        return None
+    return _checked(collection, embedding_model_id(embeddings))
+
+
+def _checked(collection: Collection, model_id: str) -> Collection:
     stored = (collection.metadata or {}).get(EMBEDDING_MODEL_KEY)
     if stored is None and collection.count() == 0:
-        logger.info("recording embedding model %s on collection %s", model_id, name)
+        logger.info("recording embedding model %s on collection %s", model_id, collection.name)
         collection.modify(metadata={**(collection.metadata or {}), EMBEDDING_MODEL_KEY: model_id})
         stored = model_id
     if stored != model_id:
-        raise EmbeddingModelMismatchError(name, str(stored or UNKNOWN_MODEL), model_id)
+        raise EmbeddingModelMismatchError(collection.name, str(stored or UNKNOWN_MODEL), model_id)
     return collection

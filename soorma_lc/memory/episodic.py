@@ -25,7 +25,6 @@ from soorma_lc.memory.chroma_memory import (
     chroma_call,
     require_limit,
     require_text,
-    similarity,
 )
 
 _OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
@@ -198,7 +197,9 @@ class EpisodicMemory(ChromaMemory):
 
     @chroma_call
     def _recent(self, scope: dict[str, str], limit: int) -> list[Interaction]:
-        collection = self._collection(scope["tenant_id"])
+        collection = self._existing_collection(scope["tenant_id"])
+        if collection is None:
+            return []
         now = time.time_ns()
         for window in (*_HISTORY_WINDOWS_NS, None):
             time_filter = None if window is None else {"created_at_ns": {"$gte": now - window}}
@@ -239,26 +240,11 @@ class EpisodicMemory(ChromaMemory):
 
     # -- search ----------------------------------------------------------------------------
 
-    @chroma_call
     def _search(
         self, scope: dict[str, str], where: Where, vector: list[float], limit: int
     ) -> list[Interaction]:
-        found = self._collection(scope["tenant_id"]).query(
-            query_embeddings=[vector],
-            n_results=limit,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            _interaction(id, doc or "", meta, similarity(distance))
-            for id, doc, meta, distance in zip(
-                found["ids"][0],
-                (found["documents"] or [[]])[0],
-                (found["metadatas"] or [[]])[0],
-                (found["distances"] or [[]])[0],
-                strict=True,
-            )
-        ]
+        rows = self._query(scope["tenant_id"], vector, limit, where)
+        return [_interaction(id, doc, meta, score) for id, doc, meta, score in rows]
 
     def _prepare_search(
         self,
@@ -312,7 +298,9 @@ class EpisodicMemory(ChromaMemory):
 
     @chroma_call
     def _delete(self, tenant_id: str, where: Where) -> int:
-        collection = self._collection(tenant_id)
+        collection = self._existing_collection(tenant_id)
+        if collection is None:
+            return 0
         ids = collection.get(where=where, include=[])["ids"]
         if ids:
             collection.delete(ids=ids)

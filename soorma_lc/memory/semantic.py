@@ -30,7 +30,6 @@ from soorma_lc.memory.chroma_memory import (
     chroma_call,
     require_limit,
     require_text,
-    similarity,
 )
 from soorma_lc.memory.chunking import DEFAULT_CHUNK_CHARS, DEFAULT_OVERLAP_CHARS, chunk_text
 
@@ -160,9 +159,10 @@ class SemanticMemory(ChromaMemory):
     @chroma_call
     def _stored(self, write: _Write) -> dict[str, tuple[dict[str, Any], list[float]]]:
         """Metadata and vector already stored under each of the write's chunk ids."""
-        found = self._collection(write.tenant_id).get(
-            ids=write.ids, include=["metadatas", "embeddings"]
-        )
+        collection = self._existing_collection(write.tenant_id)
+        if collection is None:
+            return {}
+        found = collection.get(ids=write.ids, include=["metadatas", "embeddings"])
         return {
             id: (dict(meta or {}), [float(x) for x in vector])
             for id, meta, vector in zip(
@@ -269,26 +269,11 @@ class SemanticMemory(ChromaMemory):
         )
         return tenant_id, where, require_limit(limit)
 
-    @chroma_call
     def _search(
         self, tenant_id: str, where: Where, vector: list[float], limit: int
     ) -> list[Knowledge]:
-        found = self._collection(tenant_id).query(
-            query_embeddings=[vector],
-            n_results=limit,
-            where=where,
-            include=["documents", "metadatas", "distances"],
-        )
-        return [
-            _knowledge(id, doc or "", meta, similarity(distance))
-            for id, doc, meta, distance in zip(
-                found["ids"][0],
-                (found["documents"] or [[]])[0],
-                (found["metadatas"] or [[]])[0],
-                (found["distances"] or [[]])[0],
-                strict=True,
-            )
-        ]
+        rows = self._query(tenant_id, vector, limit, where)
+        return [_knowledge(id, doc, meta, score) for id, doc, meta, score in rows]
 
     async def search_knowledge(
         self,
@@ -327,7 +312,9 @@ class SemanticMemory(ChromaMemory):
     @chroma_call
     def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
-        collection = self._collection(tenant_id)
+        collection = self._existing_collection(tenant_id)
+        if collection is None:
+            return 0
         found = collection.get(where=where, include=["metadatas"])
         if found["ids"]:
             collection.delete(ids=found["ids"])
