@@ -12,6 +12,8 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from redis.exceptions import RedisError
+
 from soorma_lc.config import Settings
 from soorma_lc.errors import SoormaError
 
@@ -136,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except SoormaError as exc:
+    except (SoormaError, RedisError) as exc:
         sys.stderr.write(f"soorma-lc {args.verb}: {exc}\n")
         return 1
 

@@ -13,6 +13,7 @@ import redis.asyncio
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.bus.codec import decode
 from soorma_lc.errors import (
+    BackendUnavailableError,
     DeadLetterNotFoundError,
     EventTooLargeError,
     InvalidEventError,
@@ -462,3 +463,35 @@ async def test_completion_log_records_in_chunks_checks_per_group_and_expires(
             assert 0 < await bus.client.ttl(key) <= 120  # between one and two dedupe_ttl
     finally:
         await bus.aclose()
+
+
+async def test_an_unreachable_redis_gives_typed_errors() -> None:
+    bus = RedisStreamsBus.from_url("redis://127.0.0.1:1/0")
+    try:
+        with pytest.raises(BackendUnavailableError):
+            await bus.announce("a.happened", {})
+        with pytest.raises(BackendUnavailableError):
+            await bus.publish_many([EventEnvelope(type="a.happened", topic=REQUESTS)])
+        with pytest.raises(BackendUnavailableError):
+            await bus.subscribe("g", [REQUESTS], Recorder())
+    finally:
+        await bus.aclose()
+
+
+async def test_an_accepts_callback_that_raises_dead_letters_the_event(
+    bus: RedisStreamsBus,
+) -> None:
+    def broken(envelope: EventEnvelope) -> bool:
+        raise KeyError("oops")
+
+    recorder = Recorder()
+    await bus.subscribe("careless", [REQUESTS], recorder, accepts=broken, block=0.05)
+    event_id = await bus.request("x.requested", {}, response_event="x.done")
+
+    async def dead() -> bool:
+        return len(await bus.dead_letters()) == 1
+
+    await eventually(dead)
+    [letter] = await bus.dead_letters()
+    assert letter.event_id == event_id and "accepts() raised KeyError" in letter.error
+    assert recorder.events == []

@@ -123,3 +123,11 @@ def test_console_script_help_lists_the_verbs() -> None:
     )
     for verb in ("run", "inspect", "replay", "redis-url"):
         assert verb in result.stdout
+
+
+def test_an_unreachable_redis_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SOORMA_REDIS_URL", "redis://127.0.0.1:1/0")
+    assert main(["inspect"]) == 1
+    assert "soorma-lc inspect:" in capsys.readouterr().err

@@ -8,17 +8,19 @@ from collections.abc import AsyncIterator
 from operator import add
 from typing import Annotated, Any, TypedDict
 
+import httpx
 import pytest
+import respx
 from langchain_core.runnables import RunnableLambda
 from langgraph.graph import END, START, StateGraph
 
 from soorma_lc.agents import AgentContext, Worker
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError
+from soorma_lc.errors import ConfigurationError, RegistryUnavailableError
 from soorma_lc.events import AgentCapability, EventDefinition, EventEnvelope, EventTopic
 from soorma_lc.memory.client import MemoryClient
-from soorma_lc.registry import RedisRegistry
+from soorma_lc.registry import RedisRegistry, SoormaRegistryClient
 from soorma_lc.toolkit import EventToolkit
 from tests.bus_helpers import eventually
 
@@ -493,3 +495,25 @@ async def test_explicit_capabilities_are_registered(
     assert [c.task_name for c in agent.capabilities] == ["greeting.requested", "summarise"]
     assert agent.produced_events == ["greeting.completed"]
     await worker.stop()
+
+
+@respx.mock
+async def test_a_registry_failure_at_start_leaves_nothing_running(
+    bus: RedisStreamsBus, settings: Settings
+) -> None:
+    respx.route(host="registry.test").mock(return_value=httpx.Response(503))
+    registry = SoormaRegistryClient("http://registry.test", retries=0)
+    worker = Worker("unlucky", bus=bus, registry=registry, settings=settings)
+
+    @worker.on_event(GREETING)  # declared: registration is the first registry call
+    async def handle(event: EventEnvelope, context: AgentContext) -> None:
+        pass
+
+    with pytest.raises(RegistryUnavailableError):
+        await worker.start()
+    assert not worker.running
+    consumers = await bus.client.xinfo_consumers(
+        bus.keys.stream(EventTopic.ACTION_REQUESTS), "unlucky"
+    )
+    assert consumers == []  # the consumer it had started was removed again
+    await registry.aclose()

@@ -266,7 +266,12 @@ class Worker:
             batch_size=self.batch_size,
             start_from=self.start_from,
         )
-        await self.registry.register_agent(self.agent_definition())
+        try:
+            await self.registry.register_agent(self.agent_definition())
+        except BaseException:
+            subscription, self._subscription = self._subscription, None
+            await subscription.stop(self.shutdown_timeout)
+            raise
         self._heartbeat_task = asyncio.create_task(self._heartbeat_loop())
         logger.info("worker %s (%s) started", self.name, self.agent_id)
 

@@ -227,7 +227,14 @@ class Subscription:
                 if message_id is not None
             ]
             if deliveries:
-                await self._dispatch(deliveries)
+                try:
+                    await self._dispatch(deliveries)
+                except Exception:
+                    # Never let one bad batch stop the consumer: its entries stay pending in
+                    # Redis and are reclaimed after claim_idle.
+                    logger.exception("consumer %s: could not dispatch a batch", self.name)
+                    for delivery in deliveries:
+                        self._forget(delivery)
 
     async def _dispatch(self, deliveries: list[Delivery]) -> None:
         """Sort a batch: dead-letter, skip, or run (after one idempotency check per batch)."""
@@ -247,7 +254,12 @@ class Subscription:
             except InvalidEventError as exc:
                 await self._dead_letter(delivery, f"invalid envelope: {exc}")
                 continue
-            if self._accepts is not None and not self._accepts(delivery.envelope):
+            try:
+                accepted = self._accepts is None or self._accepts(delivery.envelope)
+            except Exception as exc:
+                await self._dead_letter(delivery, f"accepts() raised {type(exc).__name__}: {exc}")
+                continue
+            if not accepted:
                 self._queue_ack(delivery, mark_done=False)
                 continue
             runnable.append(delivery)
@@ -269,14 +281,20 @@ class Subscription:
                 )
                 self._queue_ack(delivery, mark_done=False)
             elif delivery.deliveries > self.bus.max_deliveries:
-                error = await self._redis.hget(self._keys.errors(self.group), delivery.error_field)
-                reason = error.decode(errors="replace") if error else "no handler ever returned"
+                reason = await self._last_error(delivery)
                 await self._dead_letter(
                     delivery, f"gave up after {delivery.deliveries - 1} deliveries: {reason}"
                 )
             else:
                 self._ready.append(delivery)
         self._schedule_wake()
+
+    async def _last_error(self, delivery: Delivery) -> str:
+        try:
+            error = await self._redis.hget(self._keys.errors(self.group), delivery.error_field)
+        except RedisError:
+            error = None
+        return error.decode(errors="replace") if error else "no handler ever returned"
 
     # -- handling ----------------------------------------------------------------------------
 

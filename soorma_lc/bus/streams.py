@@ -179,7 +179,9 @@ class RedisStreamsBus(BusPublisher):
                 )
             except ResponseError as exc:
                 if "BUSYGROUP" not in str(exc):
-                    raise
+                    raise BackendUnavailableError(f"cannot create group {group}: {exc}") from exc
+            except RedisError as exc:
+                raise BackendUnavailableError(f"cannot reach Redis: {exc}") from exc
 
     async def subscribe(
         self,
