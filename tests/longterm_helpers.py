@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import Any, TypeVar
 
 import chromadb
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.memory.chroma_memory import ChromaMemory
 from soorma_lc.memory.embeddings import HashingEmbeddings
+
+M = TypeVar("M", bound=ChromaMemory)
 
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"
@@ -41,3 +46,18 @@ class CountingEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         self.embedded += 1
         return self.inner.embed_query(text)
+
+
+def thread_recording(cls: type[M], client: ClientAPI, seen: list[int]) -> M:
+    """A ``cls`` memory that appends the thread id of every blocking collection lookup."""
+
+    class Recording(cls):  # type: ignore[valid-type, misc]
+        def _collection(self, tenant_id: str) -> Any:
+            seen.append(threading.get_ident())
+            return super()._collection(tenant_id)
+
+        def _existing_collection(self, tenant_id: str) -> Any:
+            seen.append(threading.get_ident())
+            return super()._existing_collection(tenant_id)
+
+    return Recording(client)

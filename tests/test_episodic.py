@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from longterm_helpers import (
     TENANT,
     USER,
     new_chroma,
+    thread_recording,
 )
 
 from soorma_lc.config import Settings
@@ -300,3 +302,15 @@ async def test_reads_of_unknown_tenants_create_nothing(memory: EpisodicMemory) -
     assert await memory.search_interactions(AGENT, "anything", USER, "never-wrote") == []
     assert await memory.delete_interactions(USER, "never-wrote") == 0
     assert memory.client.list_collections() == []
+
+
+async def test_async_methods_run_chroma_off_the_event_loop(tmp_path: Path) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    memory = thread_recording(EpisodicMemory, new_chroma(tmp_path / "chroma"), seen)
+    await memory.log_interactions(AGENT, USER, TENANT, [("user", "a"), ("assistant", "b")])
+    await memory.get_recent_history(AGENT, USER, TENANT)
+    await memory.search_interactions(AGENT, "a", USER, TENANT)
+    await memory.delete_interactions(USER, TENANT)
+    assert len(seen) >= 4 and loop_thread not in seen

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from pathlib import Path
 
 import pytest
-from longterm_helpers import OTHER_TENANT, OTHER_USER, TENANT, USER, CountingEmbeddings, new_chroma
+from longterm_helpers import (
+    OTHER_TENANT,
+    OTHER_USER,
+    TENANT,
+    USER,
+    CountingEmbeddings,
+    new_chroma,
+    thread_recording,
+)
 
 from soorma_lc.errors import (
     EmbeddingError,
@@ -257,3 +266,15 @@ async def test_reads_of_unknown_tenants_create_nothing(memory: SemanticMemory) -
     assert await memory.delete_knowledge("0" * 32, USER, "never-wrote") is False
     assert await memory.delete_user_knowledge(USER, "never-wrote") == 0
     assert memory.client.list_collections() == []
+
+
+async def test_async_methods_run_chroma_off_the_event_loop(tmp_path: Path) -> None:
+    loop_thread = threading.get_ident()
+    seen: list[int] = []
+
+    memory = thread_recording(SemanticMemory, new_chroma(tmp_path / "chroma"), seen)
+    kid = await memory.store_knowledge("a fact", USER, TENANT)
+    await memory.search_knowledge("fact", USER, TENANT)
+    await memory.delete_knowledge(kid, USER, TENANT)
+    await memory.delete_user_knowledge(USER, TENANT)
+    assert len(seen) >= 5 and loop_thread not in seen
