@@ -14,6 +14,7 @@ from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.bus.codec import decode
 from soorma_lc.errors import (
     BackendUnavailableError,
+    BusError,
     DeadLetterNotFoundError,
     EventTooLargeError,
     InvalidEventError,
@@ -495,3 +496,33 @@ async def test_an_accepts_callback_that_raises_dead_letters_the_event(
     [letter] = await bus.dead_letters()
     assert letter.event_id == event_id and "accepts() raised KeyError" in letter.error
     assert recorder.events == []
+
+
+async def test_stale_consumers_are_pruned_once_their_work_is_reclaimed(redis_url: str) -> None:
+    bus = RedisStreamsBus.from_url(redis_url, claim_idle=0.1)  # consumers gone after 1 s
+    try:
+        await bus.ensure_group("tidy", [REQUESTS])
+        stream = bus.keys.stream(REQUESTS)
+        await bus.client.xgroup_createconsumer(stream, "tidy", "crashed-idle")
+        event_id = await bus.request("x.requested", {}, response_event="x.done")
+        await bus.client.xreadgroup("tidy", "crashed-busy", {stream: ">"}, count=1)
+        recorder = Recorder()
+        sub = await bus.subscribe("tidy", [REQUESTS], recorder, block=0.05)
+
+        async def only_live_consumer_left() -> bool:
+            consumers = await bus.client.xinfo_consumers(stream, "tidy")
+            return {c["name"].decode() for c in consumers} == {sub.name}
+
+        await eventually(only_live_consumer_left)
+        assert recorder.ids == [event_id]  # the busy one's entry was reclaimed first
+    finally:
+        await bus.aclose()
+
+
+async def test_a_dead_letter_without_its_entry_refuses_replay(bus: RedisStreamsBus) -> None:
+    letter_id = await bus.client.xadd(
+        bus.keys.dead_letters, {"topic": REQUESTS.value, "group": "g", "error": "trimmed"}
+    )
+    with pytest.raises(BusError, match="nothing to replay"):
+        await bus.replay(letter_id.decode())
+    assert await bus.dead_letter_count() == 1

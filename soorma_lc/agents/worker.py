@@ -90,6 +90,7 @@ class Worker:
             raise ConfigurationError("a worker needs a non-empty name")
         self.name = name
         self.agent_id = agent_id or f"{name}-{uuid.uuid4().hex[:8]}"
+        capabilities = list(capabilities)
         self.capability_names = [c for c in capabilities if isinstance(c, str)]
         self.extra_capabilities = [c for c in capabilities if isinstance(c, AgentCapability)]
         self.description = description

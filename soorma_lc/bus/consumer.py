@@ -506,15 +506,27 @@ class Subscription:
     # -- reclaiming --------------------------------------------------------------------------
 
     async def _maintenance_loop(self) -> None:
-        """Keep in-flight entries fresh and reclaim entries orphaned by dead consumers."""
+        """Keep in-flight entries fresh, reclaim entries orphaned by dead consumers, and drop
+        long-gone consumers from the group."""
         interval = self.bus.maintenance_interval
         while True:
             try:
                 await self._keep_alive()
                 await self._reclaim()
+                await self._prune_consumers()
             except RedisError as exc:
                 logger.warning("consumer %s: reclaim failed: %s", self.name, exc)
             await asyncio.sleep(interval)
+
+    async def _prune_consumers(self) -> None:
+        """Delete consumers that hold nothing and have not read for ``10 * claim_idle``
+        (crashed processes; a live consumer reads at least every ``block`` seconds and would
+        be recreated by its next read anyway)."""
+        gone_ms = 10 * self.bus.claim_idle * 1000
+        for stream in self._streams:
+            for consumer in await self._redis.xinfo_consumers(stream, self.group):
+                if consumer["pending"] == 0 and consumer["idle"] > gone_ms:
+                    await self._redis.xgroup_delconsumer(stream, self.group, consumer["name"])
 
     async def _keep_alive(self) -> None:
         by_stream: dict[bytes, list[bytes]] = defaultdict(list)

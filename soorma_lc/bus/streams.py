@@ -31,7 +31,7 @@ from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.config import Settings
-from soorma_lc.errors import BackendUnavailableError, DeadLetterNotFoundError
+from soorma_lc.errors import BackendUnavailableError, BusError, DeadLetterNotFoundError
 from soorma_lc.events import EventEnvelope, EventTopic
 from soorma_lc.redis_connection import async_client, resolve_redis_url
 
@@ -249,7 +249,8 @@ class RedisStreamsBus(BusPublisher):
 
         Each is re-added to its topic's stream (same event id, so groups that completed it
         skip it) and removed from the dead-letter stream in one MULTI. Returns the new stream
-        entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id, before replaying.
+        entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id and
+        :class:`BusError` for one that kept nothing to replay, before replaying any.
         """
         ids = [dead_letter_ids] if isinstance(dead_letter_ids, str) else list(dead_letter_ids)
         letters: list[DeadLetter] = []
@@ -259,7 +260,13 @@ class RedisStreamsBus(BusPublisher):
             )
             if not entries:
                 raise DeadLetterNotFoundError(dead_letter_id)
-            letters.append(DeadLetter.from_entry(*entries[0]))
+            letter = DeadLetter.from_entry(*entries[0])
+            if not letter.fields:
+                raise BusError(
+                    f"dead letter {dead_letter_id} kept no original entry (it was trimmed from "
+                    "the stream before it was processed); there is nothing to replay"
+                )
+            letters.append(letter)
         new_ids: list[str] = []
         for letter in letters:
             fields = {**letter.fields, TARGET_GROUP_FIELD: letter.group.encode()}
