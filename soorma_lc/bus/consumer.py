@@ -305,7 +305,11 @@ class Subscription:
         return delivery.envelope
 
     def _schedule_wake(self) -> None:
-        if not self._wake_scheduled and self._ready and self._idle:
+        if not self._ready or not self._idle:
+            return
+        if not self._running:
+            self._wake_one()  # nothing is running: no reason to wait a loop iteration
+        elif not self._wake_scheduled:
             self._wake_scheduled = True
             asyncio.get_running_loop().call_soon(self._wake_one)
 
