@@ -1,4 +1,4 @@
-"""One consumer of a consumer group: reads in batches, runs handlers, acks in pipelines.
+"""One consumer of a consumer group: reads in batches, runs handlers, acks once per batch.
 
 Delivery guarantees (per consumer group, i.e. per agent name):
 
@@ -540,36 +540,51 @@ class Subscription:
             await self._redis.xclaim(stream, self.group, self.name, 0, message_ids, justid=True)
 
     async def _reclaim(self) -> None:
-        idle_ms = int(self.bus.claim_idle * 1000)
         for stream in self._streams:
-            free = self._prefetch_limit - len(self._inflight)
-            if free <= 0 or self._stopping:
-                return
-            response = await self._redis.xautoclaim(
-                stream, self.group, self.name, idle_ms, "0-0", count=min(free, self.batch_size)
-            )
-            claimed = [
-                (message_id, fields)
-                for message_id, fields in response[1]
-                if message_id is not None and (stream, message_id) not in self._inflight
-            ]
-            if not claimed:
-                continue
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for message_id, _ in claimed:
-                    pipe.xpending_range(stream, self.group, message_id, message_id, 1)
-                pending = await pipe.execute()
-            deliveries = []
-            for (message_id, fields), info in zip(claimed, pending, strict=True):
-                count = info[0]["times_delivered"] if info else 1
-                deliveries.append(Delivery(stream, message_id, fields or None, count))
-            logger.info(
-                "consumer %s reclaimed %d orphaned entries of %s",
-                self.name,
-                len(deliveries),
-                self._keys.topic_of(stream),
-            )
-            await self._dispatch(deliveries)
+            cursor: bytes | str = "0-0"
+            while self._prefetch_limit > len(self._inflight) and not self._stopping:
+                cursor = await self._reclaim_batch(stream, cursor)
+                if cursor in (b"0-0", "0-0"):
+                    break
+
+    async def _reclaim_batch(self, stream: bytes, cursor: bytes | str) -> bytes | str:
+        """Claim one batch of entries idle for ``claim_idle``; returns the XAUTOCLAIM cursor."""
+        free = self._prefetch_limit - len(self._inflight)
+        response = await self._redis.xautoclaim(
+            stream,
+            self.group,
+            self.name,
+            int(self.bus.claim_idle * 1000),
+            cursor,
+            count=min(free, self.batch_size),
+        )
+        claimed = [
+            (message_id, fields)
+            for message_id, fields in response[1]
+            if message_id is not None and (stream, message_id) not in self._inflight
+        ]
+        if claimed:
+            await self._dispatch_reclaimed(stream, claimed)
+        return response[0]
+
+    async def _dispatch_reclaimed(
+        self, stream: bytes, claimed: list[tuple[bytes, dict[bytes, bytes] | None]]
+    ) -> None:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for message_id, _ in claimed:
+                pipe.xpending_range(stream, self.group, message_id, message_id, 1)
+            pending = await pipe.execute()
+        deliveries = []
+        for (message_id, fields), info in zip(claimed, pending, strict=True):
+            count = info[0]["times_delivered"] if info else 1
+            deliveries.append(Delivery(stream, message_id, fields or None, count))
+        logger.info(
+            "consumer %s reclaimed %d orphaned entries of %s",
+            self.name,
+            len(deliveries),
+            self._keys.topic_of(stream),
+        )
+        await self._dispatch(deliveries)
 
 
 def _by_stream(
