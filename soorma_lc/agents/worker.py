@@ -295,7 +295,7 @@ class Worker:
                 )
                 with contextlib.suppress(SoormaError):
                     await self.registry.register_agent(self.agent_definition())
-            except SoormaError as exc:
+            except Exception as exc:  # a registry hiccup must not end the heartbeats
                 logger.warning("heartbeat of %s failed: %s", self.agent_id, exc)
 
     async def stop(self) -> None:
