@@ -96,6 +96,7 @@ def test_redis_url_prints_the_configured_url(
         ("json:no_such_attribute", "has no attribute"),
         ("json:__name__", "not a Worker"),
         ("missing_file.py:worker", "no Python file"),
+        ("json:loads", "must take no arguments"),
     ],
 )
 def test_run_reports_bad_worker_references(

@@ -42,7 +42,10 @@ def load_worker(reference: str) -> Worker:
             raise WorkerLoadError(f"{module_name!r} has no attribute {attribute!r}")
         target = getattr(target, part)
     if not isinstance(target, Worker) and callable(target):
-        target = target()
+        try:
+            target = target()
+        except TypeError as exc:
+            raise WorkerLoadError(f"{reference!r} must take no arguments: {exc}") from exc
     if not isinstance(target, Worker):
         raise WorkerLoadError(f"{reference!r} is a {type(target).__name__}, not a Worker")
     return target
