@@ -139,6 +139,9 @@ async def test_context_bus_carries_the_handled_events_context_unless_given(
     @worker.on_event("plan.step.requested")
     async def step(event: EventEnvelope, context: AgentContext) -> None:
         await context.bus.request("search.requested", {"q": "x"}, response_event="search.completed")
+        await context.bus.request(
+            "fresh.requested", {}, response_event="fresh.completed", correlation_id=None
+        )
         await context.bus.announce("step.noted", {"n": 1}, tenant_id="explicit-tenant")
         await context.bus.publish(
             EventEnvelope(type="raw.event", topic=EventTopic.TASK_EVENTS, user_id="explicit")
@@ -165,13 +168,15 @@ async def test_context_bus_carries_the_handled_events_context_unless_given(
         plan_id="p1",
         correlation_id="c1",
     )
-    await eventually(lambda: len(published) == 3)
+    await eventually(lambda: len(published) == 4)
     by_type = {envelope.type: envelope for envelope in published}
     request = by_type["search.requested"]
     assert (request.tenant_id, request.user_id, request.session_id) == ("t1", "u1", "s1")
     assert (request.plan_id, request.correlation_id) == ("p1", "c1")
     assert request.parent_event_id == trigger
     assert request.response_event == "search.completed"
+    fresh = by_type["fresh.requested"]
+    assert fresh.correlation_id not in (None, "c1") and fresh.plan_id == "p1"
     assert by_type["step.noted"].tenant_id == "explicit-tenant"
     assert by_type["step.noted"].plan_id == "p1"
     raw = by_type["raw.event"]

@@ -62,11 +62,16 @@ class BusPublisher(ABC):
         topic: EventTopic | str = EventTopic.ACTION_REQUESTS,
         **envelope_fields: Any,
     ) -> str:
-        """Ask for work: publish on ``topic`` (action-requests) expecting ``response_event``."""
+        """Ask for work: publish on ``topic`` (action-requests) expecting ``response_event``.
+
+        The correlation id is the one given, else the carried one (a handler's context), else
+        new; ``correlation_id=None`` always starts a new correlation.
+        """
         if not response_event:
             raise InvalidEventError("request() needs a response_event")
         fields = {**envelope_fields, "response_event": response_event}
-        if fields.get("correlation_id") is None and not self.carried_fields().get("correlation_id"):
+        inherited = self.carried_fields().get("correlation_id")
+        if fields.get("correlation_id") is None and ("correlation_id" in fields or not inherited):
             fields["correlation_id"] = str(uuid.uuid4())
         return await self.publish(self.build(event_type, data, topic, fields))
 
