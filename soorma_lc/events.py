@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -112,6 +113,10 @@ class SoormaModel(BaseModel):
         except ValidationError as exc:
             raise self._typed_error(exc) from exc
 
+    # Tells pydantic this __init__ only wraps the base one, so model_validate(_json) build
+    # instances directly instead of validating once and then again through __init__.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
         try:
@@ -133,15 +138,31 @@ class SoormaModel(BaseModel):
         for err in exc.errors(include_url=False):
             cause = (err.get("ctx") or {}).get("error")
             location = ".".join(str(part) for part in err["loc"])
-            # A nested model's (or our own __init__'s) typed error already lists its problems;
-            # reuse them so messages are not prefixed twice.
             if isinstance(cause, SoormaValidationError):
                 error_class = type(cause)
-                texts = cause.errors
+                text = str(cause)
             else:
-                texts = [err["msg"]]
-            messages += [f"{location}: {text}" if location else text for text in texts]
+                error_class = cls._model_at(err["loc"]).error_class
+                text = err["msg"]
+            messages.append(f"{location}: {text}" if location else text)
         return error_class(f"invalid {cls.__name__}: " + "; ".join(messages), messages)
+
+    @classmethod
+    def _model_at(cls, location: tuple[int | str, ...]) -> type[SoormaModel]:
+        """The innermost Soorma model holding the failing field; its error class names it."""
+        model: type[SoormaModel] = cls
+        for part in location[:-1]:
+            field = model.model_fields.get(str(part)) or next(
+                (f for f in model.model_fields.values() if f.alias == part), None
+            )
+            if field is None:
+                continue  # a list index or dict key: the enclosing model stays current
+            candidates = [field.annotation, *typing.get_args(field.annotation)]
+            nested = [c for c in candidates if isinstance(c, type) and issubclass(c, SoormaModel)]
+            if not nested:
+                break
+            model = nested[0]
+        return model
 
 
 class EventDefinition(SoormaModel):
@@ -268,8 +289,9 @@ class EventEnvelope(SoormaModel):
 
     @field_validator("time")
     @classmethod
-    def _aware_time(cls, value: datetime) -> datetime:
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    def _utc_time(cls, value: datetime) -> datetime:
+        # UTC always: JSON and CloudEvents timestamps cannot carry sub-minute UTC offsets.
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def to_cloudevent(self) -> dict[str, Any]:
         """CloudEvents 1.0 structured-mode JSON object (extension names lower-case)."""

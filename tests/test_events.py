@@ -125,7 +125,7 @@ def test_agent_derives_event_names_from_capabilities() -> None:
         (
             {"agent_id": "a", "name": "n", "capabilities": [{"task_name": "t"}]},
             InvalidAgentError,
-            "capabilities.0: consumedEvent: Field required",
+            "capabilities.0.consumedEvent: Field required",
         ),
         (
             {
@@ -136,7 +136,7 @@ def test_agent_derives_event_names_from_capabilities() -> None:
                 ],
             },
             InvalidEventError,
-            "capabilities.0: consumed_event: topic: Input should be",
+            "capabilities.0.consumed_event.topic: Input should be",
         ),
     ],
 )
@@ -265,3 +265,11 @@ def test_envelope_round_trips(envelope: EventEnvelope) -> None:
     cloudevent = json.dumps(envelope.to_cloudevent())
     assert EventEnvelope.from_cloudevent(cloudevent) == envelope
     assert EventEnvelope.from_cloudevent(json.loads(cloudevent).copy()) == envelope
+
+
+def test_envelope_time_is_normalised_to_utc_so_json_round_trips_exactly() -> None:
+    odd_offset = timezone(timedelta(hours=5, seconds=1))  # JSON cannot carry the extra second
+    envelope = EventEnvelope(type="a.b", time=datetime(2026, 1, 1, 12, tzinfo=odd_offset))
+    assert envelope.time.utcoffset() == timedelta(0)
+    assert EventEnvelope.model_validate_json(envelope.model_dump_json()) == envelope
+    assert EventEnvelope.from_cloudevent(envelope.to_cloudevent()) == envelope

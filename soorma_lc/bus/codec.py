@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import BaseModel
-
 from soorma_lc.errors import EventTooLargeError, InvalidEventError, SerializationError
 from soorma_lc.events import EventEnvelope
 
@@ -21,19 +19,6 @@ ENVELOPE_FIELD = b"e"
 TARGET_GROUP_FIELD = b"g"
 
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
-
-
-class _WireEnvelope(EventEnvelope):
-    """EventEnvelope minus the typed-error ``__init__`` of SoormaModel, for decoding only.
-
-    A model with its own ``__init__`` makes pydantic validate JSON input twice (JSON -> dict ->
-    ``__init__`` -> validate again), doubling the consumer's decoding cost. This subclass has
-    the same fields and validators (and still raises InvalidEventError through
-    ``model_validate_json``); decoded instances are re-labelled as EventEnvelope, which has the
-    identical layout.
-    """
-
-    __init__ = BaseModel.__init__
 
 
 def ensure_json(value: Any, path: str = "data") -> None:
@@ -86,6 +71,4 @@ def decode(fields: dict[bytes, bytes], max_bytes: int = DEFAULT_MAX_EVENT_BYTES)
         raise EventTooLargeError(
             f"stream entry is {len(payload)} bytes; at most {max_bytes} accepted (max_event_bytes)"
         )
-    envelope = _WireEnvelope.model_validate_json(payload)
-    object.__setattr__(envelope, "__class__", EventEnvelope)
-    return envelope
+    return EventEnvelope.model_validate_json(payload)
