@@ -1,0 +1,66 @@
+"""Memory for agents: working memory (Redis) and long-term memory (Chroma).
+
+Components load on first access, so working-memory users never import Chroma.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from soorma_lc.memory.checkpoint import RedisCheckpointSaver
+    from soorma_lc.memory.client import MemoryClient
+    from soorma_lc.memory.embeddings import embedding_model_id, resolve_embeddings
+    from soorma_lc.memory.episodic import EpisodicMemory, Interaction
+    from soorma_lc.memory.plans import Plan, PlanStatus, Session
+    from soorma_lc.memory.retrievers import episodic_retriever, semantic_retriever
+    from soorma_lc.memory.semantic import Knowledge, SemanticMemory
+    from soorma_lc.memory.store import SoormaStore
+    from soorma_lc.memory.workflow_state import WorkflowState
+
+_LAZY_EXPORTS: dict[str, str] = {
+    "EpisodicMemory": "soorma_lc.memory.episodic",
+    "Interaction": "soorma_lc.memory.episodic",
+    "Knowledge": "soorma_lc.memory.semantic",
+    "MemoryClient": "soorma_lc.memory.client",
+    "Plan": "soorma_lc.memory.plans",
+    "PlanStatus": "soorma_lc.memory.plans",
+    "RedisCheckpointSaver": "soorma_lc.memory.checkpoint",
+    "SemanticMemory": "soorma_lc.memory.semantic",
+    "Session": "soorma_lc.memory.plans",
+    "SoormaStore": "soorma_lc.memory.store",
+    "WorkflowState": "soorma_lc.memory.workflow_state",
+    "embedding_model_id": "soorma_lc.memory.embeddings",
+    "episodic_retriever": "soorma_lc.memory.retrievers",
+    "resolve_embeddings": "soorma_lc.memory.embeddings",
+    "semantic_retriever": "soorma_lc.memory.retrievers",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY_EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'soorma_lc.memory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "EpisodicMemory",
+    "Interaction",
+    "Knowledge",
+    "MemoryClient",
+    "Plan",
+    "PlanStatus",
+    "RedisCheckpointSaver",
+    "SemanticMemory",
+    "Session",
+    "SoormaStore",
+    "WorkflowState",
+    "embedding_model_id",
+    "episodic_retriever",
+    "resolve_embeddings",
+    "semantic_retriever",
+]
