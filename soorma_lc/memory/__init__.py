@@ -11,16 +11,32 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from soorma_lc.memory.checkpoint import RedisCheckpointSaver
     from soorma_lc.memory.client import MemoryClient
-    from soorma_lc.memory.embeddings import embedding_model_id, resolve_embeddings
+    from soorma_lc.memory.embeddings import (
+        HashingEmbeddings,
+        LiteLLMEmbeddings,
+        LocalMiniLMEmbeddings,
+        embedding_model_id,
+        resolve_embeddings,
+    )
     from soorma_lc.memory.episodic import EpisodicMemory, Interaction
     from soorma_lc.memory.plans import Plan, PlanStatus, Session
-    from soorma_lc.memory.retrievers import episodic_retriever, semantic_retriever
+    from soorma_lc.memory.retrievers import (
+        EpisodicRetriever,
+        SemanticRetriever,
+        episodic_retriever,
+        semantic_retriever,
+    )
     from soorma_lc.memory.semantic import Knowledge, SemanticMemory
     from soorma_lc.memory.store import SoormaStore
     from soorma_lc.memory.workflow_state import WorkflowState
 
 _LAZY_EXPORTS: dict[str, str] = {
     "EpisodicMemory": "soorma_lc.memory.episodic",
+    "EpisodicRetriever": "soorma_lc.memory.retrievers",
+    "HashingEmbeddings": "soorma_lc.memory.embeddings",
+    "LiteLLMEmbeddings": "soorma_lc.memory.embeddings",
+    "LocalMiniLMEmbeddings": "soorma_lc.memory.embeddings",
+    "SemanticRetriever": "soorma_lc.memory.retrievers",
     "Interaction": "soorma_lc.memory.episodic",
     "Knowledge": "soorma_lc.memory.semantic",
     "MemoryClient": "soorma_lc.memory.client",
@@ -49,13 +65,18 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "EpisodicMemory",
+    "EpisodicRetriever",
+    "HashingEmbeddings",
     "Interaction",
     "Knowledge",
+    "LiteLLMEmbeddings",
+    "LocalMiniLMEmbeddings",
     "MemoryClient",
     "Plan",
     "PlanStatus",
     "RedisCheckpointSaver",
     "SemanticMemory",
+    "SemanticRetriever",
     "Session",
     "SoormaStore",
     "WorkflowState",
