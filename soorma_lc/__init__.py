@@ -7,9 +7,9 @@ CLI) never pays for LangGraph, Chroma or litellm unless they are used.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from soorma_lc._lazy import lazy_getattr
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BackendUnavailableError,
@@ -127,13 +127,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'soorma_lc' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY_EXPORTS)
 
 
 __all__ = [

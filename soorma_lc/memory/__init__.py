@@ -5,8 +5,9 @@ Components load on first access, so working-memory users never import Chroma.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from soorma_lc._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from soorma_lc.memory.checkpoint import RedisCheckpointSaver
@@ -54,13 +55,7 @@ _LAZY_EXPORTS: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY_EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'soorma_lc.memory' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY_EXPORTS)
 
 
 __all__ = [
