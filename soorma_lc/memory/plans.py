@@ -39,6 +39,7 @@ from soorma_lc.memory._values import (
 DEFAULT_LIST_LIMIT = 20
 _SCAN_CHUNK = 100
 _T = TypeVar("_T")
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class PlanStatus(StrEnum):
@@ -232,6 +233,37 @@ def _fields(raw: dict[Any, Any]) -> dict[str, str]:
     return {text(k): text(v) for k, v in raw.items()}
 
 
+# Hash fields kept beside the immutable JSON ``record`` because they change after creation.
+_MUTABLE_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
+    Plan: ("status", "updated_at"),
+    Session: ("last_interaction",),
+}
+
+
+def _load(model: type[_M], fields: dict[str, str], user: str) -> _M | None:
+    """The plan or session stored in a hash's ``fields``; None unless ``user`` owns it."""
+    if fields.get("user_id") != user:
+        return None
+    mutable = {name: fields[name] for name in _MUTABLE_FIELDS[model]}
+    return model.model_validate({**decode_json(fields["record"]), **mutable})
+
+
+def _new_session(session_id: str, tenant: str, user: str, now: datetime, **fields: Any) -> Session:
+    return Session(
+        session_id=session_id,
+        tenant_id=tenant,
+        user_id=user,
+        created_at=now,
+        last_interaction=now,
+        **fields,
+    )
+
+
+def _record(item: Plan | Session) -> str:
+    """The immutable part of a plan or session, stored as the hash's ``record`` field."""
+    return item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
+
+
 class PlanStore:
     """Plans and sessions of every tenant, stored in Redis."""
 
@@ -283,7 +315,6 @@ class PlanStore:
             created_at=now,
             updated_at=now,
         )
-        record = plan.model_dump_json(exclude={"status", "updated_at"})
         keys = _Keys(tenant)
         result = await self._create_plan(
             keys=[
@@ -303,16 +334,8 @@ class PlanStore:
                 "1" if parent_plan_id else "0",
                 plan_id,
                 session_id or "",
-                record,
-                self._session_record(
-                    Session(
-                        session_id=session_id or "-",
-                        tenant_id=tenant,
-                        user_id=user,
-                        created_at=now,
-                        last_interaction=now,
-                    )
-                ),
+                _record(plan),
+                _record(_new_session(session_id, tenant, user, now)) if session_id else "",
             ],
         )
         outcome = text(result)
@@ -332,7 +355,7 @@ class PlanStore:
         """The plan, or None if this tenant and user have no plan with this id."""
         tenant, user = require_scope(tenant_id, user_id)
         raw = await self._redis.hgetall(_Keys(tenant).plan(require_id(plan_id, "plan_id")))
-        return self._plan(_fields(raw), user)
+        return _load(Plan, _fields(raw), user)
 
     async def update_plan_status(
         self,
@@ -414,7 +437,7 @@ class PlanStore:
                 and (parent_plan_id is None or plan.parent_plan_id == parent_plan_id)
             )
 
-        return await self._scan(index, keys.plan, lambda f: self._plan(f, user), keep, limit)
+        return await self._scan(index, keys.plan, lambda f: _load(Plan, f, user), keep, limit)
 
     async def delete_plan(
         self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
@@ -460,19 +483,11 @@ class PlanStore:
             raise SoormaValidationError(f"name must be a string (got {type(name).__name__})")
         metadata = _json_object(metadata, "metadata", self.max_value_bytes)
         now, now_iso, now_score = _now()
-        session = Session(
-            session_id=session_id,
-            tenant_id=tenant,
-            user_id=user,
-            name=name,
-            metadata=metadata,
-            created_at=now,
-            last_interaction=now,
-        )
+        session = _new_session(session_id, tenant, user, now, name=name, metadata=metadata)
         keys = _Keys(tenant)
         created = await self._create_session(
             keys=[keys.session(session_id), keys.user_sessions(user)],
-            args=[user, now_iso, now_score, session_id, self._session_record(session)],
+            args=[user, now_iso, now_score, session_id, _record(session)],
         )
         if not created:
             raise DuplicateSessionError(session_id)
@@ -484,7 +499,7 @@ class PlanStore:
         """The session, or None if this tenant and user have none with this id."""
         tenant, user = require_scope(tenant_id, user_id)
         key = _Keys(tenant).session(require_id(session_id, "session_id"))
-        return self._session(_fields(await self._redis.hgetall(key)), user)
+        return _load(Session, _fields(await self._redis.hgetall(key)), user)
 
     async def list_sessions(
         self,
@@ -499,7 +514,7 @@ class PlanStore:
         return await self._scan(
             keys.user_sessions(user),
             keys.session,
-            lambda f: self._session(f, user),
+            lambda f: _load(Session, f, user),
             lambda _: True,
             limit,
         )
@@ -520,26 +535,6 @@ class PlanStore:
         return bool(deleted)
 
     # -- helpers -------------------------------------------------------------------------
-
-    @staticmethod
-    def _session_record(session: Session) -> str:
-        return session.model_dump_json(exclude={"last_interaction"})
-
-    @staticmethod
-    def _plan(fields: dict[str, str], user: str) -> Plan | None:
-        if fields.get("user_id") != user:
-            return None
-        record = decode_json(fields["record"])
-        return Plan.model_validate(
-            {**record, "status": fields["status"], "updated_at": fields["updated_at"]}
-        )
-
-    @staticmethod
-    def _session(fields: dict[str, str], user: str) -> Session | None:
-        if fields.get("user_id") != user:
-            return None
-        record = decode_json(fields["record"])
-        return Session.model_validate({**record, "last_interaction": fields["last_interaction"]})
 
     async def _scan(
         self,
