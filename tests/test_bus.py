@@ -150,6 +150,14 @@ async def test_data_json_cannot_carry_is_refused_before_writing(
     assert await bus.client.keys("*") == []
 
 
+async def test_self_referencing_data_is_refused_before_writing(bus: RedisStreamsBus) -> None:
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with pytest.raises(SerializationError, match="refers to itself"):
+        await bus.announce("a.happened", loop)
+    assert await bus.client.keys("*") == []
+
+
 async def test_envelope_without_topic_or_too_large_is_refused(redis_url: str) -> None:
     bus = RedisStreamsBus.from_url(redis_url, max_event_bytes=500)
     try:

@@ -8,11 +8,9 @@ oversized entry) into :class:`InvalidEventError` for the dead-letter stream.
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 from soorma_lc.errors import EventTooLargeError, InvalidEventError, SerializationError
 from soorma_lc.events import EventEnvelope
+from soorma_lc.jsonvalues import check_json_value
 
 # Stream entry fields: the envelope, and the one consumer group a replayed entry is meant for.
 ENVELOPE_FIELD = b"e"
@@ -21,32 +19,11 @@ TARGET_GROUP_FIELD = b"g"
 DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 
-def ensure_json(value: Any, path: str = "data") -> None:
-    """Raise :class:`SerializationError` unless ``value`` survives a JSON round trip unchanged."""
-    if value is None or isinstance(value, str | bool | int):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SerializationError(f"{path} is {value!r}: JSON has no non-finite numbers")
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise SerializationError(f"{path} has a non-string key {key!r}")
-            ensure_json(item, f"{path}.{key}")
-        return
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            ensure_json(item, f"{path}[{index}]")
-        return
-    raise SerializationError(f"{path} is a {type(value).__name__}, which is not JSON-serialisable")
-
-
 def encode(envelope: EventEnvelope, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
     """Compact JSON of ``envelope`` (unset optional fields left out)."""
     if envelope.topic is None:
         raise InvalidEventError(f"event {envelope.id} has no topic; the bus needs one to route it")
-    ensure_json(envelope.data)
+    check_json_value(envelope.data, "data")
     try:
         payload = envelope.model_dump_json(exclude_none=True).encode()
     except ValueError as exc:  # pydantic's PydanticSerializationError is a ValueError

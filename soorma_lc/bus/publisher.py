@@ -12,9 +12,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
-from soorma_lc.bus.codec import ensure_json
 from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc.jsonvalues import check_json_value
 
 # Fields a response keeps from its request (Soorma's respond semantics).
 RESPONSE_CARRIED_FIELDS: tuple[str, ...] = (
@@ -49,7 +49,7 @@ class BusPublisher(ABC):
         """An envelope of ``event_type`` on ``topic`` with the carried fields, then ``fields``."""
         if data is not None:
             data = dict(data)
-            ensure_json(data)
+            check_json_value(data, "data")
         values = {**self.carried_fields(), **fields, "type": event_type, "topic": topic}
         return EventEnvelope(**values, data=data)
 

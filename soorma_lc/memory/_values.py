@@ -7,7 +7,6 @@ that Lua scripts can rely on the first byte to know a value's type.
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 from urllib.parse import quote
 
@@ -17,6 +16,7 @@ from soorma_lc.errors import (
     SerializationError,
     ValueTooLargeError,
 )
+from soorma_lc.jsonvalues import check_json_value
 
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 """Default limit on one stored value's JSON encoding (1 MiB)."""
@@ -50,7 +50,7 @@ def encode_json(value: Any, *, limit: int, what: str = "value") -> bytes:
     """Compact UTF-8 JSON for ``value``; :class:`SerializationError` if it is not plain JSON,
     :class:`ValueTooLargeError` if the encoding is longer than ``limit`` bytes."""
     try:
-        _check_json(value, what)
+        check_json_value(value, what, tuples=True)
         data = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
             "utf-8"
         )
@@ -80,24 +80,3 @@ def decode_json(data: bytes | str) -> Any:
 def text(data: bytes | str) -> str:
     """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting."""
     return data.decode("utf-8") if isinstance(data, bytes) else data
-
-
-def _check_json(value: Any, path: str) -> None:
-    """Refuse what ``json.dumps`` would silently change: non-string keys, NaN, unknown types."""
-    if value is None or isinstance(value, str | bool | int):
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise SerializationError(f"{path} is {value!r}, which JSON cannot represent")
-        return
-    if isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_json(item, f"{path}[{index}]")
-        return
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise SerializationError(f"{path} has a non-string key {key!r}")
-            _check_json(item, f"{path}[{key!r}]")
-        return
-    raise SerializationError(f"{path} is a {type(value).__name__}, not a JSON value")
