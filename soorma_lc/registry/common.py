@@ -46,20 +46,22 @@ def check_lifetimes(agent_ttl: float, purge_after: float) -> None:
 
 def check_event(event: EventDefinition | dict[str, Any]) -> EventDefinition:
     """A freshly validated copy of ``event`` (catches fields mutated after construction)."""
-    if isinstance(event, EventDefinition):
-        event = event.model_dump()
-    if not isinstance(event, dict):
-        raise InvalidEventError(f"expected an EventDefinition, got {type(event).__name__}")
-    return EventDefinition.model_validate(event)
+    return _revalidate(EventDefinition, event, InvalidEventError)
 
 
 def check_agent(agent: AgentDefinition | dict[str, Any]) -> AgentDefinition:
     """A freshly validated copy of ``agent``."""
-    if isinstance(agent, AgentDefinition):
-        agent = agent.model_dump()
-    if not isinstance(agent, dict):
-        raise InvalidAgentError(f"expected an AgentDefinition, got {type(agent).__name__}")
-    return AgentDefinition.model_validate(agent)
+    return _revalidate(AgentDefinition, agent, InvalidAgentError)
+
+
+def _revalidate(
+    model: type[ModelT], value: ModelT | dict[str, Any], error: type[SoormaValidationError]
+) -> ModelT:
+    if isinstance(value, model):
+        value = value.model_dump()
+    if not isinstance(value, dict):
+        raise error(f"expected an {model.__name__}, got {type(value).__name__}")
+    return model.model_validate(value)
 
 
 def check_agent_id(agent_id: str) -> str:

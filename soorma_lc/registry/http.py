@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 from urllib.parse import quote
 
 import httpx
@@ -24,6 +24,7 @@ from soorma_lc.errors import (
 )
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
 from soorma_lc.registry.common import (
+    ModelT,
     agent_events,
     check_agent,
     check_agent_id,
@@ -35,8 +36,6 @@ from soorma_lc.registry.common import (
 )
 
 logger = logging.getLogger(__name__)
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def _body(response: httpx.Response) -> Any:
