@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from soorma_lc.bus.publisher import BusPublisher
+from soorma_lc.bus.publisher import CARRIED_FIELDS, BusPublisher
 from soorma_lc.events import EventEnvelope
 
 if TYPE_CHECKING:
@@ -15,17 +15,6 @@ if TYPE_CHECKING:
     from soorma_lc.memory.client import MemoryClient
     from soorma_lc.registry.base import Registry
     from soorma_lc.toolkit import EventToolkit
-
-# Fields a handler's publications inherit from the event being handled.
-CARRIED_FIELDS: tuple[str, ...] = (
-    "tenant_id",
-    "user_id",
-    "session_id",
-    "plan_id",
-    "correlation_id",
-    "goal_id",
-    "trace_id",
-)
 
 
 class ContextPublisher(BusPublisher):

@@ -16,8 +16,9 @@ from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope, EventTopic
 from soorma_lc.jsonvalues import check_json_value
 
-# Fields a response keeps from its request (Soorma's respond semantics).
-RESPONSE_CARRIED_FIELDS: tuple[str, ...] = (
+# Fields an event passes on to what is published in answer to it: a response keeps them from
+# its request (Soorma's respond semantics), a handler's publications from the event it handles.
+CARRIED_FIELDS: tuple[str, ...] = (
     "correlation_id",
     "plan_id",
     "tenant_id",
@@ -95,7 +96,7 @@ class BusPublisher(ABC):
             )
         fields: dict[str, Any] = {
             name: getattr(request, name)
-            for name in RESPONSE_CARRIED_FIELDS
+            for name in CARRIED_FIELDS
             if getattr(request, name) is not None
         }
         fields.setdefault("correlation_id", request.id)
