@@ -8,10 +8,9 @@ Chroma is synchronous; the async methods of the memories run its calls in worker
 from __future__ import annotations
 
 import functools
-import hashlib
 import threading
 from collections.abc import Callable
-from typing import Any, ClassVar, Concatenate, ParamSpec, Self, TypeVar
+from typing import Any, ClassVar, ParamSpec, Self, TypeVar, cast
 
 import httpx
 from chromadb.api import ClientAPI
@@ -22,7 +21,7 @@ from soorma_lc.config import Settings
 from soorma_lc.errors import BackendUnavailableError, InvalidMemoryInputError
 from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.chroma_filters import Where
-from soorma_lc.memory.collections import find_collection, open_collection
+from soorma_lc.memory.collections import collection_name, find_collection, open_collection
 from soorma_lc.memory.embeddings import resolve_embeddings
 
 MAX_LIMIT = 1000
@@ -31,16 +30,15 @@ _UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
 
 P = ParamSpec("P")
 R = TypeVar("R")
-M = TypeVar("M", bound="ChromaMemory")
 
 
-def chroma_call(method: Callable[Concatenate[M, P], R]) -> Callable[Concatenate[M, P], R]:
+def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
     """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
 
     @functools.wraps(method)
-    def wrapper(self: M, *args: P.args, **kwargs: P.kwargs) -> R:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return method(self, *args, **kwargs)
+            return method(*args, **kwargs)
         except _UNREACHABLE as exc:
             raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
 
@@ -87,30 +85,28 @@ class ChromaMemory:
 
     def collection_name(self, tenant_id: str) -> str:
         """The Chroma collection holding ``tenant_id``'s memories of this kind."""
-        digest = hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:40]
-        return f"soorma-{self.kind}-{digest}"
+        return collection_name(self.kind, tenant_id)
 
     @chroma_call
     def _collection(self, tenant_id: str) -> Collection:
         """The tenant's collection, created on first use (blocking: call from a worker thread)."""
-        with self._lock:
-            collection = self._collections.get(tenant_id)
-            if collection is None:
-                collection = open_collection(
-                    self.client, self.collection_name(tenant_id), self.embeddings
-                )
-                self._collections[tenant_id] = collection
-            return collection
+        return cast(Collection, self._cached_collection(tenant_id, open_collection))
 
     @chroma_call
     def _existing_collection(self, tenant_id: str) -> Collection | None:
         """The tenant's collection, or None if it never stored anything (reads create nothing)."""
+        return self._cached_collection(tenant_id, find_collection)
+
+    def _cached_collection(
+        self,
+        tenant_id: str,
+        load: Callable[[ClientAPI, str, Embeddings], Collection | None],
+    ) -> Collection | None:
+        """The tenant's collection from the cache, else from ``load`` (cached if found)."""
         with self._lock:
             collection = self._collections.get(tenant_id)
             if collection is None:
-                collection = find_collection(
-                    self.client, self.collection_name(tenant_id), self.embeddings
-                )
+                collection = load(self.client, self.collection_name(tenant_id), self.embeddings)
                 if collection is not None:
                     self._collections[tenant_id] = collection
             return collection
@@ -139,3 +135,14 @@ class ChromaMemory:
                 strict=True,
             )
         ]
+
+    @chroma_call
+    def _delete_where(self, tenant_id: str, where: Where) -> list[dict[str, Any]]:
+        """Delete the tenant's records matching ``where``; returns their metadata."""
+        collection = self._existing_collection(tenant_id)
+        if collection is None:
+            return []
+        found = collection.get(where=where, include=["metadatas"])
+        if found["ids"]:
+            collection.delete(ids=found["ids"])
+        return [dict(metadata or {}) for metadata in found["metadatas"] or []]

@@ -7,6 +7,7 @@ here records ``embedding_model`` in its metadata and refuses any other model.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 from chromadb.api import ClientAPI
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 EMBEDDING_MODEL_KEY = "embedding_model"
 UNKNOWN_MODEL = "<unrecorded>"
+
+
+def collection_name(kind: str, tenant_id: str) -> str:
+    """The name of ``tenant_id``'s collection of ``kind`` (episodic, semantic, store, ...)."""
+    return f"soorma-{kind}-{hashlib.sha256(tenant_id.encode('utf-8')).hexdigest()[:40]}"
 
 
 def open_collection(client: ClientAPI, name: str, embeddings: Embeddings) -> Collection:

@@ -296,16 +296,6 @@ class EpisodicMemory(ChromaMemory):
 
     # -- deletion --------------------------------------------------------------------------
 
-    @chroma_call
-    def _delete(self, tenant_id: str, where: Where) -> int:
-        collection = self._existing_collection(tenant_id)
-        if collection is None:
-            return 0
-        ids = collection.get(where=where, include=[])["ids"]
-        if ids:
-            collection.delete(ids=ids)
-        return len(ids)
-
     async def delete_interactions(
         self, user_id: str, tenant_id: str, agent_id: str | None = None
     ) -> int:
@@ -314,4 +304,5 @@ class EpisodicMemory(ChromaMemory):
         scope = {"tenant_id": tenant_id, "user_id": user_id}
         if agent_id is not None:
             scope["agent_id"] = require_text(agent_id, "agent_id")
-        return await asyncio.to_thread(self._delete, tenant_id, scoped_where(scope))
+        deleted = await asyncio.to_thread(self._delete_where, tenant_id, scoped_where(scope))
+        return len(deleted)

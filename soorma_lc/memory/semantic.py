@@ -309,16 +309,10 @@ class SemanticMemory(ChromaMemory):
 
     # -- deletion --------------------------------------------------------------------------
 
-    @chroma_call
-    def _delete(self, tenant_id: str, where: Where) -> int:
+    async def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
-        collection = self._existing_collection(tenant_id)
-        if collection is None:
-            return 0
-        found = collection.get(where=where, include=["metadatas"])
-        if found["ids"]:
-            collection.delete(ids=found["ids"])
-        return len({meta["knowledge_id"] for meta in found["metadatas"] or []})
+        deleted = await asyncio.to_thread(self._delete_where, tenant_id, where)
+        return len({metadata["knowledge_id"] for metadata in deleted})
 
     async def delete_knowledge(self, knowledge_id: str, user_id: str, tenant_id: str) -> bool:
         """Delete one knowledge item (all its chunks) owned by the user; False if none."""
@@ -328,10 +322,10 @@ class SemanticMemory(ChromaMemory):
             "user_id": user_id,
             "knowledge_id": require_text(knowledge_id, "knowledge_id"),
         }
-        return await asyncio.to_thread(self._delete, tenant_id, scoped_where(scope)) > 0
+        return await self._delete(tenant_id, scoped_where(scope)) > 0
 
     async def delete_user_knowledge(self, user_id: str, tenant_id: str) -> int:
         """Delete everything the user stored (public items included); returns the item count."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         where = scoped_where({"tenant_id": tenant_id, "user_id": user_id})
-        return await asyncio.to_thread(self._delete, tenant_id, where)
+        return await self._delete(tenant_id, where)

@@ -12,41 +12,23 @@ item's) and removed by later writes.
 
 from __future__ import annotations
 
-import functools
-import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
-from soorma_lc.errors import BackendUnavailableError, EmbeddingError
+from soorma_lc.errors import EmbeddingError
+from soorma_lc.memory.chroma_memory import chroma_call, similarity
+from soorma_lc.memory.collections import collection_name as shared_collection_name
 from soorma_lc.memory.collections import open_collection
 from soorma_lc.memory.store.codec import StoredItem
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def _reachable(method: Callable[P, R]) -> Callable[P, R]:
-    """Turn a lost Chroma connection into :class:`BackendUnavailableError`."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except (httpx.TransportError, ConnectionError) as exc:
-            raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
-
-    return wrapper
 
 
 def collection_name(tenant_id: str) -> str:
     """The Chroma collection of a tenant's store vectors."""
-    return "soorma-store-" + hashlib.sha256(tenant_id.encode("utf-8")).hexdigest()[:40]
+    return shared_collection_name("store", tenant_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +77,7 @@ class ChromaVectors:
         """Ids of the vectors of ``item``'s generation."""
         return [f"{self._scope}|{item.id}|{item.generation}|{n}" for n in range(item.vectors)]
 
-    @_reachable
+    @chroma_call
     def add(self, batch: list[tuple[StoredItem, list[list[float]]]]) -> None:
         """Write the vectors of several items (one vector per indexed text) in one call."""
         ids: list[str] = []
@@ -114,13 +96,13 @@ class ChromaVectors:
         if ids:
             self._open().upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
 
-    @_reachable
+    @chroma_call
     def delete(self, ids: list[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
         if ids:
             self._open().delete(ids=ids)
 
-    @_reachable
+    @chroma_call
     def query(self, vector: list[float], prefix: tuple[str, ...], k: int) -> list[Hit]:
         """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first."""
         conditions = [{"scope": self._scope}] + [
@@ -136,6 +118,6 @@ class ChromaVectors:
         metadatas = (result["metadatas"] or [[]])[0]
         distances = (result["distances"] or [[]])[0]
         return [
-            Hit(str(meta["item"]), str(meta["gen"]), min(1.0, 1.0 - float(distance)))
+            Hit(str(meta["item"]), str(meta["gen"]), min(1.0, similarity(distance)))
             for meta, distance in zip(metadatas, distances, strict=True)
         ]
