@@ -61,9 +61,20 @@ class _MemoryRetriever(BaseRetriever):
         """How many candidates to fetch for ``k`` results (more when re-ranking)."""
         return k
 
+    def _score(self, hit: Any, now_ns: int) -> float:
+        """The score results are ranked by: the similarity, unless a subclass blends in more."""
+        return float(hit.score)
+
     def _rank(self, hits: list[Any], k: int, threshold: float | None) -> list[Document]:
-        kept = [hit for hit in hits if threshold is None or hit.score >= threshold]
-        return [self._document(hit, hit.score) for hit in kept[:k]]
+        """The ``k`` best hits whose similarity reaches ``threshold``, best score first."""
+        now_ns = time.time_ns()
+        scored = [
+            (self._score(hit, now_ns), hit)
+            for hit in hits
+            if threshold is None or hit.score >= threshold
+        ]
+        scored.sort(key=lambda pair: pair[0], reverse=True)  # stable: ties keep Chroma's order
+        return [self._document(hit, score) for score, hit in scored[:k]]
 
     @abstractmethod
     def _document(self, hit: Any, score: float) -> Document:
@@ -119,21 +130,12 @@ class EpisodicRetriever(_MemoryRetriever):
             self.agent_id, query, self.user_id, self.tenant_id, limit=limit, filters=filters
         )
 
-    def _rank(self, hits: list[Any], k: int, threshold: float | None) -> list[Document]:
-        if not self.recency_weight:
-            return super()._rank(hits, k, threshold)
-        now_ns = time.time_ns()
+    def _score(self, hit: Interaction, now_ns: int) -> float:
         weight = self.recency_weight
-
-        def blended(hit: Interaction) -> float:
-            age_s = max(0, now_ns - hit.created_at_ns) / 1e9
-            return (1 - weight) * hit.score + weight * math.pow(0.5, age_s / self.recency_half_life)
-
-        scored = [
-            (blended(hit), hit) for hit in hits if threshold is None or hit.score >= threshold
-        ]
-        scored.sort(key=lambda pair: pair[0], reverse=True)
-        return [self._document(hit, score) for score, hit in scored[:k]]
+        if not weight:
+            return super()._score(hit, now_ns)
+        age_s = max(0, now_ns - hit.created_at_ns) / 1e9
+        return (1 - weight) * hit.score + weight * math.pow(0.5, age_s / self.recency_half_life)
 
     def _document(self, hit: Interaction, score: float) -> Document:
         return Document(
