@@ -19,6 +19,7 @@ from soorma_lc.errors import (
     EventTooLargeError,
     InvalidEventError,
     SerializationError,
+    SoormaValidationError,
 )
 from soorma_lc.events import EventEnvelope, EventTopic
 from tests.bus_helpers import eventually
@@ -449,12 +450,14 @@ async def test_streams_are_trimmed_by_maxlen_or_retention(redis_url: str) -> Non
 
 
 async def test_subscription_arguments_are_checked(bus: RedisStreamsBus) -> None:
-    with pytest.raises(ValueError, match="at least one topic"):
+    with pytest.raises(SoormaValidationError, match="at least one topic"):
         await bus.subscribe("g", [], Recorder())
-    with pytest.raises(ValueError, match="concurrency"):
+    with pytest.raises(SoormaValidationError, match="concurrency"):
         await bus.subscribe("g", [REQUESTS], Recorder(), concurrency=0)
-    with pytest.raises(ValueError, match="max_deliveries"):
+    with pytest.raises(SoormaValidationError, match="max_deliveries"):
         RedisStreamsBus(bus.client, max_deliveries=0)
+    with pytest.raises(SoormaValidationError, match="claim_idle"):
+        RedisStreamsBus(bus.client, claim_idle=0)
 
 
 async def test_completion_log_records_in_chunks_checks_per_group_and_expires(

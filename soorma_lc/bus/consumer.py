@@ -35,7 +35,7 @@ from redis.exceptions import RedisError, ResponseError
 
 from soorma_lc.bus.codec import TARGET_GROUP_FIELD, decode
 from soorma_lc.bus.dead_letters import dead_letter_entry
-from soorma_lc.errors import InvalidEventError
+from soorma_lc.errors import InvalidEventError, SoormaValidationError
 from soorma_lc.events import EventEnvelope, EventTopic
 
 if TYPE_CHECKING:
@@ -92,12 +92,12 @@ class Subscription:
         block: float = 1.0,
     ) -> None:
         if concurrency < 1 or batch_size < 1:
-            raise ValueError("concurrency and batch_size must be at least 1")
+            raise SoormaValidationError("concurrency and batch_size must be at least 1")
         self.bus = bus
         self.group = group
         self.topics = sorted({EventTopic(topic) for topic in topics})
         if not self.topics:
-            raise ValueError("subscribe to at least one topic")
+            raise SoormaValidationError("subscribe to at least one topic")
         self.name = consumer or default_consumer_name()
         self.concurrency = concurrency
         self.batch_size = batch_size

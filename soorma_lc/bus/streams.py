@@ -31,7 +31,12 @@ from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.config import Settings
-from soorma_lc.errors import BackendUnavailableError, BusError, DeadLetterNotFoundError
+from soorma_lc.errors import (
+    BackendUnavailableError,
+    BusError,
+    DeadLetterNotFoundError,
+    SoormaValidationError,
+)
 from soorma_lc.events import EventEnvelope, EventTopic
 from soorma_lc.redis_connection import async_client, resolve_redis_url
 
@@ -86,9 +91,11 @@ class RedisStreamsBus(BusPublisher):
         owns_client: bool = False,
     ) -> None:
         if max_deliveries < 1:
-            raise ValueError("max_deliveries must be at least 1")
+            raise SoormaValidationError("max_deliveries must be at least 1")
         if claim_idle <= 0 or retry_backoff < 0 or dedupe_ttl < 1:
-            raise ValueError("claim_idle and dedupe_ttl must be positive, retry_backoff >= 0")
+            raise SoormaValidationError(
+                "claim_idle and dedupe_ttl must be positive, retry_backoff >= 0"
+            )
         self.client = client
         self.keys = BusKeys(prefix)
         self.maxlen = maxlen
