@@ -54,6 +54,11 @@ class Decoded:
     verified: set[bytes] = dataclass_field(default_factory=set)
 
 
+def blob_field(ns: str, channel: str, version: str | int | float) -> str:
+    """The blobs-hash field of one channel version: ``ns\\0channel\\0version``."""
+    return f"{ns}\0{channel}\0{version}"
+
+
 def checksum(data: bytes) -> bytes:
     """4-byte crc32 tag of ``data``."""
     return zlib.crc32(data).to_bytes(4, "big")

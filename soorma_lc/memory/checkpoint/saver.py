@@ -39,6 +39,7 @@ from soorma_lc.memory.checkpoint.cache import BlobCache
 from soorma_lc.memory.checkpoint.codec import (
     Blob,
     Decoded,
+    blob_field,
     checksum,
     decode,
     encode_delta,
@@ -474,7 +475,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         checkpoint, metadata, parent_id = unpack_record(self.serde, record)
         channel_values = {}
         for channel, version in checkpoint["channel_versions"].items():
-            field = f"{ns}\0{channel}\0{version}".encode()
+            field = blob_field(ns, channel, version).encode()
             if field in values:
                 blob = decode(field, values, memo)
                 channel_values[channel] = self.serde.loads_typed((blob.type, blob.data))
@@ -496,7 +497,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         """Stored form of each new blob: ``((field, value, base field, base crc), depth)``."""
         out = {}
         for (channel, version), blob in blobs.items():
-            field = f"{target.ns}\0{channel}\0{version}"
+            field = blob_field(target.ns, channel, version)
             cached = self._cache.get(self._channel_key(target, channel)) if use_cache else None
             if cached is not None and self.max_chain:
                 base_version, base = cached
@@ -506,7 +507,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
                     and base.depth < self.max_chain
                     and (delta := encode_delta(blob, base_version, base)) is not None
                 ):
-                    base_field = f"{target.ns}\0{channel}\0{base_version}"
+                    base_field = blob_field(target.ns, channel, base_version)
                     out[channel, version] = ((field, delta, base_field, base.crc), base.depth + 1)
                     continue
             out[channel, version] = ((field, encode_full(blob), "", b""), 0)
