@@ -109,6 +109,7 @@ async def test_cache_revalidates_with_one_version_call(registry: CountingRegistr
         await toolkit.create_payload("user.notify", {})
     assert registry.calls["list_events"] == 1 and registry.calls["list_agents"] == 1
     assert registry.calls.get("get_event", 0) == 0
+    assert registry.calls["version"] == 1 + 5 * 3  # one per toolkit call
     await registry.inner.register_event(
         EventDefinition(event_name="report.write", topic="action-requests")
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from langchain_core.embeddings import Embeddings
 
 from soorma_lc.config import Settings
 from soorma_lc.errors import UnknownEventError
@@ -39,10 +40,27 @@ def definitions(descriptions: dict[str, str]) -> list[EventDefinition]:
     ]
 
 
-async def make_toolkit(settings: Settings, tenant: str, events: list[EventDefinition]):
+class CountingEmbeddings(HashingEmbeddings):
+    """The offline embeddings, counting the documents they embed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.documents = 0
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.documents += len(texts)
+        return await super().aembed_documents(texts)
+
+
+async def make_toolkit(
+    settings: Settings,
+    tenant: str,
+    events: list[EventDefinition],
+    embeddings: Embeddings | str = "offline",
+) -> EventToolkit:
     registry = InMemoryRegistry()
     await registry.register_agent(agent_consuming(*events, agent_id=f"agent-{tenant}"))
-    return EventToolkit(registry, settings=settings, tenant_id=tenant, embeddings="offline")
+    return EventToolkit(registry, settings=settings, tenant_id=tenant, embeddings=embeddings)
 
 
 @pytest.mark.parametrize(
@@ -137,10 +155,13 @@ async def test_tenants_have_separate_indexes(settings: Settings) -> None:
 
 
 async def test_unregistered_candidates_are_indexed_too(settings: Settings) -> None:
-    toolkit = await make_toolkit(settings, "t", [])
+    embeddings = CountingEmbeddings()
+    toolkit = await make_toolkit(settings, "t", [], embeddings)
     extra = definitions(DOMAINS)
-    selected = await toolkit.select_events("restart the crashed server", k=2, events=extra)
-    assert "it.server.restart" in [e.event_name for e in selected]
+    for _ in range(2):  # the second time they are in the index already: nothing re-embedded
+        selected = await toolkit.select_events("restart the crashed server", k=2, events=extra)
+        assert "it.server.restart" in [e.event_name for e in selected]
+    assert embeddings.documents == len(extra)
 
 
 def test_indexed_text() -> None:

@@ -22,7 +22,7 @@ from soorma_lc.toolkit import formats
 from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, coerce_context
 from soorma_lc.toolkit.naming import ToolNameMap
-from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
+from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish
 from soorma_lc.toolkit.schema import object_schema
 from soorma_lc.toolkit.tools import EventTool
 from soorma_lc.toolkit.validation import SchemaValidator, ValidatorCache
@@ -147,16 +147,7 @@ class EventToolkit:
         The pattern matches case-insensitively as a substring (Soorma's behaviour) or, when it
         contains ``*``, ``?`` or ``[``, as a glob (``research.*``).
         """
-        snapshot = await self._current()
-        wanted_topic = None if topic is None else EventTopic(topic)
-        events = [
-            event
-            for event in sorted(snapshot.events.values(), key=lambda e: e.event_name)
-            if wanted_topic is None or event.topic == wanted_topic
-        ]
-        if event_name_pattern:
-            events = [e for e in events if _name_matches(e.event_name, event_name_pattern)]
-        return events
+        return _on_topic(await self._current(), topic, event_name_pattern)
 
     async def discover_actionable_events(
         self, topic: EventTopic | str | None = EventTopic.ACTION_REQUESTS
@@ -171,7 +162,7 @@ class EventToolkit:
             snapshot.consumed = frozenset(n for agent in agents for n in agent.consumed_events)
             snapshot.consumed_at = now
         consumed = snapshot.consumed
-        return [e for e in await self.discover_events(topic) if e.event_name in consumed]
+        return [e for e in _on_topic(snapshot, topic) if e.event_name in consumed]
 
     async def get_event_info(self, event_name: str) -> EventDefinition | None:
         """The definition of ``event_name`` (from the revalidated cache), or None."""
@@ -282,15 +273,8 @@ class EventToolkit:
         context: ToolContext | Mapping[str, Any] | None = None,
     ) -> PublishReceipt:
         """Validate ``data`` and publish ``event_name`` exactly as its tool would."""
-        if self.bus is None:
-            raise ConfigurationError("this EventToolkit has no bus: pass bus=... to publish")
-        payload = await self.create_payload(event_name, data)
-        event = await self._require(event_name)
-        call_context = (self.context or ToolContext()).merged(coerce_context(context))
-        envelope = build_envelope(event, payload, call_context, self.bus)
-        bus = self.bus
-        await self._bridge.arun(lambda: bus.publish(envelope))
-        return PublishReceipt.of(envelope)
+        [tool] = self.as_tools([await self._require(event_name)], context=context)
+        return await tool.apublish(data)
 
     # --- retrieval -------------------------------------------------------------------------
 
@@ -307,24 +291,23 @@ class EventToolkit:
 
     async def sync_index(self) -> int:
         """Bring the event index in step with the registry; returns how many were embedded."""
-        snapshot = await self._current()
-        index = await self._event_index()
-        if self._indexed is snapshot:
-            return 0
-        embedded = await index.sync(snapshot.events.values())
-        self._indexed = snapshot
+        embedded, _ = await self._sync_with(())
         return embedded
 
-    async def _index_with(self, candidates: Iterable[EventDefinition]) -> EventIndex:
-        """The index holding the registry's events plus any unregistered ``candidates``."""
-        await self.sync_index()
+    async def _sync_with(self, candidates: Iterable[EventDefinition]) -> tuple[int, EventIndex]:
+        """Make the index hold the registry's events plus any unregistered ``candidates``.
+
+        One sync for both, so candidates that stay the same are not deleted and re-embedded
+        on every call. Returns how many were embedded, and the index.
+        """
+        snapshot = await self._current()
         index = await self._event_index()
-        snapshot = self._snapshot or _EMPTY
         extra = [e for e in candidates if snapshot.events.get(e.event_name) != e]
-        if extra:
-            await index.sync([*snapshot.events.values(), *extra])
-            self._indexed = None
-        return index
+        if not extra and self._indexed is snapshot:
+            return 0, index
+        embedded = await index.sync([*snapshot.events.values(), *extra])
+        self._indexed = None if extra else snapshot
+        return embedded, index
 
     async def select_events(
         self,
@@ -355,7 +338,7 @@ class EventToolkit:
         rest = [name for name in candidates if name not in pinned_names]
         if len(rest) <= k:
             return pinned + [candidates[name] for name in rest]
-        index = await self._index_with(candidates.values())
+        _, index = await self._sync_with(candidates.values())
         ranked = await index.rank(query, k, among=rest)
         return pinned + [candidates[name] for name, _ in ranked]
 
@@ -397,7 +380,17 @@ class EventToolkit:
             await closer()
 
 
-_EMPTY = _Snapshot(None, 0.0)
+def _on_topic(
+    snapshot: _Snapshot, topic: EventTopic | str | None, pattern: str | None = None
+) -> list[EventDefinition]:
+    """The snapshot's events on ``topic`` (None = any) matching ``pattern``, by name."""
+    wanted_topic = None if topic is None else EventTopic(topic)
+    return [
+        event
+        for event in sorted(snapshot.events.values(), key=lambda e: e.event_name)
+        if (wanted_topic is None or event.topic == wanted_topic)
+        and (not pattern or _name_matches(event.event_name, pattern))
+    ]
 
 
 def _name_matches(name: str, pattern: str) -> bool:

@@ -20,7 +20,7 @@ from soorma_lc.events import EventDefinition, EventEnvelope
 from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, context_for_call
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
-from soorma_lc.toolkit.validation import SchemaValidator
+from soorma_lc.toolkit.validation import SchemaValidator, require_object
 
 logger = logging.getLogger(__name__)
 
@@ -62,16 +62,10 @@ class EventTool(BaseTool):
             self._check_object(value.get("args"))
 
     def _check_object(self, arguments: Any) -> None:
-        if not isinstance(arguments, dict):
-            kind = type(arguments).__name__
-            message = f"$: the arguments must be a JSON object, got {kind}"
-            self._reject(
-                PayloadValidationError(
-                    f"invalid payload for event {self.event.event_name!r}: {message}",
-                    [message],
-                    event_name=self.event.event_name,
-                )
-            )
+        try:
+            require_object(arguments, event_name=self.event.event_name, what="arguments")
+        except PayloadValidationError as error:
+            self._reject(error)
 
     def _to_args_and_kwargs(
         self, tool_input: str | dict[str, Any], tool_call_id: str | None
@@ -87,7 +81,7 @@ class EventTool(BaseTool):
             raise ToolException(error_for_llm(self.name, error)) from error
         raise error
 
-    def _prepare(self, payload: dict[str, Any], config: RunnableConfig | None) -> EventEnvelope:
+    def _prepare(self, payload: Any, config: RunnableConfig | None) -> EventEnvelope:
         if self.bus is None:
             raise ConfigurationError(
                 "this EventToolkit has no bus: pass bus=... to EventToolkit to publish events"
@@ -108,7 +102,7 @@ class EventTool(BaseTool):
         envelope = self._prepare(payload, config)
         bus = self.bus
         self.bridge.run(lambda: bus.publish(envelope))
-        return self._done(envelope)
+        return self._done(self._receipt(envelope))
 
     async def _arun(
         self,
@@ -117,12 +111,20 @@ class EventTool(BaseTool):
         config: RunnableConfig,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
     ) -> tuple[str, dict[str, Any]]:
+        return self._done(await self.apublish(payload, config))
+
+    async def apublish(self, payload: Any, config: RunnableConfig | None = None) -> PublishReceipt:
+        """Validate ``payload`` and publish the event, as a call of this tool does."""
         envelope = self._prepare(payload, config)
         bus = self.bus
         await self.bridge.arun(lambda: bus.publish(envelope))
-        return self._done(envelope)
+        return self._receipt(envelope)
 
-    def _done(self, envelope: EventEnvelope) -> tuple[str, dict[str, Any]]:
+    def _receipt(self, envelope: EventEnvelope) -> PublishReceipt:
         receipt = PublishReceipt.of(envelope)
         logger.debug("tool %s published %s (%s)", self.name, receipt.event_name, receipt.event_id)
+        return receipt
+
+    @staticmethod
+    def _done(receipt: PublishReceipt) -> tuple[str, dict[str, Any]]:
         return receipt.acknowledgement(), receipt.model_dump()

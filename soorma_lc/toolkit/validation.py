@@ -76,6 +76,18 @@ def _describe(error: ValidationError) -> str:
     return f"{path}: {error.message}"
 
 
+def require_object(data: Any, *, event_name: str, what: str = "payload") -> None:
+    """Raise :class:`PayloadValidationError` unless ``data`` is a JSON object (a dict)."""
+    if not isinstance(data, dict):
+        got = _TYPE_WORDS.get(type(data), type(data).__name__)
+        message = f"$: the {what} must be a JSON object, got {got}"
+        raise PayloadValidationError(
+            f"invalid {what} for event {event_name!r}: {message}",
+            [message],
+            event_name=event_name,
+        )
+
+
 class SchemaValidator:
     """A compiled validator for one JSON Schema, safe to share between threads."""
 
@@ -94,14 +106,7 @@ class SchemaValidator:
 
     def validated(self, data: Any, *, event_name: str, what: str = "payload") -> dict[str, Any]:
         """``data`` with defaults applied; raises :class:`PayloadValidationError` if invalid."""
-        if not isinstance(data, dict):
-            got = _TYPE_WORDS.get(type(data), type(data).__name__)
-            message = f"$: the {what} must be a JSON object, got {got}"
-            raise PayloadValidationError(
-                f"invalid {what} for event {event_name!r}: {message}",
-                [message],
-                event_name=event_name,
-            )
+        require_object(data, event_name=event_name, what=what)
         completed = apply_defaults(data, self.schema)
         problems = self.errors(completed)
         if problems:
