@@ -14,7 +14,6 @@ a collection built by one model is never queried with another (see ``collections
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 import math
@@ -266,12 +265,6 @@ class HashingEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self._embed(text)
 
-    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await asyncio.to_thread(self.embed_documents, texts)
-
-    async def aembed_query(self, text: str) -> list[float]:
-        return await asyncio.to_thread(self.embed_query, text)
-
 
 def _batches(texts: Sequence[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(texts), size):
@@ -367,12 +360,6 @@ class LocalMiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.embed_documents([text])[0]
 
-    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await asyncio.to_thread(self.embed_documents, texts)
-
-    async def aembed_query(self, text: str) -> list[float]:
-        return await asyncio.to_thread(self.embed_query, text)
-
 
 @lru_cache(maxsize=1)
 def _local_minilm() -> LocalMiniLMEmbeddings:
@@ -388,14 +375,17 @@ def resolve_embeddings(
         return spec
     if spec is None:
         spec = resolve_settings(settings).embedding_model
-    if spec is not None and not isinstance(spec, str):
-        raise ConfigurationError(f"unsupported embeddings spec {spec!r}")
-    if spec is None or spec.strip().lower() in OFFLINE_SPECS:
+    if spec is None:
         return HashingEmbeddings()
-    if spec.strip().lower() == LOCAL_SPEC:
+    if not isinstance(spec, str):
+        raise ConfigurationError(f"unsupported embeddings spec {spec!r}")
+    spec = spec.strip()
+    if spec.lower() in OFFLINE_SPECS:
+        return HashingEmbeddings()
+    if spec.lower() == LOCAL_SPEC:
         return _local_minilm()
     logger.debug("using litellm embedding model %s", spec)
-    return LiteLLMEmbeddings(spec.strip())
+    return LiteLLMEmbeddings(spec)
 
 
 def embedding_model_id(embeddings: Embeddings) -> str:
