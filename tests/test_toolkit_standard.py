@@ -19,7 +19,9 @@ _OFFLINE_TOOLKIT = EventToolkit(InMemoryRegistry())
 _CONTEXT = ToolContext(tenant_id="tenant-std", plan_id="plan-std")
 
 
-class TestEventToolUnit(ToolsUnitTests):
+class _OrderTool:
+    """The tool under test for both suites: the ORDER event's tool and a valid call."""
+
     @property
     def tool_constructor(self) -> BaseTool:
         [tool] = _OFFLINE_TOOLKIT.as_tools([ORDER], context=_CONTEXT)
@@ -30,17 +32,12 @@ class TestEventToolUnit(ToolsUnitTests):
         return VALID_ORDER
 
 
-class TestEventToolIntegration(ToolsIntegrationTests):
+class TestEventToolUnit(_OrderTool, ToolsUnitTests):
+    pass
+
+
+class TestEventToolIntegration(_OrderTool, ToolsIntegrationTests):
     """Invocations publish for real on the module's embedded Redis."""
-
-    @property
-    def tool_constructor(self) -> BaseTool:
-        [tool] = _OFFLINE_TOOLKIT.as_tools([ORDER], context=_CONTEXT)
-        return tool
-
-    @property
-    def tool_invoke_params_example(self) -> dict[str, Any]:
-        return VALID_ORDER
 
     @pytest.fixture
     async def tool(self, redis_url: str) -> AsyncIterator[BaseTool]:
