@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from langgraph.store.base import (
@@ -70,9 +70,15 @@ def _positive(value: Any) -> bool:
     )
 
 
-def _check_count(name: str, value: Any) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidStoreItemError(f"{name} must be a non-negative integer, got {value!r}")
+def _check_page(op: SearchOp | ListNamespacesOp) -> None:
+    for name, value in (("limit", op.limit), ("offset", op.offset)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise InvalidStoreItemError(f"{name} must be a non-negative integer, got {value!r}")
+
+
+def _check_labels(labels: Iterable[Any]) -> None:
+    for label in labels:
+        _check_text("namespace label", label)
 
 
 def _check_text(what: str, text: Any) -> None:
@@ -91,31 +97,26 @@ def check_op(op: Op) -> None:
     except InvalidNamespaceError as exc:
         raise InvalidStoreNamespaceError(str(exc)) from exc
     if isinstance(op, GetOp | PutOp):
-        for label in op.namespace:
-            _check_text("namespace label", label)
+        _check_labels(op.namespace)
         _check_text("key", op.key)
     if isinstance(op, GetOp):
         return
     if isinstance(op, PutOp):
         _check_put(op)
     elif isinstance(op, SearchOp):
-        for label in op.namespace_prefix:
-            _check_text("namespace label", label)
-        _check_count("limit", op.limit)
-        _check_count("offset", op.offset)
+        _check_labels(op.namespace_prefix)
+        _check_page(op)
         validate_filter(op.filter)
         if op.query is not None:
             _check_text("query", op.query)
     elif isinstance(op, ListNamespacesOp):
-        _check_count("limit", op.limit)
-        _check_count("offset", op.offset)
+        _check_page(op)
         if op.max_depth is not None and (not isinstance(op.max_depth, int) or op.max_depth < 1):
             raise InvalidStoreItemError("max_depth must be a positive integer or None")
         for condition in op.match_conditions or ():
             if condition.match_type not in ("prefix", "suffix"):
                 raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
-            for label in condition.path:
-                _check_text("namespace label", label)
+            _check_labels(condition.path)
     else:
         raise InvalidStoreItemError(f"unknown store operation {type(op).__name__}")
 
