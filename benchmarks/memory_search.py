@@ -25,7 +25,9 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -240,35 +242,52 @@ def batches(rows: list[Row], offset: int, size: int) -> list[tuple[int, list[Row
     ]
 
 
-async def bench_ours(path: Path, rows: list[Row], queries: list[str], single: int) -> Measured:
-    memory = EpisodicMemory(new_client(path), HashingEmbeddings())
+async def measure(
+    rows: list[Row],
+    queries: list[str],
+    single: int,
+    add_one: Callable[[int, Row], Awaitable[object]],
+    add_group: Callable[[str, list[tuple[int, Row]]], Awaitable[object]],
+    search: Callable[[str], Awaitable[object]],
+) -> Measured:
+    """The same driver for both sides: ``single`` rows one per call, the rest in batches of
+    ``BATCH`` (one call per user of a batch), then each query timed on its own."""
 
-    def log_one(n: int, row: Row):
-        return lambda: memory.log_interaction(
-            AGENT, row.role, row.text, scope_of(n), TENANT, row.metadata
-        )
-
-    def log_batch(first: int, chunk: list[Row]):
+    def add_batch(first: int, chunk: list[Row]):
         async def run() -> None:
             for user, group in by_user(first, chunk).items():
-                turns = [(row.role, row.text, row.metadata) for _, row in group]
-                await memory.log_interactions(AGENT, user, TENANT, turns)
+                await add_group(user, group)
 
         return run
 
-    single_s, _ = await timed([log_one(n, rows[n]) for n in range(single)], per_call=False)
+    single_s, _ = await timed([partial(add_one, n, rows[n]) for n in range(single)], False)
     bulk_rows = len(rows) - single
-    bulk_s, _ = await timed([log_batch(f, c) for f, c in batches(rows, single, BATCH)], False)
-
-    def search(query: str):
-        return lambda: memory.search_interactions(AGENT, query, USER, TENANT, limit=5)
-
-    _, latencies = await timed([search(q) for q in queries], per_call=True)
+    bulk_s, _ = await timed([add_batch(f, c) for f, c in batches(rows, single, BATCH)], False)
+    _, latencies = await timed([partial(search, query) for query in queries], per_call=True)
     return Measured(
         single / single_s,
         bulk_rows / bulk_s,
         percentile(latencies, 0.5),
         percentile(latencies, 0.99),
+    )
+
+
+async def bench_ours(path: Path, rows: list[Row], queries: list[str], single: int) -> Measured:
+    memory = EpisodicMemory(new_client(path), HashingEmbeddings())
+
+    def add_group(user: str, group: list[tuple[int, Row]]):
+        turns = [(row.role, row.text, row.metadata) for _, row in group]
+        return memory.log_interactions(AGENT, user, TENANT, turns)
+
+    return await measure(
+        rows,
+        queries,
+        single,
+        lambda n, row: memory.log_interaction(
+            AGENT, row.role, row.text, scope_of(n), TENANT, row.metadata
+        ),
+        add_group,
+        lambda query: memory.search_interactions(AGENT, query, USER, TENANT, limit=5),
     )
 
 
@@ -280,33 +299,20 @@ async def bench_anchor(path: Path, rows: list[Row], queries: list[str], single: 
         collection_configuration={"hnsw": {"space": "cosine"}},
     )
 
-    def add_one(n: int, row: Row):
-        return lambda: store.aadd_texts([row.text], metadatas=[anchor_metadata(n, row)])
+    def add_group(user: str, group: list[tuple[int, Row]]):
+        return store.aadd_texts(
+            [row.text for _, row in group],
+            metadatas=[anchor_metadata(n, row) for n, row in group],
+        )
 
-    def add_batch(first: int, chunk: list[Row]):
-        async def run() -> None:
-            for group in by_user(first, chunk).values():
-                await store.aadd_texts(
-                    [row.text for _, row in group],
-                    metadatas=[anchor_metadata(n, row) for n, row in group],
-                )
-
-        return run
-
-    single_s, _ = await timed([add_one(n, rows[n]) for n in range(single)], per_call=False)
-    bulk_rows = len(rows) - single
-    bulk_s, _ = await timed([add_batch(f, c) for f, c in batches(rows, single, BATCH)], False)
     where = {"$and": [{"tenant_id": TENANT}, {"agent_id": AGENT}, {"user_id": USER}]}
-
-    def search(query: str):
-        return lambda: store.asimilarity_search_with_score(query, k=5, filter=where)
-
-    _, latencies = await timed([search(q) for q in queries], per_call=True)
-    return Measured(
-        single / single_s,
-        bulk_rows / bulk_s,
-        percentile(latencies, 0.5),
-        percentile(latencies, 0.99),
+    return await measure(
+        rows,
+        queries,
+        single,
+        lambda n, row: store.aadd_texts([row.text], metadatas=[anchor_metadata(n, row)]),
+        add_group,
+        lambda query: store.asimilarity_search_with_score(query, k=5, filter=where),
     )
 
 
