@@ -51,6 +51,12 @@ class EventTopic(StrEnum):
     PLAN_EVENTS = "plan-events"
     TASK_EVENTS = "task-events"
 
+    @classmethod
+    def _missing_(cls, value: object) -> EventTopic:
+        # Every unknown topic, wherever it is parsed (models, bus, registries), is a typed error.
+        allowed = ", ".join(topic.value for topic in cls)
+        raise InvalidEventError(f"unknown topic {value!r}; expected one of: {allowed}")
+
 
 def validate_event_name(name: str) -> str:
     """Return ``name`` if it is a valid event name, else raise :class:`InvalidEventError`."""

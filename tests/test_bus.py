@@ -537,3 +537,13 @@ async def test_a_dead_letter_without_its_entry_refuses_replay(bus: RedisStreamsB
     with pytest.raises(BusError, match="nothing to replay"):
         await bus.replay(letter_id.decode())
     assert await bus.dead_letter_count() == 1
+
+
+async def test_unknown_topic_is_a_typed_error(bus: RedisStreamsBus) -> None:
+    async def handler(event: EventEnvelope) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(InvalidEventError, match="unknown topic 'no-such-topic'"):
+        await bus.subscribe("g", ["no-such-topic"], handler)
+    with pytest.raises(InvalidEventError, match="unknown topic"):
+        await bus.dead_letters(topic="no-such-topic")

@@ -273,3 +273,9 @@ def test_envelope_time_is_normalised_to_utc_so_json_round_trips_exactly() -> Non
     assert envelope.time.utcoffset() == timedelta(0)
     assert EventEnvelope.model_validate_json(envelope.model_dump_json()) == envelope
     assert EventEnvelope.from_cloudevent(envelope.to_cloudevent()) == envelope
+
+
+def test_unknown_topic_is_a_typed_error_wherever_it_is_parsed() -> None:
+    with pytest.raises(InvalidEventError, match="unknown topic 'nope'; expected one of: "):
+        EventTopic("nope")
+    assert EventTopic("action-requests") is EventTopic.ACTION_REQUESTS
