@@ -17,7 +17,7 @@ import redis.asyncio
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.memory._values import DEFAULT_MAX_VALUE_BYTES
-from soorma_lc.memory.plans import Plan, PlanStatus, PlanStore, Session
+from soorma_lc.memory.plans import DEFAULT_LIST_LIMIT, Plan, PlanStatus, PlanStore, Session
 from soorma_lc.memory.working import WorkingMemory
 from soorma_lc.redis_connection import async_client, resolve_redis_url
 
@@ -230,7 +230,7 @@ class MemoryClient:
         session_id: str | None = None,
         status: PlanStatus | str | None = None,
         parent_plan_id: str | None = None,
-        limit: int | None = 20,
+        limit: int | None = DEFAULT_LIST_LIMIT,
     ) -> list[Plan]:
         """The user's plans, most recently updated first, optionally filtered."""
         return await self.plans.list_plans(
@@ -269,7 +269,11 @@ class MemoryClient:
         return await self.plans.get_session(session_id, tenant_id, user_id)
 
     async def list_sessions(
-        self, tenant_id: str | None = None, user_id: str | None = None, *, limit: int | None = 20
+        self,
+        tenant_id: str | None = None,
+        user_id: str | None = None,
+        *,
+        limit: int | None = DEFAULT_LIST_LIMIT,
     ) -> list[Session]:
         """The user's sessions, most recent interaction first."""
         return await self.plans.list_sessions(tenant_id, user_id, limit=limit)
