@@ -226,11 +226,15 @@ class Scenario:
             found += self.results.get(timeout=60)
         return found
 
-    async def wait_done(self, total: int) -> None:
+    async def result(self, total: int, began: float) -> Result:
+        """Wait until all ``total`` events are handled and acked: the rate since ``began``."""
         while self.handled.value < total:
             await asyncio.sleep(0.001)
         while (await self.bus.client.xpending(self.stream, GROUP))["pending"]:
             await asyncio.sleep(0.001)
+        elapsed = time.perf_counter() - began
+        lat = self.latencies()
+        return Result(total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
 
     async def publish_burst(self, total: int, batch: int = 100) -> None:
         client: redis.asyncio.Redis = self.bus.client
@@ -273,10 +277,7 @@ async def throughput(kind: str, url: str, consumers: int, total: int) -> Result:
         scenario.go.set()
         began = time.perf_counter()
         await scenario.publish_burst(total)
-        await scenario.wait_done(total)
-        elapsed = time.perf_counter() - began
-        lat = scenario.latencies()
-    return Result(total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
+        return await scenario.result(total, began)
 
 
 async def drain(kind: str, url: str, consumers: int, total: int) -> Result:
@@ -284,10 +285,7 @@ async def drain(kind: str, url: str, consumers: int, total: int) -> Result:
         await scenario.publish_burst(total)
         began = time.perf_counter()
         scenario.go.set()
-        await scenario.wait_done(total)
-        elapsed = time.perf_counter() - began
-        lat = scenario.latencies()
-    return Result(total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
+        return await scenario.result(total, began)
 
 
 async def latency(kind: str, url: str, consumers: int, rate: float, seconds: float) -> Result:
@@ -295,10 +293,7 @@ async def latency(kind: str, url: str, consumers: int, rate: float, seconds: flo
         scenario.go.set()
         began = time.perf_counter()
         total = await scenario.publish_paced(rate, seconds)
-        await scenario.wait_done(total)
-        elapsed = time.perf_counter() - began
-        lat = scenario.latencies()
-    return Result(total / elapsed, _percentile(lat, 0.5), _percentile(lat, 0.99))
+        return await scenario.result(total, began)
 
 
 async def best(
