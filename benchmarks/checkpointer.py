@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -110,22 +110,25 @@ class Contestant:
         self.config = {"configurable": {"thread_id": self.thread_id}}
         self.samples: dict[str, list[float]] = {"turn": [], "get_state": [], "list10": []}
 
-    async def turn(self, question: str) -> None:
+    @contextlib.contextmanager
+    def _timing(self, metric: str) -> Iterator[None]:
         start = time.perf_counter()
-        await self.graph.ainvoke({"messages": [HumanMessage(content=question)]}, self.config)
-        self.samples["turn"].append((time.perf_counter() - start) * 1000)
+        yield
+        self.samples[metric].append((time.perf_counter() - start) * 1000)
+
+    async def turn(self, question: str) -> None:
+        with self._timing("turn"):
+            await self.graph.ainvoke({"messages": [HumanMessage(content=question)]}, self.config)
 
     async def get_state(self, expected_messages: int) -> None:
-        start = time.perf_counter()
-        state = await self.graph.aget_state(self.config)
-        self.samples["get_state"].append((time.perf_counter() - start) * 1000)
+        with self._timing("get_state"):
+            state = await self.graph.aget_state(self.config)
         if len(state.values["messages"]) != expected_messages:
             raise RuntimeError(f"{self.name} lost messages")
 
     async def list10(self) -> None:
-        start = time.perf_counter()
-        page = [t async for t in self.saver.alist(self.config, limit=10)]
-        self.samples["list10"].append((time.perf_counter() - start) * 1000)
+        with self._timing("list10"):
+            page = [t async for t in self.saver.alist(self.config, limit=10)]
         if len(page) != 10:
             raise RuntimeError(f"{self.name} listed {len(page)} checkpoints")
 
@@ -149,17 +152,19 @@ async def run_round(
             )
             for name in SAVERS
         ]
+
+        def in_turn(rep: int) -> list[Contestant]:
+            shift = (rep + rotate) % len(players)
+            return players[shift:] + players[:shift]
+
         for turn in range(turns):
-            shift = (turn + rotate) % len(players)
-            for player in players[shift:] + players[:shift]:
+            for player in in_turn(turn):
                 await player.turn(questions[turn])
         for rep in range(50):
-            shift = (rep + rotate) % len(players)
-            for player in players[shift:] + players[:shift]:
+            for player in in_turn(rep):
                 await player.get_state(2 * turns)
         for rep in range(10):
-            shift = (rep + rotate) % len(players)
-            for player in players[shift:] + players[:shift]:
+            for player in in_turn(rep):
                 await player.list10()
         metrics = {p.name: p.metrics() for p in players}
         for player in players:  # leave nothing behind in the benchmark's Redis
