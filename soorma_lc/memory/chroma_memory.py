@@ -7,10 +7,12 @@ Chroma is synchronous; the async methods of the memories run its calls in worker
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, ParamSpec, Self, TypeVar, cast
+from typing import Any, ClassVar, Generic, ParamSpec, Self, TypeVar, cast
 
 import httpx
 from chromadb.api import ClientAPI
@@ -30,6 +32,7 @@ _UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+H = TypeVar("H")
 
 
 def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
@@ -64,8 +67,10 @@ def similarity(distance: float) -> float:
     return 1.0 - float(distance)
 
 
-class ChromaMemory:
-    """Base of the Chroma-backed memories: client, embeddings and per-tenant collections."""
+class ChromaMemory(ABC, Generic[H]):
+    """Base of the Chroma-backed memories: client, embeddings, per-tenant collections, search.
+
+    ``H`` is the record type a search returns (built by :meth:`_hit`)."""
 
     kind: ClassVar[str]
 
@@ -111,11 +116,14 @@ class ChromaMemory:
                     self._collections[tenant_id] = collection
             return collection
 
+    @staticmethod
+    @abstractmethod
+    def _hit(id: str, document: str, metadata: dict[str, Any], score: float) -> H:
+        """The record type of this memory for one search hit."""
+
     @chroma_call
-    def _query(
-        self, tenant_id: str, vector: list[float], limit: int, where: Where
-    ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """Nearest records as ``(id, document, metadata, similarity)``, best first."""
+    def _query(self, tenant_id: str, vector: list[float], limit: int, where: Where) -> list[H]:
+        """Nearest records with their cosine similarity, best first."""
         collection = self._existing_collection(tenant_id)
         if collection is None:
             return []
@@ -126,7 +134,7 @@ class ChromaMemory:
             include=["documents", "metadatas", "distances"],
         )
         return [
-            (id, document or "", dict(metadata or {}), similarity(distance))
+            self._hit(id, document or "", dict(metadata or {}), similarity(distance))
             for id, document, metadata, distance in zip(
                 found["ids"][0],
                 (found["documents"] or [[]])[0],
@@ -135,6 +143,15 @@ class ChromaMemory:
                 strict=True,
             )
         ]
+
+    async def _search(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
+        """Embed ``query`` and return the tenant's ``limit`` nearest records under ``where``."""
+        vector = await self.embeddings.aembed_query(query)
+        return await asyncio.to_thread(self._query, tenant_id, vector, limit, where)
+
+    def _search_sync(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
+        """Blocking :meth:`_search`."""
+        return self._query(tenant_id, self.embeddings.embed_query(query), limit, where)
 
     @chroma_call
     def _delete_where(self, tenant_id: str, where: Where) -> list[dict[str, Any]]:

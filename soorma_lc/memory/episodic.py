@@ -70,10 +70,11 @@ def _interaction(
     )
 
 
-class EpisodicMemory(ChromaMemory):
+class EpisodicMemory(ChromaMemory[Interaction]):
     """Interactions per tenant/agent/user in Chroma; async methods plus ``*_sync`` twins."""
 
     kind = "episodic"
+    _hit = staticmethod(_interaction)
 
     @staticmethod
     def _scope(agent_id: str, user_id: str, tenant_id: str) -> dict[str, str]:
@@ -240,12 +241,6 @@ class EpisodicMemory(ChromaMemory):
 
     # -- search ----------------------------------------------------------------------------
 
-    def _search(
-        self, scope: dict[str, str], where: Where, vector: list[float], limit: int
-    ) -> list[Interaction]:
-        rows = self._query(scope["tenant_id"], vector, limit, where)
-        return [_interaction(id, doc, meta, score) for id, doc, meta, score in rows]
-
     def _prepare_search(
         self,
         agent_id: str,
@@ -276,8 +271,7 @@ class EpisodicMemory(ChromaMemory):
         scope, where, limit = self._prepare_search(
             agent_id, query, user_id, tenant_id, limit, filters
         )
-        vector = await self.embeddings.aembed_query(query)
-        return await asyncio.to_thread(self._search, scope, where, vector, limit)
+        return await self._search(scope["tenant_id"], query, where, limit)
 
     def search_interactions_sync(
         self,
@@ -292,7 +286,7 @@ class EpisodicMemory(ChromaMemory):
         scope, where, limit = self._prepare_search(
             agent_id, query, user_id, tenant_id, limit, filters
         )
-        return self._search(scope, where, self.embeddings.embed_query(query), limit)
+        return self._search_sync(scope["tenant_id"], query, where, limit)
 
     # -- deletion --------------------------------------------------------------------------
 

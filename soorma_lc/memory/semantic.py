@@ -97,10 +97,11 @@ class _Write:
         return [f"{self.knowledge_id}:{index}" for index in range(len(self.chunks))]
 
 
-class SemanticMemory(ChromaMemory):
+class SemanticMemory(ChromaMemory[Knowledge]):
     """Knowledge per tenant/user in Chroma; async methods plus ``*_sync`` twins."""
 
     kind = "semantic"
+    _hit = staticmethod(_knowledge)
 
     def __init__(
         self,
@@ -269,12 +270,6 @@ class SemanticMemory(ChromaMemory):
         )
         return tenant_id, where, require_limit(limit)
 
-    def _search(
-        self, tenant_id: str, where: Where, vector: list[float], limit: int
-    ) -> list[Knowledge]:
-        rows = self._query(tenant_id, vector, limit, where)
-        return [_knowledge(id, doc, meta, score) for id, doc, meta, score in rows]
-
     async def search_knowledge(
         self,
         query: str,
@@ -289,8 +284,7 @@ class SemanticMemory(ChromaMemory):
         tenant_id, where, limit = self._prepare_search(
             query, user_id, tenant_id, limit, include_public, filters
         )
-        vector = await self.embeddings.aembed_query(query)
-        return await asyncio.to_thread(self._search, tenant_id, where, vector, limit)
+        return await self._search(tenant_id, query, where, limit)
 
     def search_knowledge_sync(
         self,
@@ -305,7 +299,7 @@ class SemanticMemory(ChromaMemory):
         tenant_id, where, limit = self._prepare_search(
             query, user_id, tenant_id, limit, include_public, filters
         )
-        return self._search(tenant_id, where, self.embeddings.embed_query(query), limit)
+        return self._search_sync(tenant_id, query, where, limit)
 
     # -- deletion --------------------------------------------------------------------------
 
