@@ -15,16 +15,14 @@ from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+from soorma_lc.errors import ConfigurationError
 from soorma_lc.memory.checkpoint import scripts
 from soorma_lc.redis_connection import async_client, sync_client
+from soorma_lc.redis_errors import redis_unreachable
 
 T = TypeVar("T")
-_TRANSIENT = (RedisConnectionError, RedisTimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,27 +115,23 @@ class RedisDriver:
     def execute(self, calls: list[Call]) -> list[Any]:
         if self._client is None:
             raise ConfigurationError("this checkpointer was built with an async client only")
-        try:
+        with redis_unreachable():
             try:
                 return _pipeline(self._client, calls).execute()
             except NoScriptError:
                 for script in scripts.ALL:
                     self._client.script_load(script.source)
                 return _pipeline(self._client, calls).execute()
-        except _TRANSIENT as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
 
     async def aexecute(self, calls: list[Call]) -> list[Any]:
         client = self._aclient()
-        try:
+        with redis_unreachable():
             try:
                 return await _pipeline(client, calls).execute()
             except NoScriptError:
                 for script in scripts.ALL:
                     await client.script_load(script.source)
                 return await _pipeline(client, calls).execute()
-        except _TRANSIENT as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
 
     def close(self) -> None:
         """Close the sync connection pool."""

@@ -34,7 +34,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import redis.exceptions
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
@@ -55,7 +54,6 @@ from langgraph.store.base import (
 
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
-    BackendUnavailableError,
     EmbeddingError,
     InvalidStoreItemError,
     ScopeError,
@@ -77,6 +75,7 @@ from soorma_lc.memory.store.redis_items import RedisItems, Write
 from soorma_lc.memory.store.validation import check_op, checked_ttl_config, typed_namespace_errors
 from soorma_lc.memory.store.vectors import ChromaVectors
 from soorma_lc.redis_connection import async_client, check_redis_url, resolve_redis_url
+from soorma_lc.redis_errors import redis_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -314,10 +313,8 @@ class SoormaStore(BaseStore):
 
     async def _guarded(self, coro: Any) -> Any:
         """Await ``coro``, turning lost Redis connections into a typed error."""
-        try:
+        with redis_unreachable():
             return await coro
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise BackendUnavailableError(f"Redis is unreachable: {exc}") from exc
 
     async def _run(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
         now = self._clock()
