@@ -150,17 +150,17 @@ class EventIndex:
         """The ``k`` indexed events most similar to ``query`` as (name, cosine similarity)."""
         collection = await self._open()
         indexed = await self._load_indexed(collection)
-        candidates = len(indexed) if among is None else len(set(among) & set(indexed))
-        if k <= 0 or candidates == 0:
+        names = set(indexed) if among is None else set(among) & indexed.keys()
+        if k <= 0 or not names:
             return []
         vector = await self.embeddings.aembed_query(query)
         where: Any = None
-        if among is not None and candidates < len(indexed):
-            where = {_EVENT_NAME: {"$in": sorted(set(among) & set(indexed))}}
+        if len(names) < len(indexed):
+            where = {_EVENT_NAME: {"$in": sorted(names)}}
         result = await asyncio.to_thread(
             collection.query,
             query_embeddings=[vector],
-            n_results=min(k, candidates),
+            n_results=min(k, len(names)),
             where=where,
             include=["distances"],
         )
