@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis
+from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -260,8 +262,9 @@ async def test_tools_bind_to_a_chat_model_with_their_schemas(toolkit: EventToolk
 
 
 @pytest.mark.filterwarnings("ignore:create_react_agent has been moved")
-async def test_react_agent_publishes_through_the_tool(
-    toolkit: EventToolkit, redis_client: redis.Redis
+@pytest.mark.parametrize("build_agent", [create_react_agent, create_agent])
+async def test_agents_publish_through_the_tool(
+    toolkit: EventToolkit, redis_client: redis.Redis, build_agent: Callable[..., Any]
 ) -> None:
     tools = list((await tools_by_event(toolkit, handle_errors=True)).values())
     model = ScriptedChatModel(
@@ -281,7 +284,7 @@ async def test_react_agent_publishes_through_the_tool(
             AIMessage(content="Search requested."),
         ]
     )
-    agent = create_react_agent(model, tools, context_schema=ToolContext)
+    agent = build_agent(model, tools, context_schema=ToolContext)
     result = await agent.ainvoke(
         {"messages": [("user", "find recent work on llm evals")]},
         context=ToolContext(plan_id="plan-graph", correlation_id="corr-graph"),
