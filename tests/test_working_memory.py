@@ -14,6 +14,7 @@ import redis
 
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
+    BackendUnavailableError,
     InvalidIdentifierError,
     PlanStateTypeError,
     ScopeError,
@@ -22,6 +23,7 @@ from soorma_lc.errors import (
     ValueTooLargeError,
 )
 from soorma_lc.memory.client import MemoryClient
+from soorma_lc.memory.workflow_state import WorkflowState
 
 T, U, P = "tenant-a", "user-1", "plan-1"
 
@@ -392,3 +394,21 @@ async def test_works_with_decode_responses_client(redis_url: str) -> None:
         await memory.set_plan_state(P, "k", {"a": "é"}, T, U)
         assert await memory.extend_plan_state(P, "l", [1], T, U) == [1]
         assert await memory.get_all_plan_state(P, T, U) == {"k": {"a": "é"}, "l": [1]}
+
+
+async def test_unreachable_redis_is_a_typed_error_for_working_memory_and_plans() -> None:
+    # Nothing listens on port 1: every call fails to connect.
+    client = MemoryClient.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    calls: list[Callable[[], Awaitable[Any]]] = [
+        lambda: client.set_plan_state("p1", "k", 1, "t1", "u1"),
+        lambda: client.get_plan_state("p1", "k", "t1", "u1"),
+        lambda: WorkflowState(client, "p1", tenant_id="t1", user_id="u1").increment("n"),
+        lambda: client.create_plan("p1", "goal.received", {}, tenant_id="t1", user_id="u1"),
+        lambda: client.list_sessions(tenant_id="t1", user_id="u1"),
+    ]
+    try:
+        for call in calls:
+            with pytest.raises(BackendUnavailableError, match="unreachable"):
+                await call()
+    finally:
+        await client.aclose()

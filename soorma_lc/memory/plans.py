@@ -35,6 +35,7 @@ from soorma_lc.memory._values import (
     require_scope,
     text,
 )
+from soorma_lc.redis_errors import reports_unreachable_redis
 
 DEFAULT_LIST_LIMIT = 20
 _SCAN_CHUNK = 100
@@ -264,6 +265,7 @@ def _record(item: Plan | Session) -> str:
     return item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
 
 
+@reports_unreachable_redis("plan store (Redis)")
 class PlanStore:
     """Plans and sessions of every tenant, stored in Redis."""
 

@@ -29,6 +29,7 @@ from soorma_lc.memory._values import (
     require_scope,
     text,
 )
+from soorma_lc.redis_errors import reports_unreachable_redis
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ return count
 """
 
 
+@reports_unreachable_redis("working memory (Redis)")
 class WorkingMemory:
     """Plan-scoped key/value state shared by the agents working on one plan.
 
