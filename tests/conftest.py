@@ -14,6 +14,7 @@ import redis
 import redis.asyncio
 
 from soorma_lc.config import Settings
+from soorma_lc.memory.client import MemoryClient
 from soorma_lc.redis_connection import (
     async_client,
     embedded_redis,
@@ -52,6 +53,14 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 async def aredis_client(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
     client = async_client(redis_url)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
+    """A MemoryClient on the module's (flushed) Redis."""
+    client = MemoryClient.from_url(redis_url)
     yield client
     await client.aclose()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -25,13 +25,6 @@ from soorma_lc.memory.client import MemoryClient
 from soorma_lc.memory.plans import ALLOWED_TRANSITIONS, PlanStatus
 
 T, U = "tenant-a", "user-1"
-
-
-@pytest.fixture
-async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
-    client = MemoryClient.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 def _dump(client: redis.Redis) -> dict[bytes, Any]:

@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -22,13 +21,6 @@ from soorma_lc.memory.client import MemoryClient
 from soorma_lc.memory.workflow_state import ACTION_HISTORY_KEY, WorkflowState
 
 T, U, P = "tenant-a", "user-1", "plan-1"
-
-
-@pytest.fixture
-async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
-    client = MemoryClient.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,6 @@ from soorma_lc.memory.client import MemoryClient
 from soorma_lc.memory.workflow_state import WorkflowState
 
 T, U, P = "tenant-a", "user-1", "plan-1"
-
-
-@pytest.fixture
-async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
-    client = MemoryClient.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 def _dump(client: redis.Redis) -> dict[bytes, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 
@@ -40,13 +39,6 @@ def example() -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
-    client = MemoryClient.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 async def test_flow_through_workflow_state_for_two_tenants(
