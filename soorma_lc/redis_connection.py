@@ -163,3 +163,8 @@ def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
     """A ``redis.asyncio`` client for ``url``."""
     options.setdefault("client_name", _client_name())
     return redis.asyncio.Redis.from_url(check_redis_url(url), **options)
+
+
+def reply_text(value: bytes | str) -> str:
+    """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting."""
+    return value.decode("utf-8") if isinstance(value, bytes) else value

@@ -38,7 +38,7 @@ from soorma_lc.errors import (
     SoormaValidationError,
 )
 from soorma_lc.events import EventEnvelope, EventTopic
-from soorma_lc.redis_connection import async_client, resolve_redis_url
+from soorma_lc.redis_connection import async_client, reply_text, resolve_redis_url
 
 logger = logging.getLogger(__name__)
 
@@ -296,7 +296,7 @@ class RedisStreamsBus(BusPublisher):
                 continue
             groups = [
                 GroupStats(
-                    name=_text(group["name"]),
+                    name=reply_text(group["name"]),
                     consumers=int(group["consumers"]),
                     pending=int(group["pending"]),
                     lag=None if group.get("lag") is None else int(group["lag"]),
@@ -313,7 +313,3 @@ class RedisStreamsBus(BusPublisher):
             await subscription.stop()
         if self._owns_client:
             await self.client.aclose()
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

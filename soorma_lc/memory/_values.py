@@ -75,8 +75,3 @@ def check_size(size: int, *, limit: int, what: str) -> None:
 def decode_json(data: bytes | str) -> Any:
     """Inverse of :func:`encode_json`."""
     return json.loads(data)
-
-
-def text(data: bytes | str) -> str:
-    """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting."""
-    return data.decode("utf-8") if isinstance(data, bytes) else data

@@ -33,8 +33,8 @@ from soorma_lc.memory._values import (
     key_segment,
     require_id,
     require_scope,
-    text,
 )
+from soorma_lc.redis_connection import reply_text
 from soorma_lc.redis_errors import reports_unreachable_redis
 
 DEFAULT_LIST_LIMIT = 20
@@ -231,7 +231,7 @@ def _json_object(value: dict[str, Any] | None, what: str, limit: int) -> dict[st
 
 
 def _fields(raw: dict[Any, Any]) -> dict[str, str]:
-    return {text(k): text(v) for k, v in raw.items()}
+    return {reply_text(k): reply_text(v) for k, v in raw.items()}
 
 
 # Hash fields kept beside the immutable JSON ``record`` because they change after creation.
@@ -340,7 +340,7 @@ class PlanStore:
                 _record(_new_session(session_id, tenant, user, now)) if session_id else "",
             ],
         )
-        outcome = text(result)
+        outcome = reply_text(result)
         if outcome == "duplicate":
             raise DuplicatePlanError(plan_id)
         if outcome == "no_parent":
@@ -397,11 +397,11 @@ class PlanStore:
                 *sources,
             ],
         )
-        code = text(code)
+        code = reply_text(code)
         if code == "not_found":
             raise PlanNotFoundError(plan_id)
         if code == "invalid":
-            raise InvalidStatusTransitionError(plan_id, text(current), target.value)
+            raise InvalidStatusTransitionError(plan_id, reply_text(current), target.value)
         if code == "same":
             return plan.model_copy(update={"status": target})
         return plan.model_copy(update={"status": target, "updated_at": now})
@@ -553,7 +553,8 @@ class PlanStore:
         start = 0
         while limit is None or len(found) < limit:
             ids = [
-                text(m) for m in await self._redis.zrevrange(index, start, start + _SCAN_CHUNK - 1)
+                reply_text(m)
+                for m in await self._redis.zrevrange(index, start, start + _SCAN_CHUNK - 1)
             ]
             if not ids:
                 break

@@ -27,8 +27,8 @@ from soorma_lc.memory._values import (
     key_segment,
     require_id,
     require_scope,
-    text,
 )
+from soorma_lc.redis_connection import reply_text
 from soorma_lc.redis_errors import reports_unreachable_redis
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class WorkingMemory:
         """Every key of the plan with its value (one consistent snapshot)."""
         name = self._hash_key(plan_id, tenant_id, user_id)
         raw = await self._redis.hgetall(name)
-        return {text(field): decode_json(data) for field, data in raw.items()}
+        return {reply_text(field): decode_json(data) for field, data in raw.items()}
 
     async def delete(
         self, plan_id: str, key: str, tenant_id: str | None = None, user_id: str | None = None

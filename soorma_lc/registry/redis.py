@@ -26,7 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import BackendUnavailableError, RegistryError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
-from soorma_lc.redis_connection import async_client, resolve_redis_url
+from soorma_lc.redis_connection import async_client, reply_text, resolve_redis_url
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
     DEFAULT_PURGE_AFTER,
@@ -137,10 +137,6 @@ return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
 )
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
 @asynccontextmanager
 async def _redis_errors() -> AsyncIterator[None]:
     """Turn redis-py exceptions into the documented typed errors."""
@@ -232,7 +228,7 @@ class RedisRegistry:
         wanted = check_topic(topic)
         async with _redis_errors():
             stored = await self._client.hgetall(self._events_key)
-        events = (decode(EventDefinition, raw, _text(name)) for name, raw in stored.items())
+        events = (decode(EventDefinition, raw, reply_text(name)) for name, raw in stored.items())
         return select_events((e for e in events if e is not None), wanted)
 
     async def register_agent(self, agent: AgentDefinition) -> None:
@@ -244,7 +240,7 @@ class RedisRegistry:
         async with _redis_errors():
             flat = await self._live_agents(keys=self._keys, args=[agent_id])
         agents = (
-            decode(AgentDefinition, raw, _text(key))
+            decode(AgentDefinition, raw, reply_text(key))
             for key, raw in zip(flat[::2], flat[1::2], strict=True)
         )
         return [a for a in agents if a is not None]
@@ -281,7 +277,7 @@ class RedisRegistry:
         live agents can only shrink (expiry), so the live count pins it down.
         """
         async with _redis_errors():
-            return _text(await self._version(keys=self._keys))
+            return reply_text(await self._version(keys=self._keys))
 
     async def aclose(self) -> None:
         """Close the Redis client if this registry created it."""
