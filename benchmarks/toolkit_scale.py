@@ -10,6 +10,7 @@
    ``format_as_prompt_text`` layout and Soorma's ``format_for_llm`` JSON of the same events.
 
     python benchmarks/toolkit_scale.py [--seed 7] [--queries 1000] [--skip-local]
+                                       [--retrieval-only]
 """
 
 from __future__ import annotations
@@ -246,9 +247,13 @@ async def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--queries", type=int, default=1000, help="goal queries to evaluate")
     parser.add_argument("--skip-local", action="store_true", help="skip the MiniLM run")
+    parser.add_argument(
+        "--retrieval-only", action="store_true", help="run only part 2 (retrieval quality)"
+    )
     args = parser.parse_args()
     events, queries = generate(args.seed)
-    bench_building(events)
+    if not args.retrieval_only:
+        bench_building(events)
     print(f"\n== 2. Retrieval: {len(events)} events, {min(args.queries, len(queries))} goals ==")
     print(
         f"{'embedding':<10}{'recall@1':>10}{'recall@5':>10}{'nDCG@10':>10}{'index':>12}"
@@ -257,7 +262,8 @@ async def main() -> None:
     specs = ["offline"] if args.skip_local else ["offline", "local"]
     for spec in specs:
         await bench_retrieval(events, queries[: args.queries], spec)
-    bench_prompt_size(events[:: len(events) // 50][:50])
+    if not args.retrieval_only:
+        bench_prompt_size(events[:: len(events) // 50][:50])
 
 
 if __name__ == "__main__":

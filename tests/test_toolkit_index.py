@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
@@ -14,7 +15,7 @@ from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.toolkit import EventToolkit
-from soorma_lc.toolkit.index import EventIndex, event_text
+from soorma_lc.toolkit.index import EventIndex, event_text, event_views
 from tests.toolkit_helpers import NOTIFY, SEARCH, agent_consuming
 
 DOMAINS = {
@@ -161,7 +162,7 @@ async def test_unregistered_candidates_are_indexed_too(settings: Settings) -> No
     for _ in range(2):  # the second time they are in the index already: nothing re-embedded
         selected = await toolkit.select_events("restart the crashed server", k=2, events=extra)
         assert "it.server.restart" in [e.event_name for e in selected]
-    assert embeddings.documents == len(extra)
+    assert embeddings.documents == sum(len(event_views(e)) for e in extra)
 
 
 def test_indexed_text() -> None:
@@ -184,3 +185,35 @@ def test_indexed_text() -> None:
     assert event_text(bare) == (
         "parcel track. Fields: carrier (Who delivers) one of dhl, ups; code."
     )
+
+
+def test_views_of_an_event() -> None:
+    assert event_views(SEARCH) == [
+        event_text(SEARCH),
+        "Search the web for a query. When facts from the internet are needed.",
+    ]
+    bare = EventDefinition(event_name="parcel.track", topic="action-requests")
+    assert event_views(bare) == ["parcel track."]  # no prose: the name is the only view
+
+
+async def test_stored_vector_is_the_mean_of_the_views(settings: Settings) -> None:
+    """One vector per event: the normalised mean of its views' embeddings, not the full text's."""
+    embeddings = HashingEmbeddings()
+    client = await asyncio.to_thread(chroma_client, settings)
+    index = EventIndex(client, embeddings, tenant_id="t")
+    events = definitions(DOMAINS)
+    await index.sync(events)
+    collection = await asyncio.to_thread(client.get_collection, index.name)
+    stored = await asyncio.to_thread(
+        collection.get, ids=["travel.flight.book"], include=["embeddings", "documents"]
+    )
+    full, prose = (np.array(v) for v in embeddings.embed_documents(event_views(events[0])))
+    mean = (full + prose) / np.linalg.norm(full + prose)
+    assert stored["documents"] == [event_text(events[0])]
+    np.testing.assert_allclose(stored["embeddings"][0], mean, atol=1e-6)
+    assert not np.allclose(stored["embeddings"][0], full, atol=1e-3)
+    # Ranking uses those vectors: the similarity rank reports is the cosine to the mean.
+    [(name, score)] = await index.rank("book a flight", k=1)
+    query = np.array(embeddings.embed_query("book a flight"))
+    assert name == "travel.flight.book"
+    assert score == pytest.approx(float(query @ mean), abs=1e-5)

@@ -4,6 +4,9 @@ One collection per tenant and embedding model (the index is derived data: switch
 builds a new one instead of mixing vector spaces). ``sync`` embeds only events that are new or
 whose text changed and deletes removed ones; a fingerprint of the indexed text is stored with
 each vector, so any process can sync incrementally against what is already in Chroma.
+
+Each event is stored as one vector: the normalised mean of the embeddings of its views
+(:func:`event_views`), so queries cost one nearest-neighbour search whatever the views.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Collection as Names
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
@@ -29,6 +33,7 @@ logger = logging.getLogger(__name__)
 _FINGERPRINT = "fingerprint"
 _EVENT_NAME = "event_name"
 _BATCH = 256
+_VIEWS_VERSION = "views-v1"  # part of the fingerprint: changing how vectors are made re-embeds
 
 
 def _words(name: str) -> str:
@@ -42,13 +47,40 @@ def event_text(event: EventDefinition) -> str:
     on benchmarks/synthetic_events.py, field lists dilute a good description (MiniLM
     recall@5 0.87 with them, 0.89 without).
     """
-    parts = [_words(event.event_name), event.description.strip()]
-    when_to_use = event.metadata.get("when_to_use")
-    if isinstance(when_to_use, str) and when_to_use.strip():
-        parts.append(when_to_use.strip())
+    parts = [_words(event.event_name), *_prose(event)]
     if not event.description.strip():
         parts.append(_fields_text(event))
     return " ".join(_sentence(part) for part in parts if part)
+
+
+def event_views(event: EventDefinition) -> list[str]:
+    """The texts whose embeddings are averaged into the event's vector.
+
+    The full :func:`event_text`, and its prose alone (description and guidance, without the
+    name's words) when the event has prose. Event names are terse identifiers; averaging the
+    two views keeps the name's words from outweighing what the description says. Measured on
+    benchmarks/synthetic_events.py: MiniLM recall@5 0.892 with the full text only, 0.908 with
+    both views; the offline embeddings 0.483 and 0.486.
+    """
+    full = event_text(event)
+    prose = " ".join(_sentence(part) for part in _prose(event))
+    return [full, prose] if prose and prose != full else [full]
+
+
+def _prose(event: EventDefinition) -> list[str]:
+    parts = [event.description.strip()]
+    when_to_use = event.metadata.get("when_to_use")
+    if isinstance(when_to_use, str):
+        parts.append(when_to_use.strip())
+    return [part for part in parts if part]
+
+
+def _mean_direction(vectors: list[list[float]]) -> list[float]:
+    """The normalised mean of the normalised ``vectors`` (a single view: itself, normalised)."""
+    array = np.asarray(vectors, dtype=np.float64)
+    array /= np.maximum(np.linalg.norm(array, axis=1, keepdims=True), 1e-12)
+    mean = array.sum(axis=0)
+    return (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist()
 
 
 def _sentence(text: str) -> str:
@@ -72,8 +104,8 @@ def _fields_text(event: EventDefinition) -> str:
     return f"Fields: {'; '.join(fields)}." if fields else ""
 
 
-def _fingerprint(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+def _fingerprint(views: list[str]) -> str:
+    return hashlib.sha256("\n".join([_VIEWS_VERSION, *views]).encode("utf-8")).hexdigest()
 
 
 def collection_name(tenant_id: str, model_id: str) -> str:
@@ -116,13 +148,13 @@ class EventIndex:
         async with self._lock:
             collection = await self._open()
             indexed = await self._load_indexed(collection)
-            texts = {event.event_name: event_text(event) for event in events}
-            fingerprints = {name: _fingerprint(text) for name, text in texts.items()}
+            views = {event.event_name: event_views(event) for event in events}
+            fingerprints = {name: _fingerprint(texts) for name, texts in views.items()}
             changed = [name for name, fp in fingerprints.items() if indexed.get(name) != fp]
-            removed = [name for name in indexed if name not in texts]
+            removed = [name for name in indexed if name not in views]
             for start in range(0, len(changed), _BATCH):
                 batch = changed[start : start + _BATCH]
-                vectors = await self.embeddings.aembed_documents([texts[n] for n in batch])
+                vectors = await self._embed_views([views[n] for n in batch])
                 metadatas: list[Any] = [
                     {_EVENT_NAME: n, _FINGERPRINT: fingerprints[n]} for n in batch
                 ]
@@ -130,7 +162,7 @@ class EventIndex:
                     collection.upsert,
                     ids=batch,
                     embeddings=vectors,
-                    documents=[texts[n] for n in batch],
+                    documents=[views[n][0] for n in batch],
                     metadatas=metadatas,
                 )
                 indexed.update((n, fingerprints[n]) for n in batch)
@@ -143,6 +175,15 @@ class EventIndex:
                     "event index %s: %d embedded, %d removed", self.name, len(changed), len(removed)
                 )
             return len(changed)
+
+    async def _embed_views(self, views: list[list[str]]) -> list[list[float]]:
+        """One vector per event from one embedding call over all the events' views."""
+        flat = await self.embeddings.aembed_documents([text for texts in views for text in texts])
+        vectors, start = [], 0
+        for texts in views:
+            vectors.append(_mean_direction(flat[start : start + len(texts)]))
+            start += len(texts)
+        return vectors
 
     async def rank(
         self, query: str, k: int, *, among: Names[str] | None = None
