@@ -37,13 +37,10 @@ import redis.asyncio
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
+from soorma_lc.backends.redis_clients import async_client
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.events import EventEnvelope, EventTopic
-from soorma_lc.redis_connection import (
-    async_client,
-    embedded_redis,
-    shutdown_embedded_redis,
-)
 
 TOPIC = EventTopic.ACTION_REQUESTS
 GROUP = "bench"

@@ -37,7 +37,7 @@ from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
 from langchain_core.embeddings import Embeddings
 
-from soorma_lc.memory.embeddings import HashingEmbeddings, resolve_embeddings
+from soorma_lc.backends.embeddings import HashingEmbeddings, resolve_embeddings
 from soorma_lc.memory.episodic import EpisodicMemory
 
 TENANT, AGENT, USER = "bench-tenant", "bench-agent", "bench-user"

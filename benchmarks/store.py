@@ -31,9 +31,9 @@ from langgraph.store.base import BaseStore, PutOp
 from langgraph.store.memory import InMemoryStore
 from langgraph.store.redis import RedisStore
 
+from soorma_lc.backends.chroma import chroma_client
+from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.config import Settings
-from soorma_lc.memory.chroma import chroma_client
-from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.memory.store import SoormaStore
 
 WORDS = (

@@ -91,7 +91,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_redis_url(args: argparse.Namespace) -> int:
     """Print the Redis URL in use (an embedded server lives while a process uses it)."""
-    from soorma_lc.redis_connection import resolve_redis_url
+    from soorma_lc.backends.redis_clients import resolve_redis_url
 
     _out(resolve_redis_url(Settings()))
     return 0

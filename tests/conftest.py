@@ -13,14 +13,10 @@ import pytest
 import redis
 import redis.asyncio
 
+from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
+from soorma_lc.backends.redis_clients import async_client, sync_client
 from soorma_lc.config import Settings
 from soorma_lc.memory.client import MemoryClient
-from soorma_lc.redis_connection import (
-    async_client,
-    embedded_redis,
-    shutdown_embedded_redis,
-    sync_client,
-)
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 

@@ -11,8 +11,8 @@ from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.memory.chroma_memory import ChromaMemory
-from soorma_lc.memory.embeddings import HashingEmbeddings
 
 M = TypeVar("M", bound=ChromaMemory)
 

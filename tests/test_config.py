@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from soorma_lc.config import DEFAULT_TENANT_ID, DEFAULT_USER_ID, Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError
-from soorma_lc.redis_connection import (
+from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
+from soorma_lc.backends.redis_clients import (
     async_client,
     check_redis_url,
-    embedded_redis,
     resolve_redis_url,
-    shutdown_embedded_redis,
     sync_client,
 )
+from soorma_lc.config import DEFAULT_TENANT_ID, DEFAULT_USER_ID, Settings, resolve_settings
+from soorma_lc.errors import ConfigurationError
 
 ENV = {
     "SOORMA_REDIS_URL": "redis://cache.internal:6380/2",
@@ -126,7 +125,7 @@ async def test_embedded_server_is_reused_in_process_and_persists(tmp_path: Path)
 
 
 CHILD = """
-    from soorma_lc.redis_connection import resolve_redis_url, sync_client
+    from soorma_lc.backends.redis_clients import resolve_redis_url, sync_client
     url = resolve_redis_url()  # reads SOORMA_DATA_DIR or SOORMA_REDIS_URL
     client = sync_client(url, decode_responses=True)
     print(url, client.get("from-parent"))

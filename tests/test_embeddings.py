@@ -14,15 +14,19 @@ import respx
 from chromadb.config import Settings as ChromaSettings
 from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings
 
-from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingModelMismatchError
-from soorma_lc.memory.collections import EMBEDDING_MODEL_KEY, find_collection, open_collection
-from soorma_lc.memory.embeddings import (
+from soorma_lc.backends.chroma_collections import (
+    EMBEDDING_MODEL_KEY,
+    find_collection,
+    open_collection,
+)
+from soorma_lc.backends.embeddings import (
     HashingEmbeddings,
     LiteLLMEmbeddings,
     embedding_model_id,
     resolve_embeddings,
 )
+from soorma_lc.config import Settings
+from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingModelMismatchError
 
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 

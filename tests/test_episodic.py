@@ -20,6 +20,7 @@ from longterm_helpers import (
     thread_recording,
 )
 
+from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
     EmbeddingModelMismatchError,
@@ -28,7 +29,6 @@ from soorma_lc.errors import (
     InvalidMetadataError,
     ScopeError,
 )
-from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.memory.episodic import EpisodicMemory
 
 DAY_NS = 86_400 * 10**9

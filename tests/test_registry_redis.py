@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
+from soorma_lc.backends.embedded_redis import shutdown_embedded_redis
 from soorma_lc.config import Settings
 from soorma_lc.errors import BackendUnavailableError, ConfigurationError, UnknownAgentError
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventTopic
-from soorma_lc.redis_connection import shutdown_embedded_redis
 from soorma_lc.registry import RedisRegistry, registry_from_settings
 
 REQUEST = EventDefinition(

@@ -63,7 +63,7 @@ def chroma_server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 def http_chroma(port: int) -> chromadb.api.ClientAPI:
     """A client of its own: chromadb writes the server address into the Settings object it is
-    given, and soorma_lc.memory.chroma shares one such object between all its clients."""
+    given, and soorma_lc.backends.chroma shares one such object between all its clients."""
     return chromadb.HttpClient(
         host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
     )

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from langgraph.store.base import GetOp, ListNamespacesOp, MatchCondition, PutOp, SearchOp
 
+from soorma_lc.backends.chroma import chroma_client
+from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BackendUnavailableError,
@@ -21,8 +23,6 @@ from soorma_lc.errors import (
     SerializationError,
     SoormaError,
 )
-from soorma_lc.memory.chroma import chroma_client
-from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.memory.store import SoormaStore
 from tests.store_helpers import DIMS, WordEmbeddings, index_config
 

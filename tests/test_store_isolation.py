@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.config import Settings
-from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.store import SoormaStore
 from soorma_lc.memory.store.codec import encode_namespace, hexed
 from tests.store_helpers import index_config

@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from soorma_lc.redis_connection import embedded_redis, shutdown_embedded_redis
+from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
 
 CHILD = r"""
 import json, sys
 from soorma_lc.config import Settings
 from soorma_lc.memory.store import SoormaStore
-from soorma_lc.redis_connection import embedded_redis, shutdown_embedded_redis
+from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
 
 settings = Settings()
 socket = embedded_redis(settings.data_dir).socket_path

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.config import Settings
-from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.store import SoormaStore
 from soorma_lc.memory.store.vectors import collection_name
 from tests.store_helpers import index_config

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.chroma import chroma_client
+from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.config import Settings
 from soorma_lc.errors import UnknownEventError
 from soorma_lc.events import EventDefinition
-from soorma_lc.memory.chroma import chroma_client
-from soorma_lc.memory.embeddings import HashingEmbeddings
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.toolkit import EventToolkit
 from soorma_lc.toolkit.index import EventIndex, event_text, event_views

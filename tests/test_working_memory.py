@@ -364,7 +364,7 @@ async def test_from_settings_uses_configured_redis(
 
 
 async def test_from_settings_starts_embedded_redis(tmp_path: Path) -> None:
-    from soorma_lc.redis_connection import shutdown_embedded_redis
+    from soorma_lc.backends.embedded_redis import shutdown_embedded_redis
 
     data_dir = tmp_path / "soorma"
     try:

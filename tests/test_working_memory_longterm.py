@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.config import Settings
 from soorma_lc.errors import ScopeError
-from soorma_lc.memory.chroma import chroma_client
 from soorma_lc.memory.client import MemoryClient
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.semantic import SemanticMemory

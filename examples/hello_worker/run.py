@@ -14,10 +14,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from worker import make_worker
 
+from soorma_lc.backends.embedded_redis import shutdown_embedded_redis
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.config import Settings
 from soorma_lc.events import EventEnvelope, EventTopic
-from soorma_lc.redis_connection import shutdown_embedded_redis
 
 NAMES = ["Ada", "Grace", "Linus"]
 

@@ -19,6 +19,7 @@ from typing import Any, Self
 import redis.asyncio
 from redis.exceptions import RedisError, ResponseError
 
+from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
 from soorma_lc.bus.codec import (
     DEFAULT_MAX_EVENT_BYTES,
     ENVELOPE_FIELD,
@@ -38,7 +39,6 @@ from soorma_lc.errors import (
     SoormaValidationError,
 )
 from soorma_lc.events import EventEnvelope, EventTopic
-from soorma_lc.redis_connection import async_client, reply_text, resolve_redis_url
 
 logger = logging.getLogger(__name__)
 

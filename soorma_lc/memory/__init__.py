@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 from soorma_lc._lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from soorma_lc.memory.checkpoint import RedisCheckpointSaver
-    from soorma_lc.memory.client import MemoryClient
-    from soorma_lc.memory.embeddings import (
+    from soorma_lc.backends.embeddings import (
         HashingEmbeddings,
         LiteLLMEmbeddings,
         LocalMiniLMEmbeddings,
         embedding_model_id,
         resolve_embeddings,
     )
+    from soorma_lc.memory.checkpoint import RedisCheckpointSaver
+    from soorma_lc.memory.client import MemoryClient
     from soorma_lc.memory.episodic import EpisodicMemory, Interaction
     from soorma_lc.memory.plans import Plan, PlanStatus, Session
     from soorma_lc.memory.retrievers import (
@@ -34,9 +34,9 @@ if TYPE_CHECKING:
 _LAZY_EXPORTS: dict[str, str] = {
     "EpisodicMemory": "soorma_lc.memory.episodic",
     "EpisodicRetriever": "soorma_lc.memory.retrievers",
-    "HashingEmbeddings": "soorma_lc.memory.embeddings",
-    "LiteLLMEmbeddings": "soorma_lc.memory.embeddings",
-    "LocalMiniLMEmbeddings": "soorma_lc.memory.embeddings",
+    "HashingEmbeddings": "soorma_lc.backends.embeddings",
+    "LiteLLMEmbeddings": "soorma_lc.backends.embeddings",
+    "LocalMiniLMEmbeddings": "soorma_lc.backends.embeddings",
     "SemanticRetriever": "soorma_lc.memory.retrievers",
     "Interaction": "soorma_lc.memory.episodic",
     "Knowledge": "soorma_lc.memory.semantic",
@@ -48,9 +48,9 @@ _LAZY_EXPORTS: dict[str, str] = {
     "Session": "soorma_lc.memory.plans",
     "SoormaStore": "soorma_lc.memory.store",
     "WorkflowState": "soorma_lc.memory.workflow_state",
-    "embedding_model_id": "soorma_lc.memory.embeddings",
+    "embedding_model_id": "soorma_lc.backends.embeddings",
     "episodic_retriever": "soorma_lc.memory.retrievers",
-    "resolve_embeddings": "soorma_lc.memory.embeddings",
+    "resolve_embeddings": "soorma_lc.backends.embeddings",
     "semantic_retriever": "soorma_lc.memory.retrievers",
 }
 

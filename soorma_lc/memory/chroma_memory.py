@@ -8,44 +8,25 @@ Chroma is synchronous; the async methods of the memories run its calls in worker
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any, ClassVar, Generic, ParamSpec, Self, TypeVar, cast
+from typing import Any, ClassVar, Generic, Self, TypeVar, cast
 
-import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.chroma import chroma_call, chroma_client
+from soorma_lc.backends.chroma_collections import collection_name, find_collection, open_collection
+from soorma_lc.backends.embeddings import resolve_embeddings
 from soorma_lc.config import Settings
-from soorma_lc.errors import BackendUnavailableError, InvalidMemoryInputError
-from soorma_lc.memory.chroma import chroma_client
+from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory.chroma_filters import Where
-from soorma_lc.memory.collections import collection_name, find_collection, open_collection
-from soorma_lc.memory.embeddings import resolve_embeddings
 
 MAX_LIMIT = 1000
-# What a Chroma server that is down or unreachable raises from the HTTP client.
-_UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 H = TypeVar("H")
-
-
-def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
-    """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
-
-    @functools.wraps(method)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(*args, **kwargs)
-        except _UNREACHABLE as exc:
-            raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
-
-    return wrapper
 
 
 def require_text(value: Any, what: str) -> str:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 import redis.asyncio
 
+from soorma_lc.backends.redis_clients import async_client, resolve_redis_url
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.memory._values import DEFAULT_MAX_VALUE_BYTES
 from soorma_lc.memory.plans import DEFAULT_LIST_LIMIT, Plan, PlanStatus, PlanStore, Session
 from soorma_lc.memory.working import WorkingMemory
-from soorma_lc.redis_connection import async_client, resolve_redis_url
 
 if TYPE_CHECKING:
     from soorma_lc.memory.episodic import EpisodicMemory, Interaction

@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
 
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_errors import reports_unreachable_redis
 from soorma_lc.errors import (
     DuplicatePlanError,
     DuplicateSessionError,
@@ -34,8 +36,6 @@ from soorma_lc.memory._values import (
     require_id,
     require_scope,
 )
-from soorma_lc.redis_connection import reply_text
-from soorma_lc.redis_errors import reports_unreachable_redis
 
 DEFAULT_LIST_LIMIT = 20
 _SCAN_CHUNK = 100

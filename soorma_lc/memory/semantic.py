@@ -22,12 +22,12 @@ from typing import Any
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
     ChromaMemory,
-    chroma_call,
     require_limit,
     require_text,
 )

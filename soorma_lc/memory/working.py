@@ -18,6 +18,8 @@ from typing import Any
 import redis.asyncio
 from redis.exceptions import ResponseError, WatchError
 
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_errors import reports_unreachable_redis
 from soorma_lc.errors import ConcurrentUpdateError, PlanStateTypeError, SoormaValidationError
 from soorma_lc.memory._values import (
     DEFAULT_MAX_VALUE_BYTES,
@@ -28,8 +30,6 @@ from soorma_lc.memory._values import (
     require_id,
     require_scope,
 )
-from soorma_lc.redis_connection import reply_text
-from soorma_lc.redis_errors import reports_unreachable_redis
 
 logger = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import BackendUnavailableError, RegistryError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
-from soorma_lc.redis_connection import async_client, reply_text, resolve_redis_url
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
     DEFAULT_PURGE_AFTER,

@@ -23,9 +23,9 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.chroma_collections import open_collection
+from soorma_lc.backends.embeddings import embedding_model_id
 from soorma_lc.events import EventDefinition
-from soorma_lc.memory.collections import open_collection
-from soorma_lc.memory.embeddings import embedding_model_id
 from soorma_lc.toolkit.schema import object_schema, resolve_ref
 
 logger = logging.getLogger(__name__)

@@ -280,8 +280,8 @@ class EventToolkit:
 
     async def _event_index(self) -> EventIndex:
         if self._index is None:
-            from soorma_lc.memory.chroma import chroma_client
-            from soorma_lc.memory.embeddings import resolve_embeddings
+            from soorma_lc.backends.chroma import chroma_client
+            from soorma_lc.backends.embeddings import resolve_embeddings
             from soorma_lc.toolkit.index import EventIndex
 
             embeddings = resolve_embeddings(self._embeddings_spec, self.settings)

@@ -17,10 +17,10 @@ import redis
 import redis.asyncio
 from redis.exceptions import NoScriptError
 
+from soorma_lc.backends.redis_clients import async_client, sync_client
+from soorma_lc.backends.redis_errors import redis_unreachable
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.memory.checkpoint import scripts
-from soorma_lc.redis_connection import async_client, sync_client
-from soorma_lc.redis_errors import redis_unreachable
 
 T = TypeVar("T")
 

@@ -28,6 +28,7 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from soorma_lc.backends.redis_clients import resolve_redis_url
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
     CheckpointConfigError,
@@ -53,7 +54,6 @@ from soorma_lc.memory.checkpoint.records import (
     unpack_record,
     unpack_writes,
 )
-from soorma_lc.redis_connection import resolve_redis_url
 
 logger = logging.getLogger(__name__)
 

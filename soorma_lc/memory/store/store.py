@@ -52,6 +52,10 @@ from langgraph.store.base import (
     get_text_at_path,
 )
 
+from soorma_lc.backends.chroma import chroma_client
+from soorma_lc.backends.embeddings import resolve_embeddings
+from soorma_lc.backends.redis_clients import async_client, check_redis_url, resolve_redis_url
+from soorma_lc.backends.redis_errors import redis_unreachable
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
     EmbeddingError,
@@ -59,8 +63,6 @@ from soorma_lc.errors import (
     ScopeError,
     SoormaError,
 )
-from soorma_lc.memory.chroma import chroma_client
-from soorma_lc.memory.embeddings import resolve_embeddings
 from soorma_lc.memory.store.codec import (
     StoredItem,
     dump_value,
@@ -74,8 +76,6 @@ from soorma_lc.memory.store.namespaces import matches_condition, until_wildcard
 from soorma_lc.memory.store.redis_items import RedisItems, Write
 from soorma_lc.memory.store.validation import check_op, checked_ttl_config, typed_namespace_errors
 from soorma_lc.memory.store.vectors import ChromaVectors
-from soorma_lc.redis_connection import async_client, check_redis_url, resolve_redis_url
-from soorma_lc.redis_errors import redis_unreachable
 
 logger = logging.getLogger(__name__)
 

@@ -19,10 +19,11 @@ from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.chroma import chroma_call
+from soorma_lc.backends.chroma_collections import collection_name as shared_collection_name
+from soorma_lc.backends.chroma_collections import open_collection
 from soorma_lc.errors import EmbeddingError
-from soorma_lc.memory.chroma_memory import chroma_call, similarity
-from soorma_lc.memory.collections import collection_name as shared_collection_name
-from soorma_lc.memory.collections import open_collection
+from soorma_lc.memory.chroma_memory import similarity
 from soorma_lc.memory.store.codec import StoredItem
 
 

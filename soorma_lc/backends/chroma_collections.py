@@ -15,8 +15,8 @@ from chromadb.api.models.Collection import Collection
 from chromadb.errors import NotFoundError
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.backends.embeddings import embedding_model_id
 from soorma_lc.errors import EmbeddingModelMismatchError
-from soorma_lc.memory.embeddings import embedding_model_id
 
 logger = logging.getLogger(__name__)
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlparse
 
 import chromadb
@@ -13,6 +16,26 @@ from chromadb.config import Settings as ChromaSettings
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# What a Chroma server that is down or unreachable raises from the HTTP client.
+_UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
+
+
+def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
+    """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except _UNREACHABLE as exc:
+            raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+
+    return wrapper
+
 
 _persistent: dict[Path, ClientAPI] = {}
 _lock = threading.Lock()
