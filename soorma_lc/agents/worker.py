@@ -13,13 +13,13 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import signal
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from soorma_lc.agents.context import AgentContext
+from soorma_lc.agents.lifecycle import serve_until_stopped
 from soorma_lc.bus.consumer import Subscription
 from soorma_lc.bus.streams import RedisStreamsBus
 from soorma_lc.config import Settings, resolve_settings
@@ -55,6 +55,19 @@ class Route:
     @property
     def key(self) -> tuple[str, str]:
         return (self.definition.topic.value, self.definition.event_name)
+
+
+@dataclass(frozen=True)
+class TopicRoute:
+    """A handler for whatever arrives on a topic and passes ``accepts`` (event names not known
+    in advance, e.g. the results of a planner's requests). Not advertised as a capability."""
+
+    topic: EventTopic
+    handler: EventHandler
+    accepts: Callable[[EventEnvelope], bool] | None = None
+
+    def matches(self, envelope: EventEnvelope) -> bool:
+        return envelope.topic == self.topic and (self.accepts is None or self.accepts(envelope))
 
 
 class Worker:
@@ -107,6 +120,7 @@ class Worker:
         self._memory = memory
         self._owned: list[Any] = []
         self._routes: dict[tuple[str, str], Route] = {}
+        self._topic_routes: list[TopicRoute] = []
         self._subscription: Subscription | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._stop_requested: asyncio.Event | None = None
@@ -145,13 +159,7 @@ class Worker:
         description: str | None = None,
     ) -> None:
         """The non-decorator form of :meth:`on_event`."""
-        if self._subscription is not None:
-            raise ConfigurationError(f"worker {self.name} is running; add handlers before start")
-        if not (
-            inspect.iscoroutinefunction(handler)
-            or inspect.iscoroutinefunction(type(handler).__call__)  # async callable objects
-        ):
-            raise ConfigurationError(f"handler {handler!r} must be an async function")
+        self._check_handler(handler)
         declared = isinstance(event, EventDefinition) or event in self.consumes
         if isinstance(event, EventDefinition):
             definition = event
@@ -174,6 +182,47 @@ class Worker:
                 f"worker {self.name} already handles {definition.event_name} on {route.key[0]}"
             )
         self._routes[route.key] = route
+
+    def on_topic(
+        self, topic: EventTopic | str, *, accepts: Callable[[EventEnvelope], bool] | None = None
+    ) -> Callable[[EventHandler], EventHandler]:
+        """Register a handler for events on ``topic`` that ``accepts`` (default: all).
+
+        For events whose names are not known in advance. Named handlers (:meth:`on_event`) take
+        precedence; among topic handlers, the first registered that accepts an event runs.
+        """
+
+        def decorator(handler: EventHandler) -> EventHandler:
+            self.add_topic_handler(topic, handler, accepts=accepts)
+            return handler
+
+        return decorator
+
+    def add_topic_handler(
+        self,
+        topic: EventTopic | str,
+        handler: EventHandler,
+        *,
+        accepts: Callable[[EventEnvelope], bool] | None = None,
+    ) -> None:
+        """The non-decorator form of :meth:`on_topic`."""
+        self._check_handler(handler)
+        self._topic_routes.append(TopicRoute(EventTopic(topic), handler, accepts))
+
+    def _check_handler(self, handler: EventHandler) -> None:
+        if self._subscription is not None:
+            raise ConfigurationError(f"worker {self.name} is running; add handlers before start")
+        if not (
+            inspect.iscoroutinefunction(handler)
+            or inspect.iscoroutinefunction(type(handler).__call__)  # async callable objects
+        ):
+            raise ConfigurationError(f"handler {handler!r} must be an async function")
+
+    def _route_for(self, envelope: EventEnvelope) -> EventHandler | None:
+        route = self._routes.get((envelope.topic or "", envelope.type))
+        if route is not None:
+            return route.handler
+        return next((r.handler for r in self._topic_routes if r.matches(envelope)), None)
 
     @property
     def routes(self) -> list[Route]:
@@ -254,15 +303,16 @@ class Worker:
         """Subscribe, register in the registry, start heartbeating."""
         if self._subscription is not None:
             return
-        if not self._routes:
+        if not self._routes and not self._topic_routes:
             raise ConfigurationError(f"worker {self.name} has no handlers (use @worker.on_event)")
         await self._resolve_definitions()
-        routes = self._routes
+        topics = {route.definition.topic for route in self._routes.values()}
+        topics.update(route.topic for route in self._topic_routes)
         self._subscription = await self.bus.subscribe(
             self.name,
-            {route.definition.topic for route in routes.values()},
+            topics,
             self._handle,
-            accepts=lambda envelope: (envelope.topic or "", envelope.type) in routes,
+            accepts=lambda envelope: self._route_for(envelope) is not None,
             concurrency=self.concurrency,
             batch_size=self.batch_size,
             start_from=self.start_from,
@@ -277,10 +327,12 @@ class Worker:
         logger.info("worker %s (%s) started", self.name, self.agent_id)
 
     async def _handle(self, envelope: EventEnvelope) -> None:
-        route = self._routes[(envelope.topic or "", envelope.type)]
+        handler = self._route_for(envelope)
+        if handler is None:  # accepted when read, but its route is gone: nothing to run
+            return
         context = AgentContext(self, envelope)
         try:
-            await route.handler(envelope, context)
+            await handler(envelope, context)
         finally:
             await context.aclose()
 
@@ -330,19 +382,7 @@ class Worker:
     async def serve(self) -> None:
         """Start, run until SIGINT/SIGTERM or :meth:`request_stop`, then stop gracefully."""
         self._stop_requested = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, self.request_stop)
-                installed.append(signum)
-        try:
-            await self.start()
-            await self._stop_requested.wait()
-        finally:
-            for signum in installed:
-                loop.remove_signal_handler(signum)
-            await self.stop()
+        await serve_until_stopped(self.start, self.stop, self._stop_requested)
 
     def run(self) -> None:
         """Blocking: serve until SIGINT/SIGTERM (``asyncio.run(worker.serve())``)."""

@@ -86,6 +86,8 @@ class WorkingMemory:
         if max_value_bytes < 1:
             raise SoormaValidationError("max_value_bytes must be positive")
         self._redis = client
+        self.client = client
+        """The Redis client (planners keep their per-plan bookkeeping next to the state)."""
         self.max_value_bytes = max_value_bytes
         self._append = client.register_script(_APPEND_LUA)
         self._cleanup = client.register_script(_CLEANUP_LUA)

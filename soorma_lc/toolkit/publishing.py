@@ -31,6 +31,13 @@ def response_event_name(event: EventDefinition, context: ToolContext) -> str | N
         return None
     if context.response_event:
         return context.response_event
+    return declared_response_event(event)
+
+
+def declared_response_event(event: EventDefinition) -> str:
+    """The result event of ``event``: ``metadata["response_event"]`` or Soorma's naming
+    convention (``x.requested`` -> ``x.completed``, ``x.request`` -> ``x.response``, otherwise
+    ``x.completed``)."""
     declared = event.metadata.get(RESPONSE_EVENT_METADATA_KEY)
     if isinstance(declared, str) and declared:
         return declared

@@ -1,0 +1,61 @@
+"""Reading a topic stream without joining a consumer group: for callers that wait for one
+event (a client awaiting a plan's outcome) and should leave nothing behind in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.bus.codec import decode
+from soorma_lc.errors import InvalidEventError
+from soorma_lc.events import EventEnvelope, EventTopic
+
+if TYPE_CHECKING:
+    from soorma_lc.bus.streams import RedisStreamsBus
+
+_BATCH = 100
+
+
+async def stream_position(bus: RedisStreamsBus, topic: EventTopic | str) -> str:
+    """The id of the newest entry on ``topic`` (``0-0`` when empty): read after it."""
+    with redis_unreachable("the event bus (Redis)"):
+        newest = await bus.client.xrevrange(bus.keys.stream(topic), "+", "-", count=1)
+    if not newest:
+        return "0-0"
+    entry_id = newest[0][0]
+    return entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+
+
+async def wait_for_event(
+    bus: RedisStreamsBus,
+    topic: EventTopic | str,
+    matches: Callable[[EventEnvelope], bool],
+    *,
+    after: str,
+    timeout: float,
+) -> EventEnvelope | None:
+    """The first event on ``topic`` after entry ``after`` that ``matches``; None on timeout.
+
+    Entries that are not valid envelopes are skipped (they are the dead letters' business).
+    """
+    stream = bus.keys.stream(topic)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    position = after
+    while (remaining := deadline - loop.time()) > 0:
+        with redis_unreachable("the event bus (Redis)"):
+            reply = await bus.client.xread(
+                {stream: position}, count=_BATCH, block=max(1, int(min(remaining, 1.0) * 1000))
+            )
+        for _, entries in reply or []:
+            for entry_id, fields in entries:
+                position = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                try:
+                    envelope = decode(fields, bus.max_event_bytes)
+                except InvalidEventError:
+                    continue
+                if matches(envelope):
+                    return envelope
+    return None

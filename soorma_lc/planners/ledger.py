@@ -1,0 +1,170 @@
+"""The plan's bookkeeping in Redis: the action count and step history, the per-plan lease.
+
+Everything of one plan shares the plan's hash tag ``{<tenant>:<plan>}`` with its working
+memory, so the action reservation (count, Soorma's ``_action_history``, the step marker) is one
+atomic script, also on Redis Cluster. The count lives in the plan's working memory under
+``_action_count``, where every replica, restart and ``WorkflowState`` sees the same number.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio
+
+from soorma_lc.errors import PlanBusyError
+from soorma_lc.memory._values import key_segment, require_id, require_scope
+
+logger = logging.getLogger(__name__)
+
+ACTION_COUNT_KEY = "_action_count"
+"""Working-memory key holding how many actions (published events) the plan has taken."""
+ACTION_STEPS_KEY = "_action_steps"
+"""Working-memory key holding the steps whose action was counted (re-runs count once)."""
+
+# KEYS[1]: the plan's working-memory hash. ARGV: step, max actions, event name as JSON text.
+# Returns {count, 1} when reserved now, {count, 0} when this step was reserved before (a
+# re-run after a crash), {count, -1} when the limit is reached (nothing written).
+_RESERVE_LUA = """
+local step = tonumber(ARGV[1])
+local count = tonumber(redis.call('HGET', KEYS[1], '_action_count') or '0')
+local steps_raw = redis.call('HGET', KEYS[1], '_action_steps')
+local steps = {}
+if steps_raw then steps = cjson.decode(steps_raw) end
+for _, s in ipairs(steps) do
+  if s == step then return {count, 0} end
+end
+if count >= tonumber(ARGV[2]) then return {count, -1} end
+table.insert(steps, step)
+redis.call('HSET', KEYS[1], '_action_count', tostring(count + 1),
+           '_action_steps', cjson.encode(steps))
+local history = redis.call('HGET', KEYS[1], '_action_history')
+if not history or history == '[]' then
+  history = '[' .. ARGV[3] .. ']'
+else
+  history = string.sub(history, 1, -2) .. ',' .. ARGV[3] .. ']'
+end
+redis.call('HSET', KEYS[1], '_action_history', history)
+return {count + 1, 1}
+"""
+
+# KEYS[1]: lease key. ARGV: token, ttl ms. Extends the lease only if we still hold it.
+_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+# KEYS[1]: lease key. ARGV: token. Releases the lease only if we still hold it.
+_RELEASE_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The answer to "may this step publish?": the count after it, and whether it may."""
+
+    count: int
+    allowed: bool
+    repeated: bool
+    """True when the step had reserved its action before (a re-run after a crash)."""
+
+
+class PlanLedger:
+    """Action counts, step history and leases of plans, on the working memory's Redis."""
+
+    def __init__(self, client: redis.asyncio.Redis) -> None:
+        self.client = client
+        self._reserve = client.register_script(_RESERVE_LUA)
+        self._renew = client.register_script(_RENEW_LUA)
+        self._release = client.register_script(_RELEASE_LUA)
+
+    @staticmethod
+    def _tag(plan_id: str, tenant_id: str) -> str:
+        return f"{{{key_segment(tenant_id)}:{key_segment(require_id(plan_id, 'plan_id'))}}}"
+
+    def _memory_key(self, plan_id: str, tenant_id: str, user_id: str) -> str:
+        # The working-memory hash of the plan (see soorma_lc.memory.working).
+        tenant, user = require_scope(tenant_id, user_id)
+        return f"soorma:wm:{self._tag(plan_id, tenant)}:{key_segment(user)}"
+
+    def _planner_key(self, plan_id: str, tenant_id: str, what: str) -> str:
+        return f"soorma:planner:{self._tag(plan_id, tenant_id)}:{what}"
+
+    async def reserve_action(
+        self, plan_id: str, step: int, event: str, max_actions: int, *, tenant_id: str, user_id: str
+    ) -> Reservation:
+        """Count step ``step``'s action unless ``max_actions`` were taken; idempotent per step."""
+        key = self._memory_key(plan_id, tenant_id, user_id)
+        count, code = await self._reserve(
+            keys=[key], args=[step, max_actions, json.dumps(event, ensure_ascii=False)]
+        )
+        return Reservation(count=int(count), allowed=int(code) >= 0, repeated=int(code) == 0)
+
+    async def action_count(self, plan_id: str, *, tenant_id: str, user_id: str) -> int:
+        """How many actions the plan has taken."""
+        key = self._memory_key(plan_id, tenant_id, user_id)
+        return int(await self.client.hget(key, ACTION_COUNT_KEY) or 0)
+
+    async def record_step(self, plan_id: str, record: dict[str, Any], *, tenant_id: str) -> None:
+        """Append one step record to the plan's history."""
+        data = json.dumps(record, ensure_ascii=False, default=str)
+        await self.client.rpush(self._planner_key(plan_id, tenant_id, "history"), data)
+
+    async def history(self, plan_id: str, *, tenant_id: str) -> list[dict[str, Any]]:
+        """Every step record of the plan, oldest first."""
+        raw = await self.client.lrange(self._planner_key(plan_id, tenant_id, "history"), 0, -1)
+        return [json.loads(item) for item in raw]
+
+    async def forget(self, plan_id: str, *, tenant_id: str) -> None:
+        """Delete the plan's history and lease (its working memory is the memory's to clean)."""
+        await self.client.delete(
+            self._planner_key(plan_id, tenant_id, "history"),
+            self._planner_key(plan_id, tenant_id, "lease"),
+        )
+
+    @contextlib.asynccontextmanager
+    async def lease(
+        self, plan_id: str, *, tenant_id: str, ttl: float, wait: float
+    ) -> AsyncIterator[None]:
+        """Hold the plan's lease: no other holder runs a step of this plan meanwhile.
+
+        Waits up to ``wait`` seconds for a holder to finish (then :class:`PlanBusyError`, which
+        the bus retries); the lease expires ``ttl`` seconds after a holder that died last renewed
+        it, so a killed replica never blocks a plan for longer than that.
+        """
+        key = self._planner_key(plan_id, tenant_id, "lease")
+        token = uuid.uuid4().hex
+        ttl_ms = max(1, int(ttl * 1000))
+        loop = asyncio.get_running_loop()
+        give_up = loop.time() + wait
+        delay = 0.005
+        while not await self.client.set(key, token, nx=True, px=ttl_ms):
+            if loop.time() >= give_up:
+                raise PlanBusyError(plan_id, wait)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        renewer = asyncio.create_task(self._keep(key, token, ttl_ms))
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
+            await self._release(keys=[key], args=[token])
+
+    async def _keep(self, key: str, token: str, ttl_ms: int) -> None:
+        while True:
+            await asyncio.sleep(ttl_ms / 3000)
+            if not await self._renew(keys=[key], args=[token, ttl_ms]):
+                logger.warning("lost the lease %s (expired while the step ran)", key)
+                return
