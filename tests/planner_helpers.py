@@ -110,7 +110,7 @@ FINDINGS = (
 
 
 def draft_text(topic: str, findings: str) -> str:
-    return f"# {topic} in practice\n\n{findings} This post walks through images, containers and volumes."
+    return f"# {topic} in practice\n\n{findings} This post walks through images and volumes."
 
 
 def research_workers(**worker_options: Any) -> list[Worker]:
@@ -196,3 +196,16 @@ class Stack:
         await self.bus.aclose()
         await self.registry.aclose()
         await self.memory.aclose()
+
+
+async def run_goal(planner: Any, data: dict[str, Any] | None = None, **scope: Any) -> Any:
+    """Submit a research goal as alice of acme and return the plan's outcome."""
+    scope = {"tenant_id": "acme", "user_id": "alice", **scope}
+    return await planner.submit("research.goal", data or {"topic": "Docker"}, timeout=30, **scope)
+
+
+def published_types(redis_client: Any, topic: str = "action-requests") -> list[str]:
+    """Event types on a topic stream, oldest first."""
+    from tests.toolkit_helpers import published
+
+    return [envelope.type for envelope in published(redis_client, topic)]

@@ -11,6 +11,7 @@ count is reserved once per step.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -25,6 +26,7 @@ from langgraph.types import Command, interrupt
 
 from soorma_lc.errors import (
     ContextWindowExceededError,
+    DuplicatePlanError,
     MalformedToolCallError,
     ModelError,
     ModelRateLimitError,
@@ -128,13 +130,14 @@ def build_graph(services: PlannerServices) -> StateGraph:
     builder.add_node("await_result", nodes.await_result, destinations=("decide",))
     builder.add_node("finish", nodes.finish)
     builder.add_edge(START, "start")
-    builder.add_conditional_edges("start", _after_start, ["decide", END])
+    builder.add_conditional_edges("start", _after_start, ["decide", "finish"])
     builder.add_edge("finish", END)
     return builder
 
 
 def _after_start(state: PlannerState) -> str:
-    return END if state.get("outcome") else "decide"
+    """A goal refused before any decision (invalid data) goes straight to its answer."""
+    return "finish" if state.get("outcome") else "decide"
 
 
 def _scope(goal: GoalState) -> dict[str, str]:
@@ -187,19 +190,9 @@ class _Nodes:
 
     async def start(self, state: PlannerState) -> dict[str, Any]:
         """Open the plan record and put the goal first in the conversation."""
-        if state.get("outcome"):
-            return {}
         goal = state["goal"]
-        existing = await self.s.memory.get_plan(goal["plan_id"], **_scope(goal))
-        if existing is None:
-            await self.s.memory.create_plan(
-                plan_id=goal["plan_id"],
-                goal_event=goal["event"],
-                goal_data=goal["data"],
-                session_id=goal.get("session_id"),
-                parent_plan_id=None,
-                **_scope(goal),
-            )
+        if await self.s.memory.get_plan(goal["plan_id"], **_scope(goal)) is None:
+            await self._open_plan(goal)
         message = goal_message(goal["event"], goal["data"])
         message.id = f"goal-{goal['plan_id']}"
         await self._record(goal, 0, "decision", event=goal["event"], note="plan opened")
@@ -210,7 +203,6 @@ class _Nodes:
             "found_events": [],
             "awaiting": None,
             "pending": None,
-            "outcome": None,
             "usage": Usage(input_tokens=0, output_tokens=0, cost_usd=0.0),
         }
 
@@ -467,6 +459,22 @@ class _Nodes:
         )
         await self._respond(goal, report)  # last: whoever gets the outcome sees a closed plan
         return {"outcome": outcome, "pending": None}
+
+    async def _open_plan(self, goal: GoalState) -> None:
+        """Create the plan record, linked to the requesting plan when that is one we can see
+        (a delegating planner's); a client's own plan id is not a parent here."""
+        fields: dict[str, Any] = {
+            "plan_id": goal["plan_id"],
+            "goal_event": goal["event"],
+            "goal_data": goal["data"],
+            "session_id": goal.get("session_id"),
+            **_scope(goal),
+        }
+        parent = goal.get("parent_plan_id")
+        if parent and await self.s.memory.get_plan(parent, **_scope(goal)) is not None:
+            fields["parent_plan_id"] = parent
+        with contextlib.suppress(DuplicatePlanError):  # a re-run after a crash: it is there
+            await self.s.memory.create_plan(**fields)
 
     # -- decide helpers ------------------------------------------------------------------------
 

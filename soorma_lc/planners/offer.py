@@ -81,7 +81,8 @@ async def build_offer(
     actions = [e for e in candidates if not is_goal_event(e)]
     searching = len(actions) > max_tools
     if searching:
-        pinned = [name for name in found if any(e.event_name == name for e in actions)]
+        available = {e.event_name for e in actions}
+        pinned = [name for name in found if name in available][-max_tools:]
         actions = await toolkit.select_events(
             query, k=max_tools, always_include=pinned, events=actions
         )
