@@ -277,17 +277,19 @@ async def bench_ours(path: Path, rows: list[Row], queries: list[str], single: in
 
     def add_group(user: str, group: list[tuple[int, Row]]):
         turns = [(row.role, row.text, row.metadata) for _, row in group]
-        return memory.log_interactions(AGENT, user, TENANT, turns)
+        return memory.log_interactions(AGENT, turns, tenant_id=TENANT, user_id=user)
 
     return await measure(
         rows,
         queries,
         single,
         lambda n, row: memory.log_interaction(
-            AGENT, row.role, row.text, scope_of(n), TENANT, row.metadata
+            AGENT, row.role, row.text, tenant_id=TENANT, user_id=scope_of(n), metadata=row.metadata
         ),
         add_group,
-        lambda query: memory.search_interactions(AGENT, query, USER, TENANT, limit=5),
+        lambda query: memory.search_interactions(
+            AGENT, query, tenant_id=TENANT, user_id=USER, limit=5
+        ),
     )
 
 
@@ -321,12 +323,18 @@ async def recall_at_5(path: Path, embeddings: Embeddings, distractors: list[Row]
     memory = EpisodicMemory(new_client(path), embeddings)
     originals = {}
     for _, chunk in batches(distractors, 0, BATCH):
-        await memory.log_interactions(AGENT, USER, TENANT, [(r.role, r.text) for r in chunk])
+        await memory.log_interactions(
+            AGENT, [(r.role, r.text) for r in chunk], tenant_id=TENANT, user_id=USER
+        )
     for stored, _ in PARAPHRASE_PAIRS:
-        originals[stored] = (await memory.log_interaction(AGENT, "user", stored, USER, TENANT)).id
+        originals[stored] = (
+            await memory.log_interaction(AGENT, "user", stored, tenant_id=TENANT, user_id=USER)
+        ).id
     found = 0
     for stored, paraphrase in PARAPHRASE_PAIRS:
-        hits = await memory.search_interactions(AGENT, paraphrase, USER, TENANT, limit=5)
+        hits = await memory.search_interactions(
+            AGENT, paraphrase, tenant_id=TENANT, user_id=USER, limit=5
+        )
         found += originals[stored] in {hit.id for hit in hits}
     return found / len(PARAPHRASE_PAIRS)
 

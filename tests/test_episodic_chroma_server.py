@@ -74,16 +74,22 @@ async def test_memories_on_a_shared_chroma_server(
     settings = Settings(chroma_url=url, data_dir=tmp_path / "unused")
     writer_episodic = EpisodicMemory.from_settings(settings)
     writer_semantic = SemanticMemory.from_settings(settings)
-    await writer_episodic.log_interaction(AGENT, "user", "ship the order to Oslo", USER, TENANT)
-    await writer_semantic.store_knowledge("Oslo orders ship from Bergen.", USER, TENANT)
+    await writer_episodic.log_interaction(
+        AGENT, "user", "ship the order to Oslo", tenant_id=TENANT, user_id=USER
+    )
+    await writer_semantic.store_knowledge(
+        "Oslo orders ship from Bergen.", tenant_id=TENANT, user_id=USER
+    )
 
     # A second, independent client (as on another machine) sees the same memories.
     reader = EpisodicMemory.from_settings(settings)
     assert reader.client is not writer_episodic.client
-    [hit] = await reader.search_interactions(AGENT, "order shipping Oslo", USER, TENANT)
+    [hit] = await reader.search_interactions(
+        AGENT, "order shipping Oslo", tenant_id=TENANT, user_id=USER
+    )
     assert hit.content == "ship the order to Oslo"
     docs = await semantic_retriever(
-        SemanticMemory.from_settings(settings), user_id=USER, tenant_id=TENANT
+        SemanticMemory.from_settings(settings), tenant_id=TENANT, user_id=USER
     ).ainvoke("where do Oslo orders ship from")
     assert docs[0].page_content == "Oslo orders ship from Bergen."
     assert not (tmp_path / "unused").exists()  # nothing embedded locally
@@ -91,11 +97,13 @@ async def test_memories_on_a_shared_chroma_server(
     process.terminate()
     process.wait(timeout=20)
     with pytest.raises(BackendUnavailableError):
-        await reader.get_recent_history(AGENT, USER, TENANT)
+        await reader.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)
     with pytest.raises(BackendUnavailableError):
-        await writer_semantic.store_knowledge("lost?", USER, TENANT)
+        await writer_semantic.store_knowledge("lost?", tenant_id=TENANT, user_id=USER)
     with pytest.raises(BackendUnavailableError):
-        await EpisodicMemory(reader.client).log_interaction(AGENT, "user", "x", USER, TENANT)
+        await EpisodicMemory(reader.client).log_interaction(
+            AGENT, "user", "x", tenant_id=TENANT, user_id=USER
+        )
     with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
         SemanticMemory.from_settings(settings)
 
@@ -106,12 +114,14 @@ def test_http_and_embedded_clients_coexist_in_one_process(
     """chromadb writes into the settings object it is given: each client needs its own."""
     url, _ = chroma_server
     remote = EpisodicMemory.from_settings(Settings(chroma_url=url))
-    remote.log_interaction_sync(AGENT, "user", "on the server", USER, TENANT)
+    remote.log_interaction_sync(AGENT, "user", "on the server", tenant_id=TENANT, user_id=USER)
     local = EpisodicMemory.from_settings(Settings(data_dir=tmp_path / "local"))
-    local.log_interaction_sync(AGENT, "user", "on disk", USER, TENANT)
+    local.log_interaction_sync(AGENT, "user", "on disk", tenant_id=TENANT, user_id=USER)
     again = EpisodicMemory.from_settings(Settings(chroma_url=url.replace("127.0.0.1", "localhost")))
-    assert [i.content for i in again.get_recent_history_sync(AGENT, USER, TENANT)] == [
-        "on the server"
-    ]
-    assert [i.content for i in local.get_recent_history_sync(AGENT, USER, TENANT)] == ["on disk"]
+    assert [
+        i.content for i in again.get_recent_history_sync(AGENT, tenant_id=TENANT, user_id=USER)
+    ] == ["on the server"]
+    assert [
+        i.content for i in local.get_recent_history_sync(AGENT, tenant_id=TENANT, user_id=USER)
+    ] == ["on disk"]
     assert (tmp_path / "local" / "chroma").is_dir()

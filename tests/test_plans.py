@@ -47,8 +47,8 @@ async def test_create_and_get_plan(memory: MemoryClient) -> None:
     assert plan.goal_data == {"topic": "AI"}
     assert plan.session_id is None and plan.parent_plan_id is None
     assert plan.created_at == plan.updated_at
-    assert await memory.get_plan("p1", T, U) == plan
-    assert await memory.get_plan("missing", T, U) is None
+    assert await memory.get_plan("p1", tenant_id=T, user_id=U) == plan
+    assert await memory.get_plan("missing", tenant_id=T, user_id=U) is None
 
 
 async def test_plan_id_defaults_to_uuid(memory: MemoryClient) -> None:
@@ -68,7 +68,7 @@ async def test_plan_ids_unique_per_tenant(memory: MemoryClient, redis_client: re
     # the same plan id in another tenant is another plan
     other = await memory.create_plan("p1", "g2", tenant_id="tenant-b", user_id=U)
     assert other.goal_event == "g2"
-    assert (await memory.get_plan("p1", T, U)).goal_data == {"v": 1}  # type: ignore[union-attr]
+    assert (await memory.get_plan("p1", tenant_id=T, user_id=U)).goal_data == {"v": 1}  # type: ignore[union-attr]
 
 
 async def test_concurrent_creates_of_one_plan_id_let_exactly_one_win(memory: MemoryClient) -> None:
@@ -79,7 +79,7 @@ async def test_concurrent_creates_of_one_plan_id_let_exactly_one_win(memory: Mem
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) == 1
     assert all(isinstance(r, DuplicatePlanError) for r in results if r not in winners)
-    assert await memory.get_plan("race", T, U) == winners[0]
+    assert await memory.get_plan("race", tenant_id=T, user_id=U) == winners[0]
 
 
 # -- status lifecycle ---------------------------------------------------------------------
@@ -87,14 +87,14 @@ async def test_concurrent_creates_of_one_plan_id_let_exactly_one_win(memory: Mem
 
 async def test_status_lifecycle(memory: MemoryClient) -> None:
     created = await memory.create_plan("p1", "g", tenant_id=T, user_id=U)
-    paused = await memory.update_plan_status("p1", "paused", T, U)
+    paused = await memory.update_plan_status("p1", "paused", tenant_id=T, user_id=U)
     assert paused.status is PlanStatus.PAUSED and paused.updated_at >= created.updated_at
-    running = await memory.update_plan_status("p1", PlanStatus.RUNNING, T, U)
-    done = await memory.update_plan_status("p1", "completed", T, U)
+    running = await memory.update_plan_status("p1", PlanStatus.RUNNING, tenant_id=T, user_id=U)
+    done = await memory.update_plan_status("p1", "completed", tenant_id=T, user_id=U)
     assert running.status is PlanStatus.RUNNING
-    assert await memory.get_plan("p1", T, U) == done
+    assert await memory.get_plan("p1", tenant_id=T, user_id=U) == done
     # repeating the current status is a harmless no-op (redelivered events)
-    again = await memory.update_plan_status("p1", "completed", T, U)
+    again = await memory.update_plan_status("p1", "completed", tenant_id=T, user_id=U)
     assert again == done
 
 
@@ -113,13 +113,15 @@ async def test_transition_table_is_enforced(
         PlanStatus.FAILED: ["failed"],
     }[source]
     for step in path:
-        await memory.update_plan_status("p1", step, T, U)
+        await memory.update_plan_status("p1", step, tenant_id=T, user_id=U)
     if target in ALLOWED_TRANSITIONS[source]:
-        assert (await memory.update_plan_status("p1", target, T, U)).status is target
+        assert (
+            await memory.update_plan_status("p1", target, tenant_id=T, user_id=U)
+        ).status is target
     else:
         before = _dump(redis_client)
         with pytest.raises(InvalidStatusTransitionError) as info:
-            await memory.update_plan_status("p1", target, T, U)
+            await memory.update_plan_status("p1", target, tenant_id=T, user_id=U)
         assert (info.value.current, info.value.target) == (source.value, target.value)
         assert _dump(redis_client) == before
 
@@ -132,10 +134,10 @@ def test_final_states_are_final() -> None:
 async def test_unknown_status_and_missing_plan(memory: MemoryClient) -> None:
     await memory.create_plan("p1", "g", tenant_id=T, user_id=U)
     with pytest.raises(SoormaValidationError):
-        await memory.update_plan_status("p1", "done", T, U)
+        await memory.update_plan_status("p1", "done", tenant_id=T, user_id=U)
     with pytest.raises(PlanNotFoundError):
-        await memory.update_plan_status("nope", "completed", T, U)
-    assert (await memory.get_plan("p1", T, U)).status is PlanStatus.RUNNING  # type: ignore[union-attr]
+        await memory.update_plan_status("nope", "completed", tenant_id=T, user_id=U)
+    assert (await memory.get_plan("p1", tenant_id=T, user_id=U)).status is PlanStatus.RUNNING  # type: ignore[union-attr]
 
 
 # -- sessions -----------------------------------------------------------------------------
@@ -151,10 +153,10 @@ async def test_sessions(memory: MemoryClient) -> None:
         {"team": ["a", "b"]},
     )
     assert session.created_at == session.last_interaction
-    assert await memory.get_session("s1", T, U) == session
+    assert await memory.get_session("s1", tenant_id=T, user_id=U) == session
     generated = await memory.create_session(tenant_id=T, user_id=U)
     assert uuid.UUID(generated.session_id).version == 4
-    assert await memory.get_session("nope", T, U) is None
+    assert await memory.get_session("nope", tenant_id=T, user_id=U) is None
 
 
 async def test_session_ids_unique_per_tenant(
@@ -175,40 +177,49 @@ async def test_session_ids_unique_per_tenant(
 async def test_last_interaction_follows_plan_activity(memory: MemoryClient) -> None:
     session = await memory.create_session("s1", tenant_id=T, user_id=U)
     plan = await memory.create_plan("p1", "g", session_id="s1", tenant_id=T, user_id=U)
-    touched = await memory.get_session("s1", T, U)
+    touched = await memory.get_session("s1", tenant_id=T, user_id=U)
     assert touched is not None and touched.last_interaction == plan.created_at
     assert touched.last_interaction > session.last_interaction
-    done = await memory.update_plan_status("p1", "completed", T, U)
-    touched = await memory.get_session("s1", T, U)
+    done = await memory.update_plan_status("p1", "completed", tenant_id=T, user_id=U)
+    touched = await memory.get_session("s1", tenant_id=T, user_id=U)
     assert touched is not None and touched.last_interaction == done.updated_at
     assert touched.created_at == session.created_at
 
 
 async def test_plan_with_new_session_id_creates_the_session(memory: MemoryClient) -> None:
     plan = await memory.create_plan("p1", "g", session_id="chat-9", tenant_id=T, user_id=U)
-    session = await memory.get_session("chat-9", T, U)
+    session = await memory.get_session("chat-9", tenant_id=T, user_id=U)
     assert session is not None
     assert (session.user_id, session.created_at) == (U, plan.created_at)
-    assert [s.session_id for s in await memory.list_sessions(T, U)] == ["chat-9"]
+    assert [s.session_id for s in await memory.list_sessions(tenant_id=T, user_id=U)] == ["chat-9"]
 
 
 async def test_list_sessions_by_last_interaction(memory: MemoryClient) -> None:
     for session_id in ("s1", "s2", "s3"):
         await memory.create_session(session_id, tenant_id=T, user_id=U)
     await memory.create_plan("p1", "g", session_id="s1", tenant_id=T, user_id=U)
-    assert [s.session_id for s in await memory.list_sessions(T, U)] == ["s1", "s3", "s2"]
-    assert [s.session_id for s in await memory.list_sessions(T, U, limit=2)] == ["s1", "s3"]
-    assert await memory.list_sessions(T, "user-2") == []
+    assert [s.session_id for s in await memory.list_sessions(tenant_id=T, user_id=U)] == [
+        "s1",
+        "s3",
+        "s2",
+    ]
+    assert [s.session_id for s in await memory.list_sessions(tenant_id=T, user_id=U, limit=2)] == [
+        "s1",
+        "s3",
+    ]
+    assert await memory.list_sessions(tenant_id=T, user_id="user-2") == []
 
 
 async def test_delete_session_keeps_its_plans(memory: MemoryClient) -> None:
     await memory.create_plan("p1", "g", session_id="s1", tenant_id=T, user_id=U)
-    assert await memory.delete_session("s1", T, U) is True
-    assert await memory.delete_session("s1", T, U) is False
-    assert await memory.get_session("s1", T, U) is None
-    assert await memory.list_sessions(T, U) == []
-    assert [p.plan_id for p in await memory.list_plans(T, U, session_id="s1")] == ["p1"]
-    assert await memory.get_plan("p1", T, U) is not None
+    assert await memory.delete_session("s1", tenant_id=T, user_id=U) is True
+    assert await memory.delete_session("s1", tenant_id=T, user_id=U) is False
+    assert await memory.get_session("s1", tenant_id=T, user_id=U) is None
+    assert await memory.list_sessions(tenant_id=T, user_id=U) == []
+    assert [
+        p.plan_id for p in await memory.list_plans(tenant_id=T, user_id=U, session_id="s1")
+    ] == ["p1"]
+    assert await memory.get_plan("p1", tenant_id=T, user_id=U) is not None
 
 
 # -- listing ------------------------------------------------------------------------------
@@ -221,40 +232,50 @@ async def test_list_plans_filters_and_order(memory: MemoryClient) -> None:
     )
     await memory.create_plan("b", "g", parent_plan_id="root", tenant_id=T, user_id=U)
     await memory.create_plan("c", "g", session_id="s2", tenant_id=T, user_id=U)
-    await memory.update_plan_status("a", "completed", T, U)
+    await memory.update_plan_status("a", "completed", tenant_id=T, user_id=U)
 
     def ids(plans: list[Any]) -> list[str]:
         return [p.plan_id for p in plans]
 
-    assert ids(await memory.list_plans(T, U)) == ["a", "c", "b", "root"]
-    assert ids(await memory.list_plans(T, U, limit=2)) == ["a", "c"]
-    assert ids(await memory.list_plans(T, U, session_id="s1")) == ["a", "root"]
-    assert ids(await memory.list_plans(T, U, parent_plan_id="root")) == ["a", "b"]
-    assert ids(await memory.list_plans(T, U, status="running")) == ["c", "b", "root"]
-    assert ids(await memory.list_plans(T, U, status=PlanStatus.COMPLETED)) == ["a"]
-    assert ids(await memory.list_plans(T, U, session_id="s1", parent_plan_id="root")) == ["a"]
-    assert ids(await memory.list_plans(T, U, session_id="s1", status="running")) == ["root"]
-    assert await memory.list_plans(T, U, session_id="none") == []
-    assert await memory.list_plans(T, U, status="failed") == []
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U)) == ["a", "c", "b", "root"]
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U, limit=2)) == ["a", "c"]
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U, session_id="s1")) == ["a", "root"]
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U, parent_plan_id="root")) == ["a", "b"]
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U, status="running")) == [
+        "c",
+        "b",
+        "root",
+    ]
+    assert ids(await memory.list_plans(tenant_id=T, user_id=U, status=PlanStatus.COMPLETED)) == [
+        "a"
+    ]
+    assert ids(
+        await memory.list_plans(tenant_id=T, user_id=U, session_id="s1", parent_plan_id="root")
+    ) == ["a"]
+    assert ids(
+        await memory.list_plans(tenant_id=T, user_id=U, session_id="s1", status="running")
+    ) == ["root"]
+    assert await memory.list_plans(tenant_id=T, user_id=U, session_id="none") == []
+    assert await memory.list_plans(tenant_id=T, user_id=U, status="failed") == []
 
 
 async def test_list_plans_pages_through_large_indexes(memory: MemoryClient) -> None:
     for i in range(250):
         await memory.create_plan(f"p{i:03}", "g", tenant_id=T, user_id=U)
     for i in range(0, 250, 50):
-        await memory.update_plan_status(f"p{i:03}", "failed", T, U)
-    failed = await memory.list_plans(T, U, status="failed", limit=None)
+        await memory.update_plan_status(f"p{i:03}", "failed", tenant_id=T, user_id=U)
+    failed = await memory.list_plans(tenant_id=T, user_id=U, status="failed", limit=None)
     assert sorted(p.plan_id for p in failed) == [f"p{i:03}" for i in range(0, 250, 50)]
-    assert len(await memory.list_plans(T, U, limit=None)) == 250
-    assert len(await memory.list_plans(T, U, status="running", limit=120)) == 120
+    assert len(await memory.list_plans(tenant_id=T, user_id=U, limit=None)) == 250
+    assert len(await memory.list_plans(tenant_id=T, user_id=U, status="running", limit=120)) == 120
 
 
 @pytest.mark.parametrize("limit", [0, -1, True])
 async def test_bad_limit(memory: MemoryClient, limit: Any) -> None:
     with pytest.raises(SoormaValidationError):
-        await memory.list_plans(T, U, limit=limit)
+        await memory.list_plans(tenant_id=T, user_id=U, limit=limit)
     with pytest.raises(SoormaValidationError):
-        await memory.list_sessions(T, U, limit=limit)
+        await memory.list_sessions(tenant_id=T, user_id=U, limit=limit)
 
 
 async def test_parent_must_be_an_existing_plan_of_the_user(
@@ -280,16 +301,18 @@ async def test_delete_plan_removes_record_index_and_working_memory(
     await memory.create_plan(
         "kid", "g", session_id="s1", parent_plan_id="root", tenant_id=T, user_id=U
     )
-    await memory.set_plan_state("kid", "k", 1, T, U)
-    await memory.set_plan_state("root", "k", 1, T, U)
-    assert await memory.delete_plan("kid", T, U) is True
-    assert await memory.delete_plan("kid", T, U) is False
-    assert await memory.get_plan("kid", T, U) is None
-    assert await memory.get_all_plan_state("kid", T, U) == {}
-    assert await memory.get_plan_state("root", "k", T, U) == 1
-    assert [p.plan_id for p in await memory.list_plans(T, U)] == ["root"]
-    assert await memory.list_plans(T, U, parent_plan_id="root") == []
-    assert [p.plan_id for p in await memory.list_plans(T, U, session_id="s1")] == ["root"]
+    await memory.set_plan_state("kid", "k", 1, tenant_id=T, user_id=U)
+    await memory.set_plan_state("root", "k", 1, tenant_id=T, user_id=U)
+    assert await memory.delete_plan("kid", tenant_id=T, user_id=U) is True
+    assert await memory.delete_plan("kid", tenant_id=T, user_id=U) is False
+    assert await memory.get_plan("kid", tenant_id=T, user_id=U) is None
+    assert await memory.get_all_plan_state("kid", tenant_id=T, user_id=U) == {}
+    assert await memory.get_plan_state("root", "k", tenant_id=T, user_id=U) == 1
+    assert [p.plan_id for p in await memory.list_plans(tenant_id=T, user_id=U)] == ["root"]
+    assert await memory.list_plans(tenant_id=T, user_id=U, parent_plan_id="root") == []
+    assert [
+        p.plan_id for p in await memory.list_plans(tenant_id=T, user_id=U, session_id="s1")
+    ] == ["root"]
     assert not any(b"kid" in key for key in redis_client.keys("*"))
 
 
@@ -301,15 +324,21 @@ def _plan_calls(
 ) -> dict[str, Callable[[], Awaitable[Any]]]:
     """Every plan and session method, bound to the given tenant and user."""
     return {
-        "create_plan": lambda: memory.create_plan("p1", "g", {}, "s1", None, tenant, user),
-        "get_plan": lambda: memory.get_plan("p1", tenant, user),
-        "update_plan_status": lambda: memory.update_plan_status("p1", "completed", tenant, user),
-        "list_plans": lambda: memory.list_plans(tenant, user),
-        "delete_plan": lambda: memory.delete_plan("p1", tenant, user),
-        "create_session": lambda: memory.create_session("s2", "n", {}, tenant, user),
-        "get_session": lambda: memory.get_session("s1", tenant, user),
-        "list_sessions": lambda: memory.list_sessions(tenant, user),
-        "delete_session": lambda: memory.delete_session("s1", tenant, user),
+        "create_plan": lambda: memory.create_plan(
+            "p1", "g", {}, tenant_id=tenant, user_id=user, session_id="s1", parent_plan_id=None
+        ),
+        "get_plan": lambda: memory.get_plan("p1", tenant_id=tenant, user_id=user),
+        "update_plan_status": lambda: memory.update_plan_status(
+            "p1", "completed", tenant_id=tenant, user_id=user
+        ),
+        "list_plans": lambda: memory.list_plans(tenant_id=tenant, user_id=user),
+        "delete_plan": lambda: memory.delete_plan("p1", tenant_id=tenant, user_id=user),
+        "create_session": lambda: memory.create_session(
+            "s2", tenant_id=tenant, user_id=user, name="n", metadata={}
+        ),
+        "get_session": lambda: memory.get_session("s1", tenant_id=tenant, user_id=user),
+        "list_sessions": lambda: memory.list_sessions(tenant_id=tenant, user_id=user),
+        "delete_session": lambda: memory.delete_session("s1", tenant_id=tenant, user_id=user),
     }
 
 
@@ -360,10 +389,10 @@ async def test_missing_scope_refused(
             lambda m: m.create_session("s", metadata={"x": "y" * 2000}, tenant_id=T, user_id=U),
             ValueTooLargeError,
         ),
-        (lambda m: m.get_plan("", T, U), InvalidIdentifierError),
-        (lambda m: m.get_session("", T, U), InvalidIdentifierError),
-        (lambda m: m.list_plans(T, U, session_id=""), InvalidIdentifierError),
-        (lambda m: m.list_plans(T, U, status="nope"), SoormaValidationError),
+        (lambda m: m.get_plan("", tenant_id=T, user_id=U), InvalidIdentifierError),
+        (lambda m: m.get_session("", tenant_id=T, user_id=U), InvalidIdentifierError),
+        (lambda m: m.list_plans(tenant_id=T, user_id=U, session_id=""), InvalidIdentifierError),
+        (lambda m: m.list_plans(tenant_id=T, user_id=U, status="nope"), SoormaValidationError),
     ],
 )
 async def test_bad_input_refused(
@@ -385,37 +414,49 @@ async def test_every_method_isolated(
     memory: MemoryClient, redis_client: redis.Redis, tenant: str, user: str
 ) -> None:
     await memory.create_session("s1", name="mine", tenant_id=T, user_id=U)
-    await memory.create_plan("p1", "g", {"mine": True}, "s1", None, T, U)
-    await memory.create_plan("p2", "g", None, None, "p1", T, U)
-    await memory.set_plan_state("p1", "k", "mine", T, U)
+    await memory.create_plan(
+        "p1", "g", {"mine": True}, tenant_id=T, user_id=U, session_id="s1", parent_plan_id=None
+    )
+    await memory.create_plan(
+        "p2", "g", None, tenant_id=T, user_id=U, session_id=None, parent_plan_id="p1"
+    )
+    await memory.set_plan_state("p1", "k", "mine", tenant_id=T, user_id=U)
     owner_view = (
-        await memory.list_plans(T, U, limit=None),
-        await memory.list_sessions(T, U),
-        await memory.get_all_plan_state("p1", T, U),
+        await memory.list_plans(tenant_id=T, user_id=U, limit=None),
+        await memory.list_sessions(tenant_id=T, user_id=U),
+        await memory.get_all_plan_state("p1", tenant_id=T, user_id=U),
     )
 
-    assert await memory.get_plan("p1", tenant, user) is None
-    assert await memory.get_session("s1", tenant, user) is None
-    assert await memory.list_plans(tenant, user) == []
-    assert await memory.list_plans(tenant, user, session_id="s1") == []
-    assert await memory.list_plans(tenant, user, parent_plan_id="p1") == []
-    assert await memory.list_sessions(tenant, user) == []
+    assert await memory.get_plan("p1", tenant_id=tenant, user_id=user) is None
+    assert await memory.get_session("s1", tenant_id=tenant, user_id=user) is None
+    assert await memory.list_plans(tenant_id=tenant, user_id=user) == []
+    assert await memory.list_plans(tenant_id=tenant, user_id=user, session_id="s1") == []
+    assert await memory.list_plans(tenant_id=tenant, user_id=user, parent_plan_id="p1") == []
+    assert await memory.list_sessions(tenant_id=tenant, user_id=user) == []
     with pytest.raises(PlanNotFoundError):
-        await memory.update_plan_status("p1", "failed", tenant, user)
-    assert await memory.delete_plan("p1", tenant, user) is False
-    assert await memory.delete_session("s1", tenant, user) is False
+        await memory.update_plan_status("p1", "failed", tenant_id=tenant, user_id=user)
+    assert await memory.delete_plan("p1", tenant_id=tenant, user_id=user) is False
+    assert await memory.delete_session("s1", tenant_id=tenant, user_id=user) is False
     if tenant == T:  # same tenant: ids are taken, other tenants may reuse them
         with pytest.raises(DuplicatePlanError):
             await memory.create_plan("p1", "g", tenant_id=tenant, user_id=user)
         with pytest.raises(DuplicateSessionError):
             await memory.create_session("s1", tenant_id=tenant, user_id=user)
     else:
-        await memory.create_plan("p1", "g", {"theirs": 1}, "s1", None, tenant, user)
-        await memory.update_plan_status("p1", "failed", tenant, user)
-        assert await memory.delete_plan("p1", tenant, user) is True
+        await memory.create_plan(
+            "p1",
+            "g",
+            {"theirs": 1},
+            tenant_id=tenant,
+            user_id=user,
+            session_id="s1",
+            parent_plan_id=None,
+        )
+        await memory.update_plan_status("p1", "failed", tenant_id=tenant, user_id=user)
+        assert await memory.delete_plan("p1", tenant_id=tenant, user_id=user) is True
 
     assert owner_view == (
-        await memory.list_plans(T, U, limit=None),
-        await memory.list_sessions(T, U),
-        await memory.get_all_plan_state("p1", T, U),
+        await memory.list_plans(tenant_id=T, user_id=U, limit=None),
+        await memory.list_sessions(tenant_id=T, user_id=U),
+        await memory.get_all_plan_state("p1", tenant_id=T, user_id=U),
     )

@@ -12,7 +12,7 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 from longterm_helpers import AGENT, OTHER_USER, TENANT, USER, new_chroma
 
 from soorma_lc.config import Settings
-from soorma_lc.errors import InvalidFilterError, InvalidMemoryInputError
+from soorma_lc.errors import InvalidFilterError, InvalidMemoryInputError, ScopeError
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.retrievers import (
     EpisodicRetriever,
@@ -36,7 +36,7 @@ class TestEpisodicRetrieverStandard(RetrieversIntegrationTests):
     def _memory(self, tmp_path: Path) -> None:
         self.memory = EpisodicMemory(new_chroma(tmp_path / "chroma"))
         for note in TRIP_NOTES:
-            self.memory.log_interaction_sync(AGENT, "user", note, USER, TENANT)
+            self.memory.log_interaction_sync(AGENT, "user", note, tenant_id=TENANT, user_id=USER)
 
     @property
     def retriever_constructor(self) -> type[EpisodicRetriever]:
@@ -56,7 +56,7 @@ class TestSemanticRetrieverStandard(RetrieversIntegrationTests):
     def _memory(self, tmp_path: Path) -> None:
         self.memory = SemanticMemory(new_chroma(tmp_path / "chroma"))
         for note in TRIP_NOTES:
-            self.memory.store_knowledge_sync(note, USER, TENANT)
+            self.memory.store_knowledge_sync(note, tenant_id=TENANT, user_id=USER)
 
     @property
     def retriever_constructor(self) -> type[SemanticRetriever]:
@@ -82,8 +82,10 @@ def semantic(tmp_path: Path) -> SemanticMemory:
 
 
 async def test_episodic_documents_carry_scores_and_metadata(episodic: EpisodicMemory) -> None:
-    await episodic.log_interaction(AGENT, "user", "book a table for two", USER, TENANT, {"p": 1})
-    retriever = EpisodicRetriever(memory=episodic, agent_id=AGENT, user_id=USER, tenant_id=TENANT)
+    await episodic.log_interaction(
+        AGENT, "user", "book a table for two", tenant_id=TENANT, user_id=USER, metadata={"p": 1}
+    )
+    retriever = EpisodicRetriever(memory=episodic, agent_id=AGENT, tenant_id=TENANT, user_id=USER)
     [document] = await retriever.ainvoke("table reservation")
     assert isinstance(document, Document)
     assert document.page_content == "book a table for two"
@@ -96,9 +98,11 @@ async def test_episodic_documents_carry_scores_and_metadata(episodic: EpisodicMe
 async def test_episodic_filters_threshold_and_invoke_overrides(episodic: EpisodicMemory) -> None:
     for n, note in enumerate(TRIP_NOTES):
         role = "user" if n % 2 == 0 else "assistant"
-        await episodic.log_interaction(AGENT, role, note, USER, TENANT, {"plan_id": f"p{n % 2}"})
+        await episodic.log_interaction(
+            AGENT, role, note, tenant_id=TENANT, user_id=USER, metadata={"plan_id": f"p{n % 2}"}
+        )
     retriever = episodic_retriever(
-        AGENT, episodic, user_id=USER, tenant_id=TENANT, k=5, filters={"role": "assistant"}
+        AGENT, episodic, tenant_id=TENANT, user_id=USER, k=5, filters={"role": "assistant"}
     )
     docs = await retriever.ainvoke("Vienna")
     assert {d.page_content for d in docs} == {TRIP_NOTES[1], TRIP_NOTES[3]}
@@ -106,7 +110,7 @@ async def test_episodic_filters_threshold_and_invoke_overrides(episodic: Episodi
     assert len(overridden) == 2 and all(d.metadata["plan_id"] == "p0" for d in overridden)
 
     strict = episodic_retriever(
-        AGENT, episodic, user_id=USER, tenant_id=TENANT, k=5, score_threshold=0.3
+        AGENT, episodic, tenant_id=TENANT, user_id=USER, k=5, score_threshold=0.3
     )
     strict_docs = strict.invoke("grocery list apples bread milk")
     assert [d.page_content for d in strict_docs] == [TRIP_NOTES[4]]
@@ -118,19 +122,25 @@ async def test_recency_weight_prefers_fresh_interactions(
 ) -> None:
     now = time.time_ns()
     monkeypatch.setattr(time, "time_ns", lambda: now - 30 * 86_400 * 10**9)
-    await episodic.log_interaction(AGENT, "user", "deploy the billing service today", USER, TENANT)
+    await episodic.log_interaction(
+        AGENT, "user", "deploy the billing service today", tenant_id=TENANT, user_id=USER
+    )
     monkeypatch.setattr(time, "time_ns", lambda: now)
-    await episodic.log_interaction(AGENT, "user", "deploy the billing service", USER, TENANT)
-    await episodic.log_interaction(AGENT, "user", "unrelated cooking recipe", USER, TENANT)
+    await episodic.log_interaction(
+        AGENT, "user", "deploy the billing service", tenant_id=TENANT, user_id=USER
+    )
+    await episodic.log_interaction(
+        AGENT, "user", "unrelated cooking recipe", tenant_id=TENANT, user_id=USER
+    )
 
     query = "deploy the billing service today"
-    plain = episodic_retriever(AGENT, episodic, user_id=USER, tenant_id=TENANT, k=2)
+    plain = episodic_retriever(AGENT, episodic, tenant_id=TENANT, user_id=USER, k=2)
     assert plain.invoke(query)[0].page_content == "deploy the billing service today"
     fresh = episodic_retriever(
         AGENT,
         episodic,
-        user_id=USER,
         tenant_id=TENANT,
+        user_id=USER,
         k=2,
         recency_weight=0.5,
         recency_half_life=3600.0,
@@ -143,28 +153,46 @@ async def test_recency_weight_prefers_fresh_interactions(
 
 async def test_semantic_retriever_public_and_private(semantic: SemanticMemory) -> None:
     await semantic.store_knowledge(
-        "Public: office closes at 6pm.", OTHER_USER, TENANT, is_public=True
+        "Public: office closes at 6pm.", tenant_id=TENANT, user_id=OTHER_USER, is_public=True
     )
-    await semantic.store_knowledge("Private: my office key is blue.", USER, TENANT)
-    await semantic.store_knowledge("Private: their office desk.", OTHER_USER, TENANT)
-    everyone = semantic_retriever(semantic, user_id=USER, tenant_id=TENANT, k=5)
+    await semantic.store_knowledge(
+        "Private: my office key is blue.", tenant_id=TENANT, user_id=USER
+    )
+    await semantic.store_knowledge(
+        "Private: their office desk.", tenant_id=TENANT, user_id=OTHER_USER
+    )
+    everyone = semantic_retriever(semantic, tenant_id=TENANT, user_id=USER, k=5)
     contents = {d.page_content for d in await everyone.ainvoke("office")}
     assert contents == {"Public: office closes at 6pm.", "Private: my office key is blue."}
-    own = semantic_retriever(semantic, user_id=USER, tenant_id=TENANT, include_public=False)
+    own = semantic_retriever(semantic, tenant_id=TENANT, user_id=USER, include_public=False)
     [doc] = own.invoke("office")
     assert doc.page_content == "Private: my office key is blue."
     assert doc.metadata["knowledge_id"] and doc.metadata["is_public"] is False
 
 
-def test_factories_default_ids_from_settings(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path / "data", tenant_id="t-set", user_id="u-set")
+def test_factories_build_the_memory_from_settings(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
     memory = EpisodicMemory.from_settings(settings)
-    memory.log_interaction_sync(AGENT, "user", "configured via settings", "u-set", "t-set")
-    retriever = episodic_retriever(AGENT, settings=settings)
+    memory.log_interaction_sync(
+        AGENT, "user", "configured via settings", tenant_id="t-set", user_id="u-set"
+    )
+    retriever = episodic_retriever(AGENT, settings=settings, tenant_id="t-set", user_id="u-set")
     assert (retriever.tenant_id, retriever.user_id) == ("t-set", "u-set")
     assert [d.page_content for d in retriever.invoke("settings")] == ["configured via settings"]
-    knowledge = semantic_retriever(settings=settings)
+    knowledge = semantic_retriever(settings=settings, tenant_id="t-set", user_id="u-set")
     assert knowledge.invoke("settings") == []
+
+
+@pytest.mark.parametrize(("tenant", "user"), [("", USER), (TENANT, None), ("  ", USER)])
+def test_factories_refuse_a_missing_scope(
+    episodic: EpisodicMemory, semantic: SemanticMemory, tenant: Any, user: Any
+) -> None:
+    with pytest.raises(ScopeError):
+        episodic_retriever(AGENT, episodic, tenant_id=tenant, user_id=user)
+    with pytest.raises(ScopeError):
+        semantic_retriever(semantic, tenant_id=tenant, user_id=user)
+    with pytest.raises(ScopeError):
+        EpisodicRetriever(memory=episodic, agent_id=AGENT, tenant_id=tenant, user_id=user)
 
 
 @pytest.mark.parametrize(
@@ -173,17 +201,17 @@ def test_factories_default_ids_from_settings(tmp_path: Path) -> None:
 )
 def test_bad_retriever_options_are_typed(episodic: EpisodicMemory, options: dict) -> None:
     with pytest.raises(InvalidMemoryInputError):
-        episodic_retriever(AGENT, episodic, user_id=USER, tenant_id=TENANT, **options)
+        episodic_retriever(AGENT, episodic, tenant_id=TENANT, user_id=USER, **options)
 
 
 def test_bad_invoke_overrides_are_typed(episodic: EpisodicMemory, semantic: SemanticMemory) -> None:
-    retriever = episodic_retriever(AGENT, episodic, user_id=USER, tenant_id=TENANT)
+    retriever = episodic_retriever(AGENT, episodic, tenant_id=TENANT, user_id=USER)
     with pytest.raises(InvalidMemoryInputError, match="unknown retriever option"):
         retriever.invoke("x", top_k=3)
     with pytest.raises(InvalidMemoryInputError):
         retriever.invoke("x", k=0)
     with pytest.raises(InvalidFilterError):
         retriever.invoke("x", filters={"tenant_id": "other"})
-    knowledge = semantic_retriever(semantic, user_id=USER, tenant_id=TENANT)
+    knowledge = semantic_retriever(semantic, tenant_id=TENANT, user_id=USER)
     with pytest.raises(InvalidFilterError):
         knowledge.invoke("x", filters={"$or": [{"is_public": True}, {"a": 1}]})

@@ -37,10 +37,19 @@ def memories(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, An
                 text = f"shared secret plan note {n}"
                 for role in ("user", "assistant"):
                     episodic.log_interaction_sync(
-                        agent, role, text, user, tenant, {"plan_id": f"p{n + 1}", "n": n}
+                        agent,
+                        role,
+                        text,
+                        tenant_id=tenant,
+                        user_id=user,
+                        metadata={"plan_id": f"p{n + 1}", "n": n},
                     )
                 semantic.store_knowledge_sync(
-                    text, user, tenant, {"plan_id": f"p{n + 1}", "n": n}, is_public=n == 0
+                    text,
+                    tenant_id=tenant,
+                    user_id=user,
+                    metadata={"plan_id": f"p{n + 1}", "n": n},
+                    is_public=n == 0,
                 )
     yield episodic, semantic
 
@@ -96,15 +105,28 @@ def test_random_filters_never_leave_the_scope(
     tenant, user = scope
     if _names(filters, EPISODIC_SCOPE):
         with pytest.raises(InvalidFilterError):
-            episodic.search_interactions_sync(AGENT, "secret", user, tenant, 50, filters)
+            episodic.search_interactions_sync(
+                AGENT, "secret", tenant_id=tenant, user_id=user, limit=50, filters=filters
+            )
     else:
-        for hit in episodic.search_interactions_sync(AGENT, "secret", user, tenant, 50, filters):
+        for hit in episodic.search_interactions_sync(
+            AGENT, "secret", tenant_id=tenant, user_id=user, limit=50, filters=filters
+        ):
             assert (hit.tenant_id, hit.user_id, hit.agent_id) == (tenant, user, AGENT)
     if _names(filters, SEMANTIC_SCOPE):
         with pytest.raises(InvalidFilterError):
-            semantic.search_knowledge_sync("secret", user, tenant, 50, True, filters)
+            semantic.search_knowledge_sync(
+                "secret",
+                tenant_id=tenant,
+                user_id=user,
+                limit=50,
+                include_public=True,
+                filters=filters,
+            )
     else:
-        for hit in semantic.search_knowledge_sync("secret", user, tenant, 50, True, filters):
+        for hit in semantic.search_knowledge_sync(
+            "secret", tenant_id=tenant, user_id=user, limit=50, include_public=True, filters=filters
+        ):
             assert hit.tenant_id == tenant
             assert hit.user_id == user or hit.is_public
 
@@ -115,15 +137,15 @@ def test_tautological_or_filters_stay_in_scope(
     episodic, semantic = memories
     everything = {"$or": [{"role": "user"}, {"role": {"$ne": "user"}}]}
     retriever = episodic_retriever(
-        AGENT, episodic, user_id=USER, tenant_id=TENANT, k=50, filters=everything
+        AGENT, episodic, tenant_id=TENANT, user_id=USER, k=50, filters=everything
     )
     docs = retriever.invoke("shared secret plan note")
     assert len(docs) == 2  # the two roles of this one scope, nothing else
     assert {(d.metadata["agent_id"], d.metadata["user_id"]) for d in docs} == {(AGENT, USER)}
     knowledge = semantic_retriever(
         semantic,
-        user_id=USER,
         tenant_id=TENANT,
+        user_id=USER,
         k=50,
         filters={"$or": [{"n": 0}, {"n": {"$ne": 0}}]},
     )
@@ -135,10 +157,13 @@ def test_tautological_or_filters_stay_in_scope(
 def test_look_alike_tenant_ids_are_distinct(memories: tuple[EpisodicMemory, Any]) -> None:
     episodic, _ = memories
     for tenant in TENANTS:
-        history = episodic.get_recent_history_sync(AGENT, USER, tenant, limit=100)
+        history = episodic.get_recent_history_sync(AGENT, tenant_id=tenant, user_id=USER, limit=100)
         assert len(history) == 2 and {i.tenant_id for i in history} == {tenant}
-    assert len({episodic.collection_name(t) for t in TENANTS}) == len(TENANTS)
-    assert episodic.get_recent_history_sync(AGENT, USER, "tenant-unknown", limit=100) == []
+    assert len({episodic.collection_name(tenant_id=t) for t in TENANTS}) == len(TENANTS)
+    assert (
+        episodic.get_recent_history_sync(AGENT, tenant_id="tenant-unknown", user_id=USER, limit=100)
+        == []
+    )
 
 
 @pytest.mark.parametrize("bad", [{"$ne": ""}, ["a"], 7, None, ""])
@@ -147,24 +172,26 @@ def test_operator_shaped_ids_are_refused(
 ) -> None:
     episodic, semantic = memories
     with pytest.raises(ScopeError):
-        episodic.search_interactions_sync(AGENT, "secret", USER, bad)
+        episodic.search_interactions_sync(AGENT, "secret", tenant_id=bad, user_id=USER)
     with pytest.raises(ScopeError):
-        episodic.get_recent_history_sync(AGENT, bad, TENANT)
+        episodic.get_recent_history_sync(AGENT, tenant_id=TENANT, user_id=bad)
     with pytest.raises(ScopeError):
-        semantic.search_knowledge_sync("secret", bad, TENANT)
+        semantic.search_knowledge_sync("secret", tenant_id=TENANT, user_id=bad)
     if bad is not None:
         with pytest.raises(InvalidMemoryInputError):
-            episodic.search_interactions_sync(bad, "secret", USER, TENANT)
+            episodic.search_interactions_sync(bad, "secret", tenant_id=TENANT, user_id=USER)
 
 
 async def test_deletes_cannot_cross_scopes(tmp_path: Path) -> None:
     client = new_chroma(tmp_path / "chroma")
     episodic, semantic = EpisodicMemory(client), SemanticMemory(client)
-    await episodic.log_interaction(AGENT, "user", "victim history", USER, TENANT)
-    victim = await semantic.store_knowledge("victim public fact", USER, TENANT, is_public=True)
-    assert await episodic.delete_interactions(USER, OTHER_TENANT) == 0
-    assert await semantic.delete_knowledge(victim, OTHER_USER, TENANT) is False
-    assert await semantic.delete_knowledge(victim, USER, OTHER_TENANT) is False
-    assert await semantic.delete_user_knowledge(USER, OTHER_TENANT) == 0
-    assert len(await episodic.get_recent_history(AGENT, USER, TENANT)) == 1
-    assert len(await semantic.search_knowledge("victim", OTHER_USER, TENANT)) == 1
+    await episodic.log_interaction(AGENT, "user", "victim history", tenant_id=TENANT, user_id=USER)
+    victim = await semantic.store_knowledge(
+        "victim public fact", tenant_id=TENANT, user_id=USER, is_public=True
+    )
+    assert await episodic.delete_interactions(tenant_id=OTHER_TENANT, user_id=USER) == 0
+    assert await semantic.delete_knowledge(victim, tenant_id=TENANT, user_id=OTHER_USER) is False
+    assert await semantic.delete_knowledge(victim, tenant_id=OTHER_TENANT, user_id=USER) is False
+    assert await semantic.delete_user_knowledge(tenant_id=OTHER_TENANT, user_id=USER) == 0
+    assert len(await episodic.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)) == 1
+    assert len(await semantic.search_knowledge("victim", tenant_id=TENANT, user_id=OTHER_USER)) == 1

@@ -23,12 +23,19 @@ async def main():
     semantic = SemanticMemory.from_settings(settings)
     for n in range(3):
         await episodic.log_interaction(
-            "agent", "user", f"turn {n}: book flights to Lisbon", "u1", "t1", {"plan_id": "p9"}
+            "agent",
+            "user",
+            f"turn {n}: book flights to Lisbon",
+            tenant_id="t1",
+            user_id="u1",
+            metadata={"plan_id": "p9"},
         )
     await semantic.store_knowledge(
-        "The Lisbon office opens at 9am.", "u1", "t1", external_id="office-hours"
+        "The Lisbon office opens at 9am.", tenant_id="t1", user_id="u1", external_id="office-hours"
     )
-    await semantic.store_knowledge("Team offsite is in Porto.", "u2", "t1", is_public=True)
+    await semantic.store_knowledge(
+        "Team offsite is in Porto.", tenant_id="t1", user_id="u2", is_public=True
+    )
 
 asyncio.run(main())
 """
@@ -39,12 +46,12 @@ from pathlib import Path
 from soorma_lc.config import Settings
 from soorma_lc.memory.retrievers import episodic_retriever, semantic_retriever
 
-settings = Settings(data_dir=Path(sys.argv[1]), tenant_id="t1", user_id="u1")
-history = episodic_retriever("agent", settings=settings, k=5).memory.get_recent_history_sync(
-    "agent", "u1", "t1", limit=10
-)
-episodes = episodic_retriever("agent", settings=settings, k=1).invoke("flights to Lisbon")
-knowledge = semantic_retriever(settings=settings, k=5).invoke("when does the office open")
+settings = Settings(data_dir=Path(sys.argv[1]))
+scope = {"tenant_id": "t1", "user_id": "u1"}
+episodic = episodic_retriever("agent", settings=settings, k=5, **scope).memory
+history = episodic.get_recent_history_sync("agent", limit=10, **scope)
+episodes = episodic_retriever("agent", settings=settings, k=1, **scope).invoke("flights to Lisbon")
+knowledge = semantic_retriever(settings=settings, k=5, **scope).invoke("when does the office open")
 print(json.dumps({
     "history": [i.content for i in history],
     "episode": [[d.page_content, d.metadata["plan_id"]] for d in episodes],

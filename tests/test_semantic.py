@@ -54,8 +54,12 @@ async def test_store_and_search_with_scores(memory: SemanticMemory) -> None:
         "Our office wifi password is changed every month.",
     ]
     for fact in facts:
-        await memory.store_knowledge(fact, USER, TENANT, {"source": "handbook"})
-    hits = await memory.search_knowledge("how many days to get a refund", USER, TENANT, limit=3)
+        await memory.store_knowledge(
+            fact, tenant_id=TENANT, user_id=USER, metadata={"source": "handbook"}
+        )
+    hits = await memory.search_knowledge(
+        "how many days to get a refund", tenant_id=TENANT, user_id=USER, limit=3
+    )
     assert hits[0].content == facts[1]
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].metadata == {"source": "handbook"}
@@ -66,13 +70,17 @@ async def test_store_and_search_with_scores(memory: SemanticMemory) -> None:
 async def test_same_content_is_stored_once_and_restore_replaces_metadata(
     memory: SemanticMemory, embeddings: CountingEmbeddings
 ) -> None:
-    first = await memory.store_knowledge("Water boils at 100 C.", USER, TENANT, {"a": 1, "b": 2})
+    first = await memory.store_knowledge(
+        "Water boils at 100 C.", tenant_id=TENANT, user_id=USER, metadata={"a": 1, "b": 2}
+    )
     embedded = embeddings.embedded
-    second = await memory.store_knowledge("Water boils at 100 C.", USER, TENANT, {"a": 3})
+    second = await memory.store_knowledge(
+        "Water boils at 100 C.", tenant_id=TENANT, user_id=USER, metadata={"a": 3}
+    )
     assert first == second
     assert embeddings.embedded == embedded  # unchanged content: no new embedding
     assert _count(memory) == 1
-    [hit] = await memory.search_knowledge("boiling water", USER, TENANT)
+    [hit] = await memory.search_knowledge("boiling water", tenant_id=TENANT, user_id=USER)
     assert hit.metadata == {"a": 3}
     assert hit.knowledge_id == first
 
@@ -80,22 +88,28 @@ async def test_same_content_is_stored_once_and_restore_replaces_metadata(
 async def test_external_id_upsert_replaces_content_and_drops_stale_chunks(
     memory: SemanticMemory,
 ) -> None:
-    long_id = await memory.store_knowledge(LONG_TEXT, USER, TENANT, external_id="doc-1")
+    long_id = await memory.store_knowledge(
+        LONG_TEXT, tenant_id=TENANT, user_id=USER, external_id="doc-1"
+    )
     chunk_count = _count(memory)
     assert chunk_count > 3
     short_id = await memory.store_knowledge(
-        "The vault is closed for renovation.", USER, TENANT, external_id="doc-1"
+        "The vault is closed for renovation.", tenant_id=TENANT, user_id=USER, external_id="doc-1"
     )
     assert short_id == long_id
     assert _count(memory) == 1
-    hits = await memory.search_knowledge("vault access code", USER, TENANT, limit=5)
+    hits = await memory.search_knowledge(
+        "vault access code", tenant_id=TENANT, user_id=USER, limit=5
+    )
     assert [h.content for h in hits] == ["The vault is closed for renovation."]
     assert hits[0].external_id == "doc-1"
 
 
 async def test_long_text_is_chunked_and_the_right_chunk_is_found(memory: SemanticMemory) -> None:
-    knowledge_id = await memory.store_knowledge(LONG_TEXT, USER, TENANT)
-    hits = await memory.search_knowledge("when does the vault access code rotate", USER, TENANT)
+    knowledge_id = await memory.store_knowledge(LONG_TEXT, tenant_id=TENANT, user_id=USER)
+    hits = await memory.search_knowledge(
+        "when does the vault access code rotate", tenant_id=TENANT, user_id=USER
+    )
     best = hits[0]
     assert "vault access code rotates every Tuesday" in best.content
     assert best.knowledge_id == knowledge_id
@@ -104,14 +118,18 @@ async def test_long_text_is_chunked_and_the_right_chunk_is_found(memory: Semanti
 
 
 async def test_public_knowledge_is_shared_within_the_tenant_only(memory: SemanticMemory) -> None:
-    await memory.store_knowledge("Public holiday schedule for 2027.", USER, TENANT, is_public=True)
-    await memory.store_knowledge("My private holiday plans.", USER, TENANT)
     await memory.store_knowledge(
-        "Other tenant public holidays.", USER, OTHER_TENANT, is_public=True
+        "Public holiday schedule for 2027.", tenant_id=TENANT, user_id=USER, is_public=True
+    )
+    await memory.store_knowledge("My private holiday plans.", tenant_id=TENANT, user_id=USER)
+    await memory.store_knowledge(
+        "Other tenant public holidays.", tenant_id=OTHER_TENANT, user_id=USER, is_public=True
     )
 
     async def seen(user: str, tenant: str, include_public: bool = True) -> set[str]:
-        hits = await memory.search_knowledge("holiday", user, tenant, 10, include_public)
+        hits = await memory.search_knowledge(
+            "holiday", tenant_id=tenant, user_id=user, limit=10, include_public=include_public
+        )
         return {h.content for h in hits}
 
     assert await seen(USER, TENANT) == {
@@ -125,53 +143,74 @@ async def test_public_knowledge_is_shared_within_the_tenant_only(memory: Semanti
 
 
 async def test_visibility_change_by_restore(memory: SemanticMemory) -> None:
-    kid = await memory.store_knowledge("Team lunch on Friday.", USER, TENANT, is_public=True)
-    assert len(await memory.search_knowledge("lunch", OTHER_USER, TENANT)) == 1
-    assert await memory.store_knowledge("Team lunch on Friday.", USER, TENANT) == kid
-    assert await memory.search_knowledge("lunch", OTHER_USER, TENANT) == []
+    kid = await memory.store_knowledge(
+        "Team lunch on Friday.", tenant_id=TENANT, user_id=USER, is_public=True
+    )
+    assert len(await memory.search_knowledge("lunch", tenant_id=TENANT, user_id=OTHER_USER)) == 1
+    assert (
+        await memory.store_knowledge("Team lunch on Friday.", tenant_id=TENANT, user_id=USER) == kid
+    )
+    assert await memory.search_knowledge("lunch", tenant_id=TENANT, user_id=OTHER_USER) == []
 
 
 async def test_same_content_from_two_users_is_two_items(memory: SemanticMemory) -> None:
-    mine = await memory.store_knowledge("Shared fact.", USER, TENANT)
-    theirs = await memory.store_knowledge("Shared fact.", OTHER_USER, TENANT)
+    mine = await memory.store_knowledge("Shared fact.", tenant_id=TENANT, user_id=USER)
+    theirs = await memory.store_knowledge("Shared fact.", tenant_id=TENANT, user_id=OTHER_USER)
     assert mine != theirs
-    assert [h.user_id for h in await memory.search_knowledge("fact", USER, TENANT)] == [USER]
+    assert [
+        h.user_id for h in await memory.search_knowledge("fact", tenant_id=TENANT, user_id=USER)
+    ] == [USER]
 
 
 async def test_search_filters_on_user_metadata(memory: SemanticMemory) -> None:
-    await memory.store_knowledge("Python style guide.", USER, TENANT, {"lang": "en", "v": 2})
-    await memory.store_knowledge("Guide de style Python.", USER, TENANT, {"lang": "fr", "v": 1})
-    hits = await memory.search_knowledge("style guide", USER, TENANT, 5, filters={"lang": "fr"})
+    await memory.store_knowledge(
+        "Python style guide.", tenant_id=TENANT, user_id=USER, metadata={"lang": "en", "v": 2}
+    )
+    await memory.store_knowledge(
+        "Guide de style Python.", tenant_id=TENANT, user_id=USER, metadata={"lang": "fr", "v": 1}
+    )
+    hits = await memory.search_knowledge(
+        "style guide", tenant_id=TENANT, user_id=USER, limit=5, filters={"lang": "fr"}
+    )
     assert [h.content for h in hits] == ["Guide de style Python."]
-    hits = await memory.search_knowledge("style", USER, TENANT, 5, filters={"v": {"$gte": 2}})
+    hits = await memory.search_knowledge(
+        "style", tenant_id=TENANT, user_id=USER, limit=5, filters={"v": {"$gte": 2}}
+    )
     assert [h.content for h in hits] == ["Python style guide."]
 
 
 async def test_delete_by_id_only_by_owner(memory: SemanticMemory) -> None:
-    kid = await memory.store_knowledge(LONG_TEXT, USER, TENANT, is_public=True)
-    other = await memory.store_knowledge("Keep me.", USER, TENANT)
-    assert await memory.delete_knowledge(kid, OTHER_USER, TENANT) is False
-    assert await memory.delete_knowledge(kid, USER, OTHER_TENANT) is False
-    assert await memory.delete_knowledge(kid, USER, TENANT) is True
-    assert await memory.delete_knowledge(kid, USER, TENANT) is False
+    kid = await memory.store_knowledge(LONG_TEXT, tenant_id=TENANT, user_id=USER, is_public=True)
+    other = await memory.store_knowledge("Keep me.", tenant_id=TENANT, user_id=USER)
+    assert await memory.delete_knowledge(kid, tenant_id=TENANT, user_id=OTHER_USER) is False
+    assert await memory.delete_knowledge(kid, tenant_id=OTHER_TENANT, user_id=USER) is False
+    assert await memory.delete_knowledge(kid, tenant_id=TENANT, user_id=USER) is True
+    assert await memory.delete_knowledge(kid, tenant_id=TENANT, user_id=USER) is False
     assert _count(memory) == 1
-    assert [h.knowledge_id for h in await memory.search_knowledge("keep", USER, TENANT)] == [other]
+    assert [
+        h.knowledge_id
+        for h in await memory.search_knowledge("keep", tenant_id=TENANT, user_id=USER)
+    ] == [other]
 
 
 async def test_delete_everything_of_a_user(memory: SemanticMemory) -> None:
-    await memory.store_knowledge(LONG_TEXT, USER, TENANT)
-    await memory.store_knowledge("second", USER, TENANT, is_public=True)
-    await memory.store_knowledge("someone else", OTHER_USER, TENANT)
-    await memory.store_knowledge("other tenant", USER, OTHER_TENANT)
-    assert await memory.delete_user_knowledge(USER, TENANT) == 2
-    assert await memory.delete_user_knowledge(USER, TENANT) == 0
+    await memory.store_knowledge(LONG_TEXT, tenant_id=TENANT, user_id=USER)
+    await memory.store_knowledge("second", tenant_id=TENANT, user_id=USER, is_public=True)
+    await memory.store_knowledge("someone else", tenant_id=TENANT, user_id=OTHER_USER)
+    await memory.store_knowledge("other tenant", tenant_id=OTHER_TENANT, user_id=USER)
+    assert await memory.delete_user_knowledge(tenant_id=TENANT, user_id=USER) == 2
+    assert await memory.delete_user_knowledge(tenant_id=TENANT, user_id=USER) == 0
     assert _count(memory) == 1
     assert _count(memory, OTHER_TENANT) == 1
 
 
 def test_sync_variants(memory: SemanticMemory) -> None:
-    kid = memory.store_knowledge_sync("Mount Everest is 8849 metres high.", USER, TENANT)
-    [hit] = memory.search_knowledge_sync("height of everest", USER, TENANT, limit=3)
+    kid = memory.store_knowledge_sync(
+        "Mount Everest is 8849 metres high.", tenant_id=TENANT, user_id=USER
+    )
+    [hit] = memory.search_knowledge_sync(
+        "height of everest", tenant_id=TENANT, user_id=USER, limit=3
+    )
     assert hit.knowledge_id == kid and hit.score is not None
 
 
@@ -193,11 +232,13 @@ def test_sync_variants(memory: SemanticMemory) -> None:
 async def test_bad_store_input_is_typed_and_changes_nothing(
     memory: SemanticMemory, kwargs: dict, error: type[Exception]
 ) -> None:
-    await memory.store_knowledge("kept", USER, TENANT)
+    await memory.store_knowledge("kept", tenant_id=TENANT, user_id=USER)
     call = {"content": "new", "user_id": USER, "tenant_id": TENANT}
     with pytest.raises(error):
         await memory.store_knowledge(**{**call, **kwargs})
-    assert [h.content for h in await memory.search_knowledge("kept new", USER, TENANT)] == ["kept"]
+    assert [
+        h.content for h in await memory.search_knowledge("kept new", tenant_id=TENANT, user_id=USER)
+    ] == ["kept"]
 
 
 @pytest.mark.parametrize(
@@ -212,7 +253,7 @@ async def test_bad_store_input_is_typed_and_changes_nothing(
 )
 async def test_filters_cannot_touch_access_fields(memory: SemanticMemory, filters: dict) -> None:
     with pytest.raises(InvalidFilterError):
-        await memory.search_knowledge("x", USER, TENANT, filters=filters)
+        await memory.search_knowledge("x", tenant_id=TENANT, user_id=USER, filters=filters)
 
 
 def test_bad_chunk_settings_are_typed(tmp_path: Path) -> None:
@@ -235,13 +276,19 @@ class FailingEmbeddings(CountingEmbeddings):
 async def test_embedding_failure_keeps_the_previous_version(tmp_path: Path) -> None:
     client = new_chroma(tmp_path / "chroma")
     working = SemanticMemory(client, CountingEmbeddings())
-    await working.store_knowledge("Version one of the policy.", USER, TENANT, external_id="policy")
+    await working.store_knowledge(
+        "Version one of the policy.", tenant_id=TENANT, user_id=USER, external_id="policy"
+    )
     broken = SemanticMemory(client, FailingEmbeddings())
     with pytest.raises(EmbeddingError):
-        await broken.store_knowledge("Version two.", USER, TENANT, external_id="policy")
+        await broken.store_knowledge(
+            "Version two.", tenant_id=TENANT, user_id=USER, external_id="policy"
+        )
     with pytest.raises(EmbeddingError):
-        broken.store_knowledge_sync("Version two.", USER, TENANT, external_id="policy")
-    [hit] = await working.search_knowledge("policy version", USER, TENANT)
+        broken.store_knowledge_sync(
+            "Version two.", tenant_id=TENANT, user_id=USER, external_id="policy"
+        )
+    [hit] = await working.search_knowledge("policy version", tenant_id=TENANT, user_id=USER)
     assert hit.content == "Version one of the policy."
 
 
@@ -262,9 +309,9 @@ def test_chunk_text_respects_size_and_overlap() -> None:
 
 
 async def test_reads_of_unknown_tenants_create_nothing(memory: SemanticMemory) -> None:
-    assert await memory.search_knowledge("anything", USER, "never-wrote") == []
-    assert await memory.delete_knowledge("0" * 32, USER, "never-wrote") is False
-    assert await memory.delete_user_knowledge(USER, "never-wrote") == 0
+    assert await memory.search_knowledge("anything", tenant_id="never-wrote", user_id=USER) == []
+    assert await memory.delete_knowledge("0" * 32, tenant_id="never-wrote", user_id=USER) is False
+    assert await memory.delete_user_knowledge(tenant_id="never-wrote", user_id=USER) == 0
     assert memory.client.list_collections() == []
 
 
@@ -273,8 +320,8 @@ async def test_async_methods_run_chroma_off_the_event_loop(tmp_path: Path) -> No
     seen: list[int] = []
 
     memory = thread_recording(SemanticMemory, new_chroma(tmp_path / "chroma"), seen)
-    kid = await memory.store_knowledge("a fact", USER, TENANT)
-    await memory.search_knowledge("fact", USER, TENANT)
-    await memory.delete_knowledge(kid, USER, TENANT)
-    await memory.delete_user_knowledge(USER, TENANT)
+    kid = await memory.store_knowledge("a fact", tenant_id=TENANT, user_id=USER)
+    await memory.search_knowledge("fact", tenant_id=TENANT, user_id=USER)
+    await memory.delete_knowledge(kid, tenant_id=TENANT, user_id=USER)
+    await memory.delete_user_knowledge(tenant_id=TENANT, user_id=USER)
     assert len(seen) >= 5 and loop_thread not in seen

@@ -70,7 +70,7 @@ async def test_action_history_lives_under_its_soorma_key(
     await state.record_action("research.started")
     await state.record_action("research.completed")
     assert await state.get_action_history() == ["research.started", "research.completed"]
-    assert await memory.get_plan_state(P, ACTION_HISTORY_KEY, T, U) == [
+    assert await memory.get_plan_state(P, ACTION_HISTORY_KEY, tenant_id=T, user_id=U) == [
         "research.started",
         "research.completed",
     ]
@@ -82,7 +82,7 @@ async def test_cleanup_removes_state_and_history(
 ) -> None:
     await state.set("a", 1)
     await state.record_action("x")
-    other = WorkflowState(memory, "plan-2", T, U)
+    other = WorkflowState(memory, "plan-2", tenant_id=T, user_id=U)
     await other.set("a", 2)
     assert await state.cleanup() == 2
     assert await state.get_action_history() == []
@@ -156,7 +156,7 @@ async def test_every_method_isolated(
     await state.set("items", ["a"])
     await state.set("d", {"a": 1})
     await state.record_action("mine.done")
-    before = await memory.get_all_plan_state(P, T, U)
+    before = await memory.get_all_plan_state(P, tenant_id=T, user_id=U)
 
     intruder = WorkflowState(memory, P, tenant_id=tenant, user_id=user)
     assert await intruder.get("goal") is None
@@ -172,7 +172,7 @@ async def test_every_method_isolated(
     assert await intruder.get_action_history() == ["intruder.done"]
     assert await intruder.cleanup() == 5
 
-    assert await memory.get_all_plan_state(P, T, U) == before
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == before
     assert await state.get_action_history() == ["mine.done"]
 
 

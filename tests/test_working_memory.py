@@ -52,58 +52,72 @@ JSON_VALUES: list[Any] = [
 
 @pytest.mark.parametrize("value", JSON_VALUES, ids=repr)
 async def test_values_round_trip_exactly(memory: MemoryClient, value: Any) -> None:
-    await memory.set_plan_state(P, "k", value, T, U)
-    assert await memory.get_plan_state(P, "k", T, U) == value
+    await memory.set_plan_state(P, "k", value, tenant_id=T, user_id=U)
+    assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) == value
 
 
 async def test_tuples_are_stored_as_lists(memory: MemoryClient) -> None:
-    await memory.set_plan_state(P, "k", (1, (2, 3)), T, U)
-    assert await memory.get_plan_state(P, "k", T, U) == [1, [2, 3]]
+    await memory.set_plan_state(P, "k", (1, (2, 3)), tenant_id=T, user_id=U)
+    assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) == [1, [2, 3]]
 
 
 async def test_get_missing_key_and_plan_return_none(memory: MemoryClient) -> None:
-    assert await memory.get_plan_state(P, "missing", T, U) is None
-    assert await memory.get_all_plan_state("no-such-plan", T, U) == {}
+    assert await memory.get_plan_state(P, "missing", tenant_id=T, user_id=U) is None
+    assert await memory.get_all_plan_state("no-such-plan", tenant_id=T, user_id=U) == {}
 
 
 async def test_set_overwrites_and_get_all_snapshots(memory: MemoryClient) -> None:
-    await memory.set_plan_state(P, "a", 1, T, U)
-    await memory.set_plan_state(P, "a", {"v": 2}, T, U)
-    await memory.set_plan_state(P, "b", [3], T, U)
-    assert await memory.get_all_plan_state(P, T, U) == {"a": {"v": 2}, "b": [3]}
+    await memory.set_plan_state(P, "a", 1, tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "a", {"v": 2}, tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "b", [3], tenant_id=T, user_id=U)
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == {"a": {"v": 2}, "b": [3]}
 
 
 async def test_delete_plan_state_and_cleanup(memory: MemoryClient) -> None:
     for key in ("a", "b", "c"):
-        await memory.set_plan_state(P, key, key, T, U)
-    await memory.set_plan_state("other-plan", "a", "kept", T, U)
-    assert await memory.delete_plan_state(P, "a", T, U) is True
-    assert await memory.delete_plan_state(P, "a", T, U) is False
-    assert await memory.cleanup_plan(P, T, U) == 2
-    assert await memory.get_all_plan_state(P, T, U) == {}
-    assert await memory.cleanup_plan(P, T, U) == 0
-    assert await memory.get_plan_state("other-plan", "a", T, U) == "kept"
+        await memory.set_plan_state(P, key, key, tenant_id=T, user_id=U)
+    await memory.set_plan_state("other-plan", "a", "kept", tenant_id=T, user_id=U)
+    assert await memory.delete_plan_state(P, "a", tenant_id=T, user_id=U) is True
+    assert await memory.delete_plan_state(P, "a", tenant_id=T, user_id=U) is False
+    assert await memory.cleanup_plan(P, tenant_id=T, user_id=U) == 2
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == {}
+    assert await memory.cleanup_plan(P, tenant_id=T, user_id=U) == 0
+    assert await memory.get_plan_state("other-plan", "a", tenant_id=T, user_id=U) == "kept"
 
 
 async def test_increment(memory: MemoryClient) -> None:
-    assert await memory.increment_plan_state(P, "n", 1, T, U) == 1
-    assert await memory.increment_plan_state(P, "n", 41, T, U) == 42
-    assert await memory.increment_plan_state(P, "n", -50, T, U) == -8
-    assert await memory.get_plan_state(P, "n", T, U) == -8
-    await memory.set_plan_state(P, "m", 10, T, U)
-    assert await memory.increment_plan_state(P, "m", 5, T, U) == 15
+    assert await memory.increment_plan_state(P, "n", 1, tenant_id=T, user_id=U) == 1
+    assert await memory.increment_plan_state(P, "n", 41, tenant_id=T, user_id=U) == 42
+    assert await memory.increment_plan_state(P, "n", -50, tenant_id=T, user_id=U) == -8
+    assert await memory.get_plan_state(P, "n", tenant_id=T, user_id=U) == -8
+    await memory.set_plan_state(P, "m", 10, tenant_id=T, user_id=U)
+    assert await memory.increment_plan_state(P, "m", 5, tenant_id=T, user_id=U) == 15
 
 
 async def test_extend_and_merge(memory: MemoryClient) -> None:
-    assert await memory.extend_plan_state(P, "l", [], T, U) == []
-    assert await memory.extend_plan_state(P, "l", [1], T, U) == [1]
-    assert await memory.extend_plan_state(P, "l", [{"a": [2]}, "x"], T, U) == [1, {"a": [2]}, "x"]
-    assert await memory.extend_plan_state(P, "l", [], T, U) == [1, {"a": [2]}, "x"]
-    assert await memory.extend_plan_state(P, "l", [None], T, U, return_value=False) is None
-    assert await memory.get_plan_state(P, "l", T, U) == [1, {"a": [2]}, "x", None]
-    assert await memory.merge_plan_state(P, "d", {"a": 1}, T, U) == {"a": 1}
-    assert await memory.merge_plan_state(P, "d", {"a": 2, "b": [1]}, T, U) == {"a": 2, "b": [1]}
-    assert await memory.get_plan_state(P, "d", T, U) == {"a": 2, "b": [1]}
+    assert await memory.extend_plan_state(P, "l", [], tenant_id=T, user_id=U) == []
+    assert await memory.extend_plan_state(P, "l", [1], tenant_id=T, user_id=U) == [1]
+    assert await memory.extend_plan_state(P, "l", [{"a": [2]}, "x"], tenant_id=T, user_id=U) == [
+        1,
+        {"a": [2]},
+        "x",
+    ]
+    assert await memory.extend_plan_state(P, "l", [], tenant_id=T, user_id=U) == [
+        1,
+        {"a": [2]},
+        "x",
+    ]
+    assert (
+        await memory.extend_plan_state(P, "l", [None], tenant_id=T, user_id=U, return_value=False)
+        is None
+    )
+    assert await memory.get_plan_state(P, "l", tenant_id=T, user_id=U) == [1, {"a": [2]}, "x", None]
+    assert await memory.merge_plan_state(P, "d", {"a": 1}, tenant_id=T, user_id=U) == {"a": 1}
+    assert await memory.merge_plan_state(P, "d", {"a": 2, "b": [1]}, tenant_id=T, user_id=U) == {
+        "a": 2,
+        "b": [1],
+    }
+    assert await memory.get_plan_state(P, "d", tenant_id=T, user_id=U) == {"a": 2, "b": [1]}
 
 
 async def test_concurrent_merges_lose_nothing(memory: MemoryClient, redis_url: str) -> None:
@@ -111,14 +125,14 @@ async def test_concurrent_merges_lose_nothing(memory: MemoryClient, redis_url: s
     try:
         await asyncio.gather(
             *(
-                client.merge_plan_state(P, "d", {f"c{i}-{n}": n}, T, U)
+                client.merge_plan_state(P, "d", {f"c{i}-{n}": n}, tenant_id=T, user_id=U)
                 for i, client in enumerate(clients)
                 for n in range(25)
             )
         )
     finally:
         await asyncio.gather(*(client.aclose() for client in clients))
-    merged = await memory.get_plan_state(P, "d", T, U)
+    merged = await memory.get_plan_state(P, "d", tenant_id=T, user_id=U)
     assert merged == {f"c{i}-{n}": n for i in range(4) for n in range(25)}
 
 
@@ -129,35 +143,35 @@ async def test_concurrent_merges_lose_nothing(memory: MemoryClient, redis_url: s
 async def test_increment_on_non_integer_refused(
     memory: MemoryClient, redis_client: redis.Redis, stored: Any
 ) -> None:
-    await memory.set_plan_state(P, "k", stored, T, U)
+    await memory.set_plan_state(P, "k", stored, tenant_id=T, user_id=U)
     before = _dump(redis_client)
     with pytest.raises(PlanStateTypeError):
-        await memory.increment_plan_state(P, "k", 1, T, U)
+        await memory.increment_plan_state(P, "k", 1, tenant_id=T, user_id=U)
     assert _dump(redis_client) == before
 
 
 async def test_increment_overflow_refused(memory: MemoryClient, redis_client: redis.Redis) -> None:
-    await memory.set_plan_state(P, "k", 2**63 - 1, T, U)
+    await memory.set_plan_state(P, "k", 2**63 - 1, tenant_id=T, user_id=U)
     with pytest.raises(PlanStateTypeError):
-        await memory.increment_plan_state(P, "k", 1, T, U)
-    assert await memory.get_plan_state(P, "k", T, U) == 2**63 - 1
+        await memory.increment_plan_state(P, "k", 1, tenant_id=T, user_id=U)
+    assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) == 2**63 - 1
 
 
 @pytest.mark.parametrize("delta", [1.5, "1", True, None])
 async def test_increment_delta_must_be_int(memory: MemoryClient, delta: Any) -> None:
     with pytest.raises(SoormaValidationError):
-        await memory.increment_plan_state(P, "k", delta, T, U)
-    assert await memory.get_plan_state(P, "k", T, U) is None
+        await memory.increment_plan_state(P, "k", delta, tenant_id=T, user_id=U)
+    assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) is None
 
 
 @pytest.mark.parametrize("stored", ["[not a list", 7, {"a": [1]}, None, False])
 async def test_extend_on_non_list_refused(
     memory: MemoryClient, redis_client: redis.Redis, stored: Any
 ) -> None:
-    await memory.set_plan_state(P, "k", stored, T, U)
+    await memory.set_plan_state(P, "k", stored, tenant_id=T, user_id=U)
     before = _dump(redis_client)
     with pytest.raises(PlanStateTypeError):
-        await memory.extend_plan_state(P, "k", [1], T, U)
+        await memory.extend_plan_state(P, "k", [1], tenant_id=T, user_id=U)
     assert _dump(redis_client) == before
 
 
@@ -165,19 +179,19 @@ async def test_extend_on_non_list_refused(
 async def test_merge_on_non_dict_refused(
     memory: MemoryClient, redis_client: redis.Redis, stored: Any
 ) -> None:
-    await memory.set_plan_state(P, "k", stored, T, U)
+    await memory.set_plan_state(P, "k", stored, tenant_id=T, user_id=U)
     before = _dump(redis_client)
     with pytest.raises(PlanStateTypeError):
-        await memory.merge_plan_state(P, "k", {"a": 1}, T, U)
+        await memory.merge_plan_state(P, "k", {"a": 1}, tenant_id=T, user_id=U)
     assert _dump(redis_client) == before
 
 
 async def test_extend_and_merge_argument_types(memory: MemoryClient) -> None:
     with pytest.raises(SoormaValidationError):
-        await memory.extend_plan_state(P, "k", "abc", T, U)  # type: ignore[arg-type]
+        await memory.extend_plan_state(P, "k", "abc", tenant_id=T, user_id=U)  # type: ignore[arg-type]
     with pytest.raises(SoormaValidationError):
-        await memory.merge_plan_state(P, "k", [("a", 1)], T, U)  # type: ignore[arg-type]
-    assert await memory.get_all_plan_state(P, T, U) == {}
+        await memory.merge_plan_state(P, "k", [("a", 1)], tenant_id=T, user_id=U)  # type: ignore[arg-type]
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == {}
 
 
 # -- bad input: typed errors, nothing written ---------------------------------------------
@@ -205,15 +219,15 @@ NON_JSON: dict[str, Any] = {
 async def test_non_json_values_refused_everywhere(
     memory: MemoryClient, redis_client: redis.Redis, value: Any
 ) -> None:
-    await memory.set_plan_state(P, "k", "original", T, U)
-    await memory.set_plan_state(P, "l", [0], T, U)
+    await memory.set_plan_state(P, "k", "original", tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "l", [0], tenant_id=T, user_id=U)
     before = _dump(redis_client)
     with pytest.raises(SerializationError):
-        await memory.set_plan_state(P, "k", value, T, U)
+        await memory.set_plan_state(P, "k", value, tenant_id=T, user_id=U)
     with pytest.raises(SerializationError):
-        await memory.extend_plan_state(P, "l", [value], T, U)
+        await memory.extend_plan_state(P, "l", [value], tenant_id=T, user_id=U)
     with pytest.raises(SerializationError):
-        await memory.merge_plan_state(P, "d", {"x": value}, T, U)
+        await memory.merge_plan_state(P, "d", {"x": value}, tenant_id=T, user_id=U)
     assert _dump(redis_client) == before
 
 
@@ -221,27 +235,29 @@ async def test_self_referencing_value_refused(memory: MemoryClient) -> None:
     loop: list[Any] = []
     loop.append(loop)
     with pytest.raises(SerializationError):
-        await memory.set_plan_state(P, "k", loop, T, U)
-    assert await memory.get_plan_state(P, "k", T, U) is None
+        await memory.set_plan_state(P, "k", loop, tenant_id=T, user_id=U)
+    assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) is None
 
 
 async def test_size_limit_is_configurable_and_enforced(
     redis_url: str, redis_client: redis.Redis
 ) -> None:
     async with MemoryClient.from_url(redis_url, max_value_bytes=64) as small:
-        await small.set_plan_state(P, "k", "x" * 62, T, U)  # 64 bytes with the quotes
-        await small.set_plan_state(P, "l", ["y" * 20], T, U)
-        await small.merge_plan_state(P, "d", {"a": "z" * 40}, T, U)
+        await small.set_plan_state(
+            P, "k", "x" * 62, tenant_id=T, user_id=U
+        )  # 64 bytes with the quotes
+        await small.set_plan_state(P, "l", ["y" * 20], tenant_id=T, user_id=U)
+        await small.merge_plan_state(P, "d", {"a": "z" * 40}, tenant_id=T, user_id=U)
         before = _dump(redis_client)
         with pytest.raises(ValueTooLargeError) as info:
-            await small.set_plan_state(P, "k", "x" * 63, T, U)
+            await small.set_plan_state(P, "k", "x" * 63, tenant_id=T, user_id=U)
         assert (info.value.size, info.value.limit) == (65, 64)
         with pytest.raises(ValueTooLargeError):  # the list would grow past the limit
-            await small.extend_plan_state(P, "l", ["y" * 20, "y" * 20], T, U)
+            await small.extend_plan_state(P, "l", ["y" * 20, "y" * 20], tenant_id=T, user_id=U)
         with pytest.raises(ValueTooLargeError):
-            await small.merge_plan_state(P, "d", {"b": "z" * 20}, T, U)
+            await small.merge_plan_state(P, "d", {"b": "z" * 20}, tenant_id=T, user_id=U)
         with pytest.raises(ValueTooLargeError):  # multi-byte characters count as bytes
-            await small.set_plan_state(P, "k", "é" * 32, T, U)
+            await small.set_plan_state(P, "k", "é" * 32, tenant_id=T, user_id=U)
         assert _dump(redis_client) == before
 
 
@@ -258,14 +274,18 @@ def _working_calls(
 ) -> dict[str, Callable[[], Awaitable[Any]]]:
     """Every working-memory method, each bound to the given ids."""
     return {
-        "set": lambda: memory.set_plan_state(plan, key, 1, tenant, user),
-        "get": lambda: memory.get_plan_state(plan, key, tenant, user),
-        "get_all": lambda: memory.get_all_plan_state(plan, tenant, user),
-        "delete": lambda: memory.delete_plan_state(plan, key, tenant, user),
-        "cleanup": lambda: memory.cleanup_plan(plan, tenant, user),
-        "increment": lambda: memory.increment_plan_state(plan, key, 1, tenant, user),
-        "extend": lambda: memory.extend_plan_state(plan, key, [1], tenant, user),
-        "merge": lambda: memory.merge_plan_state(plan, key, {"a": 1}, tenant, user),
+        "set": lambda: memory.set_plan_state(plan, key, 1, tenant_id=tenant, user_id=user),
+        "get": lambda: memory.get_plan_state(plan, key, tenant_id=tenant, user_id=user),
+        "get_all": lambda: memory.get_all_plan_state(plan, tenant_id=tenant, user_id=user),
+        "delete": lambda: memory.delete_plan_state(plan, key, tenant_id=tenant, user_id=user),
+        "cleanup": lambda: memory.cleanup_plan(plan, tenant_id=tenant, user_id=user),
+        "increment": lambda: memory.increment_plan_state(
+            plan, key, 1, tenant_id=tenant, user_id=user
+        ),
+        "extend": lambda: memory.extend_plan_state(plan, key, [1], tenant_id=tenant, user_id=user),
+        "merge": lambda: memory.merge_plan_state(
+            plan, key, {"a": 1}, tenant_id=tenant, user_id=user
+        ),
     }
 
 
@@ -283,9 +303,10 @@ async def test_missing_scope_refused(
     assert redis_client.keys("*") == []
 
 
-async def test_scope_defaults_to_missing(memory: MemoryClient) -> None:
-    with pytest.raises(ScopeError):
-        await memory.set_plan_state(P, "k", 1)
+async def test_scope_has_no_default(memory: MemoryClient, redis_client: redis.Redis) -> None:
+    with pytest.raises(TypeError, match="tenant_id"):
+        await memory.set_plan_state(P, "k", 1)  # type: ignore[call-arg]
+    assert redis_client.keys("*") == []
 
 
 @pytest.mark.parametrize(
@@ -312,40 +333,42 @@ async def test_bad_ids_refused(
 async def test_working_memory_isolated_by_tenant_and_user(
     memory: MemoryClient, redis_client: redis.Redis, tenant: str, user: str
 ) -> None:
-    await memory.set_plan_state(P, "k", {"owner": "a"}, T, U)
-    await memory.set_plan_state(P, "n", 5, T, U)
-    await memory.set_plan_state(P, "l", ["a"], T, U)
-    await memory.set_plan_state(P, "d", {"a": 1}, T, U)
-    owner_view = await memory.get_all_plan_state(P, T, U)
+    await memory.set_plan_state(P, "k", {"owner": "a"}, tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "n", 5, tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "l", ["a"], tenant_id=T, user_id=U)
+    await memory.set_plan_state(P, "d", {"a": 1}, tenant_id=T, user_id=U)
+    owner_view = await memory.get_all_plan_state(P, tenant_id=T, user_id=U)
 
-    assert await memory.get_plan_state(P, "k", tenant, user) is None
-    assert await memory.get_all_plan_state(P, tenant, user) == {}
-    assert await memory.delete_plan_state(P, "k", tenant, user) is False
-    assert await memory.cleanup_plan(P, tenant, user) == 0
-    assert await memory.increment_plan_state(P, "n", 1, tenant, user) == 1
-    assert await memory.extend_plan_state(P, "l", ["b"], tenant, user) == ["b"]
-    assert await memory.merge_plan_state(P, "d", {"b": 2}, tenant, user) == {"b": 2}
-    await memory.set_plan_state(P, "k", "intruder", tenant, user)
+    assert await memory.get_plan_state(P, "k", tenant_id=tenant, user_id=user) is None
+    assert await memory.get_all_plan_state(P, tenant_id=tenant, user_id=user) == {}
+    assert await memory.delete_plan_state(P, "k", tenant_id=tenant, user_id=user) is False
+    assert await memory.cleanup_plan(P, tenant_id=tenant, user_id=user) == 0
+    assert await memory.increment_plan_state(P, "n", 1, tenant_id=tenant, user_id=user) == 1
+    assert await memory.extend_plan_state(P, "l", ["b"], tenant_id=tenant, user_id=user) == ["b"]
+    assert await memory.merge_plan_state(P, "d", {"b": 2}, tenant_id=tenant, user_id=user) == {
+        "b": 2
+    }
+    await memory.set_plan_state(P, "k", "intruder", tenant_id=tenant, user_id=user)
 
-    assert await memory.get_all_plan_state(P, T, U) == owner_view
-    assert await memory.cleanup_plan(P, tenant, user) == 4
-    assert await memory.get_all_plan_state(P, T, U) == owner_view
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == owner_view
+    assert await memory.cleanup_plan(P, tenant_id=tenant, user_id=user) == 4
+    assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == owner_view
 
 
 async def test_ids_with_separators_do_not_collide(memory: MemoryClient) -> None:
-    await memory.set_plan_state("b:c", "k", "one", "a", U)
-    await memory.set_plan_state("c", "k", "two", "a:b", U)
-    await memory.set_plan_state("c}", "k", "three", "{a:b", U)
-    assert await memory.get_plan_state("b:c", "k", "a", U) == "one"
-    assert await memory.get_plan_state("c", "k", "a:b", U) == "two"
-    assert await memory.get_plan_state("c}", "k", "{a:b", U) == "three"
+    await memory.set_plan_state("b:c", "k", "one", tenant_id="a", user_id=U)
+    await memory.set_plan_state("c", "k", "two", tenant_id="a:b", user_id=U)
+    await memory.set_plan_state("c}", "k", "three", tenant_id="{a:b", user_id=U)
+    assert await memory.get_plan_state("b:c", "k", tenant_id="a", user_id=U) == "one"
+    assert await memory.get_plan_state("c", "k", tenant_id="a:b", user_id=U) == "two"
+    assert await memory.get_plan_state("c}", "k", tenant_id="{a:b", user_id=U) == "three"
 
 
 async def test_keys_of_one_plan_share_a_cluster_hash_tag(
     memory: MemoryClient, redis_client: redis.Redis
 ) -> None:
-    await memory.set_plan_state("p:1", "k", 1, "t{1}", U)
-    await memory.set_plan_state("p:1", "k", 1, "t{1}", "user-2")
+    await memory.set_plan_state("p:1", "k", 1, tenant_id="t{1}", user_id=U)
+    await memory.set_plan_state("p:1", "k", 1, tenant_id="t{1}", user_id="user-2")
     keys = [k.decode() for k in redis_client.keys("*")]
     tags = {k[k.index("{") + 1 : k.index("}")] for k in keys}
     assert len(keys) == 2
@@ -359,7 +382,7 @@ async def test_from_settings_uses_configured_redis(
     settings: Settings, redis_client: redis.Redis
 ) -> None:
     async with MemoryClient.from_settings(settings) as memory:
-        await memory.set_plan_state(P, "k", 1, T, U)
+        await memory.set_plan_state(P, "k", 1, tenant_id=T, user_id=U)
     assert len(redis_client.keys("soorma:wm:*")) == 1
 
 
@@ -369,32 +392,35 @@ async def test_from_settings_starts_embedded_redis(tmp_path: Path) -> None:
     data_dir = tmp_path / "soorma"
     try:
         async with MemoryClient.from_settings(Settings(data_dir=data_dir)) as memory:
-            await memory.set_plan_state(P, "k", "embedded", T, U)
-            assert await memory.get_plan_state(P, "k", T, U) == "embedded"
+            await memory.set_plan_state(P, "k", "embedded", tenant_id=T, user_id=U)
+            assert await memory.get_plan_state(P, "k", tenant_id=T, user_id=U) == "embedded"
     finally:
         shutdown_embedded_redis(data_dir)
 
 
 async def test_caller_owned_redis_client_is_left_open(aredis_client: Any) -> None:
     memory = MemoryClient(aredis_client)
-    await memory.set_plan_state(P, "k", 1, T, U)
+    await memory.set_plan_state(P, "k", 1, tenant_id=T, user_id=U)
     await memory.aclose()
     assert await aredis_client.ping()
 
 
 async def test_works_with_decode_responses_client(redis_url: str) -> None:
     async with MemoryClient.from_url(redis_url, decode_responses=True) as memory:
-        await memory.set_plan_state(P, "k", {"a": "é"}, T, U)
-        assert await memory.extend_plan_state(P, "l", [1], T, U) == [1]
-        assert await memory.get_all_plan_state(P, T, U) == {"k": {"a": "é"}, "l": [1]}
+        await memory.set_plan_state(P, "k", {"a": "é"}, tenant_id=T, user_id=U)
+        assert await memory.extend_plan_state(P, "l", [1], tenant_id=T, user_id=U) == [1]
+        assert await memory.get_all_plan_state(P, tenant_id=T, user_id=U) == {
+            "k": {"a": "é"},
+            "l": [1],
+        }
 
 
 async def test_unreachable_redis_is_a_typed_error_for_working_memory_and_plans() -> None:
     # Nothing listens on port 1: every call fails to connect.
     client = MemoryClient.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     calls: list[Callable[[], Awaitable[Any]]] = [
-        lambda: client.set_plan_state("p1", "k", 1, "t1", "u1"),
-        lambda: client.get_plan_state("p1", "k", "t1", "u1"),
+        lambda: client.set_plan_state("p1", "k", 1, tenant_id="t1", user_id="u1"),
+        lambda: client.get_plan_state("p1", "k", tenant_id="t1", user_id="u1"),
         lambda: WorkflowState(client, "p1", tenant_id="t1", user_id="u1").increment("n"),
         lambda: client.create_plan("p1", "goal.received", {}, tenant_id="t1", user_id="u1"),
         lambda: client.list_sessions(tenant_id="t1", user_id="u1"),

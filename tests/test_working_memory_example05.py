@@ -81,7 +81,7 @@ async def test_flow_through_workflow_state_for_two_tenants(
         assert await state.get("current_task_index") == 3
         for task in example.TASKS:
             assert await state.get(f"{task}_result") == f"Completed {task} for: {goal}"
-        session = await memory.get_session("chat-1", tenant, "user-1")
+        session = await memory.get_session("chat-1", tenant_id=tenant, user_id="user-1")
         assert session is not None and session.last_interaction == plan.updated_at
 
 

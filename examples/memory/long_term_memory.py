@@ -34,38 +34,43 @@ async def remember(settings: Settings) -> None:
     episodic = EpisodicMemory.from_settings(settings)
     semantic = SemanticMemory.from_settings(settings)
 
-    await episodic.log_interactions(AGENT, ALICE, TENANT, CHAT)
+    await episodic.log_interactions(AGENT, CHAT, tenant_id=TENANT, user_id=ALICE)
     await semantic.store_knowledge(
-        "Alice prefers window seats and morning flights.", ALICE, TENANT, {"kind": "preference"}
+        "Alice prefers window seats and morning flights.",
+        tenant_id=TENANT,
+        user_id=ALICE,
+        metadata={"kind": "preference"},
     )
     await semantic.store_knowledge(
         "Company travel policy: hotels up to 180 euros per night, economy class only.",
-        BOB,
-        TENANT,
+        tenant_id=TENANT,
+        user_id=BOB,
         external_id="travel-policy",
         is_public=True,  # every user of the tenant can find it
     )
     print("recent history (oldest first):")
-    for turn in await episodic.get_recent_history(AGENT, ALICE, TENANT, limit=3):
+    for turn in await episodic.get_recent_history(AGENT, tenant_id=TENANT, user_id=ALICE, limit=3):
         print(f"  {turn.role:>9}: {turn.content}")
 
 
 async def recall(settings: Settings, query: str) -> None:
     episodic = EpisodicMemory.from_settings(settings)
     print(f"episodic search for {query!r}:")
-    for hit in await episodic.search_interactions(AGENT, query, ALICE, TENANT, limit=3):
+    for hit in await episodic.search_interactions(
+        AGENT, query, tenant_id=TENANT, user_id=ALICE, limit=3
+    ):
         print(f"  {hit.score:.2f}  {hit.role}: {hit.content}")
 
     print("semantic retriever (Alice's knowledge + the tenant's public knowledge):")
-    knowledge = semantic_retriever(user_id=ALICE, tenant_id=TENANT, settings=settings, k=2)
+    knowledge = semantic_retriever(tenant_id=TENANT, user_id=ALICE, settings=settings, k=2)
     for doc in await knowledge.ainvoke(query):
         print(f"  {doc.metadata['score']:.2f}  {doc.page_content}")
 
     print("episodic retriever, Alice's own words only, fresher turns first:")
     history = episodic_retriever(
         AGENT,
-        user_id=ALICE,
         tenant_id=TENANT,
+        user_id=ALICE,
         settings=settings,
         k=2,
         filters={"role": "user"},

@@ -35,9 +35,18 @@ async def main() -> None:
 
         # The low-level calls: every one names plan, tenant and user.
         await memory.set_plan_state(
-            plan.plan_id, "research_data", {"findings": ["use rootless mode"]}, TENANT, USER
+            plan.plan_id,
+            "research_data",
+            {"findings": ["use rootless mode"]},
+            tenant_id=TENANT,
+            user_id=USER,
         )
-        print("stored:", await memory.get_plan_state(plan.plan_id, "research_data", TENANT, USER))
+        print(
+            "stored:",
+            await memory.get_plan_state(
+                plan.plan_id, "research_data", tenant_id=TENANT, user_id=USER
+            ),
+        )
 
         # WorkflowState binds them once.
         state = WorkflowState(memory, plan.plan_id, tenant_id=TENANT, user_id=USER)
@@ -52,18 +61,22 @@ async def main() -> None:
         except SerializationError as exc:
             print("refused:", exc)
 
-        done = await memory.update_plan_status(plan.plan_id, "completed", TENANT, USER)
+        done = await memory.update_plan_status(
+            plan.plan_id, "completed", tenant_id=TENANT, user_id=USER
+        )
         print(f"plan is {done.status}")
         try:
-            await memory.update_plan_status(plan.plan_id, "running", TENANT, USER)
+            await memory.update_plan_status(plan.plan_id, "running", tenant_id=TENANT, user_id=USER)
         except InvalidStatusTransitionError as exc:
             print("refused:", exc)
 
-        plans = await memory.list_plans(TENANT, USER, session_id=session.session_id)
+        plans = await memory.list_plans(
+            tenant_id=TENANT, user_id=USER, session_id=session.session_id
+        )
         print("plans in session:", [p.plan_id for p in plans])
         print("keys removed:", await state.cleanup())
-        await memory.delete_plan(plan.plan_id, TENANT, USER)
-        await memory.delete_session(session.session_id, TENANT, USER)
+        await memory.delete_plan(plan.plan_id, tenant_id=TENANT, user_id=USER)
+        await memory.delete_session(session.session_id, tenant_id=TENANT, user_id=USER)
 
 
 if __name__ == "__main__":

@@ -104,7 +104,7 @@ def build_agents(bus: RedisStreamsBus, registry: Registry, memory: MemoryClient)
         await state.set("status", "completed")
         await state.record_action("workflow.completed")
         await context.memory.update_plan_status(
-            plan_id, PlanStatus.COMPLETED, event.tenant_id, event.user_id
+            plan_id, PlanStatus.COMPLETED, tenant_id=event.tenant_id, user_id=event.user_id
         )
         await context.bus.announce("workflow.completed", {"plan_id": plan_id})
 
@@ -117,7 +117,7 @@ async def wait_for_plan(
     """Poll until the plan has finished (completed or failed)."""
     deadline = time.monotonic() + timeout
     while True:
-        plan = await memory.get_plan(plan_id, tenant_id, user_id)
+        plan = await memory.get_plan(plan_id, tenant_id=tenant_id, user_id=user_id)
         if plan is not None and plan.status in (PlanStatus.COMPLETED, PlanStatus.FAILED):
             return plan
         if time.monotonic() > deadline:
@@ -142,7 +142,9 @@ async def run(goal: str, settings: Settings | None = None) -> dict[str, Any]:
             user_id=DEFAULT_USER_ID,
         )
         await wait_for_plan(memory, plan_id, DEFAULT_TENANT_ID, DEFAULT_USER_ID)
-        return await memory.get_all_plan_state(plan_id, DEFAULT_TENANT_ID, DEFAULT_USER_ID)
+        return await memory.get_all_plan_state(
+            plan_id, tenant_id=DEFAULT_TENANT_ID, user_id=DEFAULT_USER_ID
+        )
     finally:
         for agent in agents:
             await agent.stop()

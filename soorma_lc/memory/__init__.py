@@ -1,6 +1,12 @@
 """Memory for agents: working memory (Redis) and long-term memory (Chroma).
 
 Components load on first access, so working-memory users never import Chroma.
+
+Conventions of the whole layer: scope arguments are keyword-only, always ``*, tenant_id,
+user_id`` (required; a blank one raises :class:`ScopeError`). Soorma-vocabulary methods are
+async; the Chroma-backed memories give each a blocking ``*_sync`` twin generated from one
+implementation (:mod:`soorma_lc.memory.twins`). LangGraph and LangChain interfaces (the
+checkpointer, the store, the retrievers) keep their own sync/async naming.
 """
 
 from __future__ import annotations

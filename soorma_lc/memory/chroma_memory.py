@@ -2,12 +2,12 @@
 
 A tenant's memories live in their own collection (named by a hash of the tenant id), and every
 query also pins ``tenant_id`` in its ``where``: two independent walls between tenants.
-Chroma is synchronous; the async methods of the memories run its calls in worker threads.
+Chroma is synchronous: each operation is a blocking ``x_sync`` method and its async twin ``x``
+runs it in a worker thread (see :mod:`soorma_lc.memory.twins`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -69,7 +69,7 @@ class ChromaMemory(ABC, Generic[H]):
         spec = embeddings if embeddings is not None else resolve_embeddings(None, settings)
         return cls(chroma_client(settings), spec)
 
-    def collection_name(self, tenant_id: str) -> str:
+    def collection_name(self, *, tenant_id: str) -> str:
         """The Chroma collection holding ``tenant_id``'s memories of this kind."""
         return collection_name(self.kind, tenant_id)
 
@@ -92,7 +92,8 @@ class ChromaMemory(ABC, Generic[H]):
         with self._lock:
             collection = self._collections.get(tenant_id)
             if collection is None:
-                collection = load(self.client, self.collection_name(tenant_id), self.embeddings)
+                name = self.collection_name(tenant_id=tenant_id)
+                collection = load(self.client, name, self.embeddings)
                 if collection is not None:
                     self._collections[tenant_id] = collection
             return collection
@@ -125,13 +126,8 @@ class ChromaMemory(ABC, Generic[H]):
             )
         ]
 
-    async def _search(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
+    def _search(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
         """Embed ``query`` and return the tenant's ``limit`` nearest records under ``where``."""
-        vector = await self.embeddings.aembed_query(query)
-        return await asyncio.to_thread(self._query, tenant_id, vector, limit, where)
-
-    def _search_sync(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
-        """Blocking :meth:`_search`."""
         return self._query(tenant_id, self.embeddings.embed_query(query), limit, where)
 
     @chroma_call

@@ -3,11 +3,13 @@
 Scope: tenant + agent_id + user_id (Soorma's model). Interactions are append-only; each
 records its role, content, a nanosecond timestamp and free metadata (``plan_id``,
 ``session_id``, ...). Recency order is by that timestamp, ties broken by id.
+
+Every method is async with a blocking ``*_sync`` twin (:mod:`soorma_lc.memory.twins`); scope
+arguments are keyword-only, ``*, tenant_id, user_id``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -20,12 +22,9 @@ from chromadb.api.models.Collection import Collection
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory._values import require_scope
-from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
-from soorma_lc.memory.chroma_memory import (
-    ChromaMemory,
-    require_limit,
-    require_text,
-)
+from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
+from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
+from soorma_lc.memory.twins import async_twin
 
 _OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
 Turn = tuple[str, str] | tuple[str, str, Mapping[str, Any] | None]
@@ -77,7 +76,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     _hit = staticmethod(_interaction)
 
     @staticmethod
-    def _scope(agent_id: str, user_id: str, tenant_id: str) -> dict[str, str]:
+    def _scope(agent_id: str, tenant_id: str, user_id: str) -> dict[str, str]:
         tenant_id, user_id = require_scope(tenant_id, user_id)
         return {
             "tenant_id": tenant_id,
@@ -88,14 +87,10 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     # -- writing ---------------------------------------------------------------------------
 
     def _prepare_log(
-        self,
-        agent_id: str,
-        user_id: str,
-        tenant_id: str,
-        turns: Sequence[Turn],
+        self, agent_id: str, turns: Sequence[Turn], tenant_id: str, user_id: str
     ) -> list[Interaction]:
         """Validate every turn before anything is embedded or written (all or nothing)."""
-        scope = self._scope(agent_id, user_id, tenant_id)
+        scope = self._scope(agent_id, tenant_id, user_id)
         if isinstance(turns, str | bytes) or not turns:
             raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
         prepared: list[tuple[str, str, dict[str, Any]]] = []
@@ -145,54 +140,34 @@ class EpisodicMemory(ChromaMemory[Interaction]):
                 metadatas=stored[start : start + step],
             )
 
-    async def log_interaction(
-        self,
-        agent_id: str,
-        role: str,
-        content: str,
-        user_id: str,
-        tenant_id: str,
-        metadata: Mapping[str, Any] | None = None,
-    ) -> Interaction:
-        """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id."""
-        return (
-            await self.log_interactions(agent_id, user_id, tenant_id, [(role, content, metadata)])
-        )[0]
-
     def log_interaction_sync(
         self,
         agent_id: str,
         role: str,
         content: str,
-        user_id: str,
+        *,
         tenant_id: str,
+        user_id: str,
         metadata: Mapping[str, Any] | None = None,
     ) -> Interaction:
-        """Blocking :meth:`log_interaction`."""
-        return self.log_interactions_sync(
-            agent_id, user_id, tenant_id, [(role, content, metadata)]
-        )[0]
+        """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id."""
+        turn = (role, content, metadata)
+        return self.log_interactions_sync(agent_id, [turn], tenant_id=tenant_id, user_id=user_id)[0]
 
-    async def log_interactions(
-        self, agent_id: str, user_id: str, tenant_id: str, turns: Sequence[Turn]
+    log_interaction = async_twin(log_interaction_sync)
+
+    def log_interactions_sync(
+        self, agent_id: str, turns: Sequence[Turn], *, tenant_id: str, user_id: str
     ) -> list[Interaction]:
         """Append several turns at once, in order: ``(role, content)`` or ``(role, content,
         metadata)`` each. One embedding call and one Chroma write (per Chroma batch limit);
         nothing is written if any turn is invalid."""
-        interactions = self._prepare_log(agent_id, user_id, tenant_id, turns)
-        vectors = await self.embeddings.aembed_documents([i.content for i in interactions])
-        await asyncio.to_thread(self._write, interactions, vectors)
+        interactions = self._prepare_log(agent_id, turns, tenant_id, user_id)
+        vectors = self.embeddings.embed_documents([i.content for i in interactions])
+        self._write(interactions, vectors)
         return interactions
 
-    def log_interactions_sync(
-        self, agent_id: str, user_id: str, tenant_id: str, turns: Sequence[Turn]
-    ) -> list[Interaction]:
-        """Blocking :meth:`log_interactions`."""
-        interactions = self._prepare_log(agent_id, user_id, tenant_id, turns)
-        self._write(
-            interactions, self.embeddings.embed_documents([i.content for i in interactions])
-        )
-        return interactions
+    log_interactions = async_twin(log_interactions_sync)
 
     # -- recent history --------------------------------------------------------------------
 
@@ -226,40 +201,23 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         }
         return [by_id[id] for id in ids if id in by_id]
 
-    async def get_recent_history(
-        self, agent_id: str, user_id: str, tenant_id: str, limit: int = 10
+    def get_recent_history_sync(
+        self, agent_id: str, *, tenant_id: str, user_id: str, limit: int = 10
     ) -> list[Interaction]:
         """The ``limit`` most recent interactions of the scope, oldest first."""
-        scope = self._scope(agent_id, user_id, tenant_id)
-        return await asyncio.to_thread(self._recent, scope, require_limit(limit))
+        return self._recent(self._scope(agent_id, tenant_id, user_id), require_limit(limit))
 
-    def get_recent_history_sync(
-        self, agent_id: str, user_id: str, tenant_id: str, limit: int = 10
-    ) -> list[Interaction]:
-        """Blocking :meth:`get_recent_history`."""
-        return self._recent(self._scope(agent_id, user_id, tenant_id), require_limit(limit))
+    get_recent_history = async_twin(get_recent_history_sync)
 
     # -- search ----------------------------------------------------------------------------
 
-    def _prepare_search(
+    def search_interactions_sync(
         self,
         agent_id: str,
         query: str,
-        user_id: str,
+        *,
         tenant_id: str,
-        limit: int,
-        filters: Mapping[str, Any] | None,
-    ) -> tuple[dict[str, str], Where, int]:
-        scope = self._scope(agent_id, user_id, tenant_id)
-        require_text(query, "query")
-        return scope, scoped_where(scope, filters), require_limit(limit)
-
-    async def search_interactions(
-        self,
-        agent_id: str,
-        query: str,
         user_id: str,
-        tenant_id: str,
         limit: int = 5,
         filters: Mapping[str, Any] | None = None,
     ) -> list[Interaction]:
@@ -268,35 +226,23 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         ``filters`` narrow by metadata in Chroma's filter language, e.g. ``{"role": "user"}``,
         ``{"plan_id": "p1"}`` or ``{"$or": [{"role": "user"}, {"session_id": "s"}]}``.
         """
-        scope, where, limit = self._prepare_search(
-            agent_id, query, user_id, tenant_id, limit, filters
-        )
-        return await self._search(scope["tenant_id"], query, where, limit)
+        scope = self._scope(agent_id, tenant_id, user_id)
+        require_text(query, "query")
+        where = scoped_where(scope, filters)
+        return self._search(scope["tenant_id"], query, where, require_limit(limit))
 
-    def search_interactions_sync(
-        self,
-        agent_id: str,
-        query: str,
-        user_id: str,
-        tenant_id: str,
-        limit: int = 5,
-        filters: Mapping[str, Any] | None = None,
-    ) -> list[Interaction]:
-        """Blocking :meth:`search_interactions`."""
-        scope, where, limit = self._prepare_search(
-            agent_id, query, user_id, tenant_id, limit, filters
-        )
-        return self._search_sync(scope["tenant_id"], query, where, limit)
+    search_interactions = async_twin(search_interactions_sync)
 
     # -- deletion --------------------------------------------------------------------------
 
-    async def delete_interactions(
-        self, user_id: str, tenant_id: str, agent_id: str | None = None
+    def delete_interactions_sync(
+        self, *, tenant_id: str, user_id: str, agent_id: str | None = None
     ) -> int:
         """Forget a user's interactions (with one agent, or all agents); returns how many."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         scope = {"tenant_id": tenant_id, "user_id": user_id}
         if agent_id is not None:
             scope["agent_id"] = require_text(agent_id, "agent_id")
-        deleted = await asyncio.to_thread(self._delete_where, tenant_id, scoped_where(scope))
-        return len(deleted)
+        return len(self._delete_where(tenant_id, scoped_where(scope)))
+
+    delete_interactions = async_twin(delete_interactions_sync)

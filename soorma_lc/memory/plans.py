@@ -3,6 +3,7 @@
 A plan is one goal's execution (plan_id, goal_event, goal_data, status, optional session and
 parent plan); a session groups plans and tracks ``last_interaction``. Both are unique per
 tenant and visible only to the tenant and user that own them, as in Soorma's Memory Service.
+Scope arguments are keyword-only, ``*, tenant_id, user_id``.
 
 All keys of one tenant share the hash tag ``{<tenant>}``, so every multi-key change (create a
 plan, index it, touch its session) is one atomic Lua script even on Redis Cluster.
@@ -287,10 +288,11 @@ class PlanStore:
         plan_id: str | None = None,
         goal_event: str | None = None,
         goal_data: dict[str, Any] | None = None,
+        *,
+        tenant_id: str,
+        user_id: str,
         session_id: str | None = None,
         parent_plan_id: str | None = None,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
     ) -> Plan:
         """Open a plan in status ``running`` (``plan_id`` defaults to a new uuid4).
 
@@ -351,20 +353,14 @@ class PlanStore:
             )
         return plan
 
-    async def get_plan(
-        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> Plan | None:
+    async def get_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> Plan | None:
         """The plan, or None if this tenant and user have no plan with this id."""
         tenant, user = require_scope(tenant_id, user_id)
         raw = await self._redis.hgetall(_Keys(tenant).plan(require_id(plan_id, "plan_id")))
         return _load(Plan, _fields(raw), user)
 
     async def update_plan_status(
-        self,
-        plan_id: str,
-        status: PlanStatus | str,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
+        self, plan_id: str, status: PlanStatus | str, *, tenant_id: str, user_id: str
     ) -> Plan:
         """Move the plan to ``status`` along :data:`ALLOWED_TRANSITIONS` and return it.
 
@@ -372,7 +368,7 @@ class PlanStore:
         Raises :class:`PlanNotFoundError` or :class:`InvalidStatusTransitionError`.
         """
         target = _status(status)
-        plan = await self.get_plan(plan_id, tenant_id, user_id)
+        plan = await self.get_plan(plan_id, tenant_id=tenant_id, user_id=user_id)
         if plan is None:
             raise PlanNotFoundError(plan_id)
         keys = _Keys(plan.tenant_id)
@@ -408,9 +404,9 @@ class PlanStore:
 
     async def list_plans(
         self,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
         *,
+        tenant_id: str,
+        user_id: str,
         session_id: str | None = None,
         status: PlanStatus | str | None = None,
         parent_plan_id: str | None = None,
@@ -441,25 +437,26 @@ class PlanStore:
 
         return await self._scan(index, keys.plan, lambda f: _load(Plan, f, user), keep, limit)
 
-    async def delete_plan(
-        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> bool:
+    async def delete_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete the plan record and its index entries; True if it existed.
 
         Working memory is separate: :meth:`MemoryClient.delete_plan` removes both.
         """
-        plan = await self.get_plan(plan_id, tenant_id, user_id)
-        if plan is None:
-            return False
+        plan = await self.get_plan(plan_id, tenant_id=tenant_id, user_id=user_id)
+        return plan is not None and await self.delete_plan_record(plan)
+
+    async def delete_plan_record(self, plan: Plan) -> bool:
+        """Delete a plan already read by :meth:`get_plan` (its tenant, user and indexes come
+        from it, so nothing is read again); True if it was still there."""
         keys = _Keys(plan.tenant_id)
         deleted = await self._delete_plan(
             keys=[
-                keys.plan(plan_id),
+                keys.plan(plan.plan_id),
                 keys.user_plans(plan.user_id),
                 keys.session_plans(plan.session_id or ""),
                 keys.children(plan.parent_plan_id or ""),
             ],
-            args=[plan.user_id, plan_id],
+            args=[plan.user_id, plan.plan_id],
         )
         return bool(deleted)
 
@@ -468,10 +465,11 @@ class PlanStore:
     async def create_session(
         self,
         session_id: str | None = None,
+        *,
+        tenant_id: str,
+        user_id: str,
         name: str | None = None,
         metadata: dict[str, Any] | None = None,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
     ) -> Session:
         """Create a session (``session_id`` defaults to a new uuid4).
 
@@ -495,9 +493,7 @@ class PlanStore:
             raise DuplicateSessionError(session_id)
         return session
 
-    async def get_session(
-        self, session_id: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> Session | None:
+    async def get_session(self, session_id: str, *, tenant_id: str, user_id: str) -> Session | None:
         """The session, or None if this tenant and user have none with this id."""
         tenant, user = require_scope(tenant_id, user_id)
         key = _Keys(tenant).session(require_id(session_id, "session_id"))
@@ -505,9 +501,9 @@ class PlanStore:
 
     async def list_sessions(
         self,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
         *,
+        tenant_id: str,
+        user_id: str,
         limit: int | None = DEFAULT_LIST_LIMIT,
     ) -> list[Session]:
         """The user's sessions, most recent interaction first (``limit=None``: all)."""
@@ -521,9 +517,7 @@ class PlanStore:
             limit,
         )
 
-    async def delete_session(
-        self, session_id: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> bool:
+    async def delete_session(self, session_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete the session record; True if it existed.
 
         Its plans are kept (a session holds no data) and still list under its id.

@@ -2,11 +2,15 @@
 
 Both take ``k``, ``score_threshold`` (minimum cosine similarity) and Chroma-style metadata
 ``filters`` at construction, and accept the same three as ``invoke(query, k=..., ...)``
-overrides. Their scope (tenant, user, agent) is fixed at construction: no call can widen it.
+overrides. Their scope (tenant, user, agent) is fixed at construction: no call can widen it,
+and a missing tenant or user raises :class:`ScopeError` there. LangChain's own pair is the
+sync/async convention here: ``_get_relevant_documents`` searches with the memory's blocking
+``*_sync`` method and ``_aget_relevant_documents`` runs it in a worker thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from abc import abstractmethod
@@ -20,8 +24,9 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, ValidationError
 
-from soorma_lc.config import Settings, resolve_settings
+from soorma_lc.config import Settings
 from soorma_lc.errors import InvalidMemoryInputError
+from soorma_lc.memory._values import require_scope
 from soorma_lc.memory.chroma_memory import MAX_LIMIT, require_limit
 from soorma_lc.memory.episodic import EpisodicMemory, Interaction
 from soorma_lc.memory.semantic import Knowledge, SemanticMemory
@@ -30,15 +35,18 @@ _OVERRIDES = frozenset({"k", "score_threshold", "filters"})
 
 
 class _MemoryRetriever(BaseRetriever):
-    """Shared options and call plumbing; subclasses fetch hits and turn them into Documents."""
+    """Shared scope, options and call plumbing; subclasses fetch hits and make Documents."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
+    tenant_id: str
+    user_id: str
     k: int = Field(default=4, ge=1, le=MAX_LIMIT)
     score_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
     filters: dict[str, Any] | None = None
 
     def __init__(self, **data: Any) -> None:
+        require_scope(data.get("tenant_id"), data.get("user_id"))
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -84,10 +92,6 @@ class _MemoryRetriever(BaseRetriever):
     def _search(self, query: str, limit: int, filters: Any) -> list[Any]:
         """Up to ``limit`` hits for ``query``, best first (blocking)."""
 
-    @abstractmethod
-    async def _asearch(self, query: str, limit: int, filters: Any) -> list[Any]:
-        """Up to ``limit`` hits for ``query``, best first."""
-
     def _get_relevant_documents(
         self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
@@ -97,9 +101,9 @@ class _MemoryRetriever(BaseRetriever):
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun, **kwargs: Any
     ) -> list[Document]:
-        k, threshold, filters = self._options(kwargs)
-        hits = await self._asearch(query, self._fetch_count(k), filters)
-        return self._rank(hits, k, threshold)
+        return await asyncio.to_thread(
+            self._get_relevant_documents, query, run_manager=run_manager.get_sync(), **kwargs
+        )
 
 
 class EpisodicRetriever(_MemoryRetriever):
@@ -112,8 +116,6 @@ class EpisodicRetriever(_MemoryRetriever):
 
     memory: EpisodicMemory
     agent_id: str
-    user_id: str
-    tenant_id: str
     recency_weight: float = Field(default=0.0, ge=0.0, le=1.0)
     recency_half_life: float = Field(default=86_400.0, gt=0.0)
 
@@ -122,12 +124,12 @@ class EpisodicRetriever(_MemoryRetriever):
 
     def _search(self, query: str, limit: int, filters: Any) -> list[Interaction]:
         return self.memory.search_interactions_sync(
-            self.agent_id, query, self.user_id, self.tenant_id, limit=limit, filters=filters
-        )
-
-    async def _asearch(self, query: str, limit: int, filters: Any) -> list[Interaction]:
-        return await self.memory.search_interactions(
-            self.agent_id, query, self.user_id, self.tenant_id, limit=limit, filters=filters
+            self.agent_id,
+            query,
+            tenant_id=self.tenant_id,
+            user_id=self.user_id,
+            limit=limit,
+            filters=filters,
         )
 
     def _score(self, hit: Interaction, now_ns: int) -> float:
@@ -158,18 +160,16 @@ class SemanticRetriever(_MemoryRetriever):
     """Knowledge chunks of one user (plus the tenant's public knowledge), most relevant first."""
 
     memory: SemanticMemory
-    user_id: str
-    tenant_id: str
     include_public: bool = True
 
     def _search(self, query: str, limit: int, filters: Any) -> list[Knowledge]:
         return self.memory.search_knowledge_sync(
-            query, self.user_id, self.tenant_id, limit, self.include_public, filters
-        )
-
-    async def _asearch(self, query: str, limit: int, filters: Any) -> list[Knowledge]:
-        return await self.memory.search_knowledge(
-            query, self.user_id, self.tenant_id, limit, self.include_public, filters
+            query,
+            tenant_id=self.tenant_id,
+            user_id=self.user_id,
+            limit=limit,
+            include_public=self.include_public,
+            filters=filters,
         )
 
     def _document(self, hit: Knowledge, score: float) -> Document:
@@ -194,22 +194,22 @@ def episodic_retriever(
     agent_id: str,
     memory: EpisodicMemory | None = None,
     *,
-    user_id: str | None = None,
-    tenant_id: str | None = None,
+    tenant_id: str,
+    user_id: str,
     settings: Settings | None = None,
     **options: Any,
 ) -> EpisodicRetriever:
-    """An :class:`EpisodicRetriever`; memory and unset ids come from ``settings``.
+    """An :class:`EpisodicRetriever` over ``agent_id``'s history with the user; ``memory``
+    defaults to the episodic memory configured by ``settings``.
 
     ``options``: ``k``, ``score_threshold``, ``filters`` (e.g. ``{"plan_id": "p1"}`` or
     ``{"role": "user"}``), ``recency_weight``, ``recency_half_life``.
     """
-    settings = resolve_settings(settings)
     return EpisodicRetriever(
         memory=memory or EpisodicMemory.from_settings(settings),
         agent_id=agent_id,
-        user_id=user_id or settings.user_id,
-        tenant_id=tenant_id or settings.tenant_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
         **options,
     )
 
@@ -217,19 +217,19 @@ def episodic_retriever(
 def semantic_retriever(
     memory: SemanticMemory | None = None,
     *,
-    user_id: str | None = None,
-    tenant_id: str | None = None,
+    tenant_id: str,
+    user_id: str,
     settings: Settings | None = None,
     **options: Any,
 ) -> SemanticRetriever:
-    """A :class:`SemanticRetriever`; memory and unset ids come from ``settings``.
+    """A :class:`SemanticRetriever` over the user's (and the tenant's public) knowledge;
+    ``memory`` defaults to the semantic memory configured by ``settings``.
 
     ``options``: ``k``, ``score_threshold``, ``filters``, ``include_public``.
     """
-    settings = resolve_settings(settings)
     return SemanticRetriever(
         memory=memory or SemanticMemory.from_settings(settings),
-        user_id=user_id or settings.user_id,
-        tenant_id=tenant_id or settings.tenant_id,
+        tenant_id=tenant_id,
+        user_id=user_id,
         **options,
     )

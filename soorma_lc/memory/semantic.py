@@ -8,11 +8,13 @@ one copy. Long texts are stored as overlapping chunks, one vector each.
 A store writes the new chunks first, then removes chunks the new version no longer has; a crash
 between the two steps leaves the previous version's tail chunks until the next store of the
 same knowledge, never a missing chunk.
+
+Every method is async with a blocking ``*_sync`` twin (:mod:`soorma_lc.memory.twins`); scope
+arguments are keyword-only, ``*, tenant_id, user_id``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import time
 from collections.abc import Mapping
@@ -26,12 +28,9 @@ from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
-from soorma_lc.memory.chroma_memory import (
-    ChromaMemory,
-    require_limit,
-    require_text,
-)
+from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
 from soorma_lc.memory.chunking import DEFAULT_CHUNK_CHARS, DEFAULT_OVERLAP_CHARS, chunk_text
+from soorma_lc.memory.twins import async_twin
 
 _OWN_KEYS = frozenset(
     {
@@ -122,8 +121,8 @@ class SemanticMemory(ChromaMemory[Knowledge]):
     def _prepare_store(
         self,
         content: str,
-        user_id: str,
         tenant_id: str,
+        user_id: str,
         metadata: Mapping[str, Any] | None,
         external_id: str | None,
         is_public: bool,
@@ -208,11 +207,12 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         if stale:
             collection.delete(ids=stale)
 
-    async def store_knowledge(
+    def store_knowledge_sync(
         self,
         content: str,
-        user_id: str,
+        *,
         tenant_id: str,
+        user_id: str,
         metadata: Mapping[str, Any] | None = None,
         external_id: str | None = None,
         is_public: bool = False,
@@ -222,25 +222,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         Storing content that is already stored under the same key only updates its metadata
         and visibility (no re-embedding).
         """
-        write = self._prepare_store(content, user_id, tenant_id, metadata, external_id, is_public)
-        stored = await asyncio.to_thread(self._stored, write)
-        vectors = self._reusable_vectors(write, stored)
-        if vectors is None:
-            vectors = await self.embeddings.aembed_documents(write.chunks)
-        await asyncio.to_thread(self._write, write, vectors, stored)
-        return write.knowledge_id
-
-    def store_knowledge_sync(
-        self,
-        content: str,
-        user_id: str,
-        tenant_id: str,
-        metadata: Mapping[str, Any] | None = None,
-        external_id: str | None = None,
-        is_public: bool = False,
-    ) -> str:
-        """Blocking :meth:`store_knowledge`."""
-        write = self._prepare_store(content, user_id, tenant_id, metadata, external_id, is_public)
+        write = self._prepare_store(content, tenant_id, user_id, metadata, external_id, is_public)
         stored = self._stored(write)
         vectors = self._reusable_vectors(write, stored)
         if vectors is None:
@@ -248,17 +230,22 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         self._write(write, vectors, stored)
         return write.knowledge_id
 
+    store_knowledge = async_twin(store_knowledge_sync)
+
     # -- search ----------------------------------------------------------------------------
 
-    @staticmethod
-    def _prepare_search(
+    def search_knowledge_sync(
+        self,
         query: str,
-        user_id: str,
+        *,
         tenant_id: str,
-        limit: int,
-        include_public: bool,
-        filters: Mapping[str, Any] | None,
-    ) -> tuple[str, Where, int]:
+        user_id: str,
+        limit: int = 5,
+        include_public: bool = True,
+        filters: Mapping[str, Any] | None = None,
+    ) -> list[Knowledge]:
+        """Chunks closest in meaning to ``query``, best first, with scores: the user's own
+        knowledge plus (``include_public``) the tenant's public knowledge."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         require_text(query, "query")
         if include_public:
@@ -268,47 +255,18 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         where = scoped_where(
             {"tenant_id": tenant_id}, filters, extra=[access], reserved=_ACCESS_KEYS
         )
-        return tenant_id, where, require_limit(limit)
+        return self._search(tenant_id, query, where, require_limit(limit))
 
-    async def search_knowledge(
-        self,
-        query: str,
-        user_id: str,
-        tenant_id: str,
-        limit: int = 5,
-        include_public: bool = True,
-        filters: Mapping[str, Any] | None = None,
-    ) -> list[Knowledge]:
-        """Chunks closest in meaning to ``query``, best first, with scores: the user's own
-        knowledge plus (``include_public``) the tenant's public knowledge."""
-        tenant_id, where, limit = self._prepare_search(
-            query, user_id, tenant_id, limit, include_public, filters
-        )
-        return await self._search(tenant_id, query, where, limit)
-
-    def search_knowledge_sync(
-        self,
-        query: str,
-        user_id: str,
-        tenant_id: str,
-        limit: int = 5,
-        include_public: bool = True,
-        filters: Mapping[str, Any] | None = None,
-    ) -> list[Knowledge]:
-        """Blocking :meth:`search_knowledge`."""
-        tenant_id, where, limit = self._prepare_search(
-            query, user_id, tenant_id, limit, include_public, filters
-        )
-        return self._search_sync(tenant_id, query, where, limit)
+    search_knowledge = async_twin(search_knowledge_sync)
 
     # -- deletion --------------------------------------------------------------------------
 
-    async def _delete(self, tenant_id: str, where: Where) -> int:
+    def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
-        deleted = await asyncio.to_thread(self._delete_where, tenant_id, where)
+        deleted = self._delete_where(tenant_id, where)
         return len({metadata["knowledge_id"] for metadata in deleted})
 
-    async def delete_knowledge(self, knowledge_id: str, user_id: str, tenant_id: str) -> bool:
+    def delete_knowledge_sync(self, knowledge_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete one knowledge item (all its chunks) owned by the user; False if none."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         scope = {
@@ -316,10 +274,14 @@ class SemanticMemory(ChromaMemory[Knowledge]):
             "user_id": user_id,
             "knowledge_id": require_text(knowledge_id, "knowledge_id"),
         }
-        return await self._delete(tenant_id, scoped_where(scope)) > 0
+        return self._delete(tenant_id, scoped_where(scope)) > 0
 
-    async def delete_user_knowledge(self, user_id: str, tenant_id: str) -> int:
+    delete_knowledge = async_twin(delete_knowledge_sync)
+
+    def delete_user_knowledge_sync(self, *, tenant_id: str, user_id: str) -> int:
         """Delete everything the user stored (public items included); returns the item count."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         where = scoped_where({"tenant_id": tenant_id, "user_id": user_id})
-        return await self._delete(tenant_id, where)
+        return self._delete(tenant_id, where)
+
+    delete_user_knowledge = async_twin(delete_user_knowledge_sync)

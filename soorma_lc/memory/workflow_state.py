@@ -9,7 +9,7 @@ Soorma's SDK, ``increment``, ``append``, ``extend`` and ``record_action`` are at
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from soorma_lc.memory._values import require_id, require_scope
 
@@ -20,52 +20,50 @@ ACTION_HISTORY_KEY = "_action_history"
 """Working-memory key holding the list of recorded actions, oldest first."""
 
 
+class _Scope(TypedDict):
+    tenant_id: str
+    user_id: str
+
+
 class WorkflowState:
     """Plan-scoped state for ``plan_id`` as seen by ``tenant_id``/``user_id``.
 
     Raises :class:`ScopeError` when tenant or user is missing and
     :class:`InvalidIdentifierError` for an empty plan id, before anything is read or written.
+    Calls go straight to ``memory.working`` (the client's :class:`WorkingMemory`).
     """
 
-    def __init__(
-        self,
-        memory: MemoryClient,
-        plan_id: str,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
-    ) -> None:
+    def __init__(self, memory: MemoryClient, plan_id: str, *, tenant_id: str, user_id: str) -> None:
         self.memory = memory
         self.tenant_id, self.user_id = require_scope(tenant_id, user_id)
         self.plan_id = require_id(plan_id, "plan_id")
-
-    @property
-    def _scope(self) -> tuple[str, str]:
-        return self.tenant_id, self.user_id
+        self._working = memory.working
+        self._scope: _Scope = {"tenant_id": self.tenant_id, "user_id": self.user_id}
 
     async def set(self, key: str, value: Any) -> None:
         """Store a JSON value under ``key``."""
-        await self.memory.set_plan_state(self.plan_id, key, value, *self._scope)
+        await self._working.set_plan_state(self.plan_id, key, value, **self._scope)
 
     async def get(self, key: str, default: Any = None) -> Any:
         """The value under ``key``, or ``default`` when it is absent or null."""
-        value = await self.memory.get_plan_state(self.plan_id, key, *self._scope)
+        value = await self._working.get_plan_state(self.plan_id, key, **self._scope)
         return default if value is None else value
 
     async def has(self, key: str) -> bool:
         """True when ``key`` holds a non-null value (Soorma's meaning)."""
-        return await self.memory.get_plan_state(self.plan_id, key, *self._scope) is not None
+        return await self._working.get_plan_state(self.plan_id, key, **self._scope) is not None
 
     async def delete(self, key: str) -> bool:
         """Remove ``key``; True if it existed."""
-        return await self.memory.delete_plan_state(self.plan_id, key, *self._scope)
+        return await self._working.delete_plan_state(self.plan_id, key, **self._scope)
 
     async def cleanup(self) -> int:
         """Remove all of the plan's state, history included; returns how many keys it held."""
-        return await self.memory.cleanup_plan(self.plan_id, *self._scope)
+        return await self._working.cleanup_plan(self.plan_id, **self._scope)
 
     async def increment(self, key: str, delta: int = 1) -> int:
         """Atomically add ``delta`` to the integer under ``key`` (absent = 0); the new value."""
-        return await self.memory.increment_plan_state(self.plan_id, key, delta, *self._scope)
+        return await self._working.increment_plan_state(self.plan_id, key, delta, **self._scope)
 
     async def append(self, key: str, item: Any) -> list[Any]:
         """Atomically append ``item`` to the list under ``key`` (absent = []); the new list."""
@@ -73,20 +71,20 @@ class WorkflowState:
 
     async def extend(self, key: str, items: list[Any]) -> list[Any]:
         """Atomically append ``items`` to the list under ``key``; the new list."""
-        updated = await self.memory.extend_plan_state(self.plan_id, key, items, *self._scope)
+        updated = await self._working.extend_plan_state(self.plan_id, key, items, **self._scope)
         return cast(list[Any], updated)
 
     async def update_dict(self, key: str, updates: dict[str, Any]) -> dict[str, Any]:
         """Merge ``updates`` into the dict under ``key`` (absent = {}); the new dict."""
-        return await self.memory.merge_plan_state(self.plan_id, key, updates, *self._scope)
+        return await self._working.merge_plan_state(self.plan_id, key, updates, **self._scope)
 
     async def record_action(self, event_name: str) -> None:
         """Append ``event_name`` to the plan's action history, atomically."""
-        await self.memory.extend_plan_state(
+        await self._working.extend_plan_state(
             self.plan_id,
             ACTION_HISTORY_KEY,
             [require_id(event_name, "event_name")],
-            *self._scope,
+            **self._scope,
             return_value=False,
         )
 

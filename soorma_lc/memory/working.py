@@ -6,6 +6,10 @@ plan lives on one shard. Counters and list appends run server side (``HINCRBY`` 
 script), so any number of processes can update one plan without lost updates; dictionary
 merges use optimistic ``WATCH``/``MULTI`` transactions. As in Soorma's Memory Service, state is
 visible only to the tenant and user that wrote it.
+
+Methods carry Soorma's names (``set_plan_state``, ``cleanup_plan``, ...), so that
+:class:`MemoryClient` exposes them as they are; scope arguments are keyword-only,
+``*, tenant_id, user_id``.
 """
 
 from __future__ import annotations
@@ -92,18 +96,13 @@ class WorkingMemory:
         self._append = client.register_script(_APPEND_LUA)
         self._cleanup = client.register_script(_CLEANUP_LUA)
 
-    def _hash_key(self, plan_id: str, tenant_id: str | None, user_id: str | None) -> str:
+    def _hash_key(self, plan_id: str, tenant_id: str, user_id: str) -> str:
         tenant, user = require_scope(tenant_id, user_id)
         plan = require_id(plan_id, "plan_id")
         return f"soorma:wm:{{{key_segment(tenant)}:{key_segment(plan)}}}:{key_segment(user)}"
 
-    async def set(
-        self,
-        plan_id: str,
-        key: str,
-        value: Any,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
+    async def set_plan_state(
+        self, plan_id: str, key: str, value: Any, *, tenant_id: str, user_id: str
     ) -> None:
         """Store ``value`` (any JSON value) under ``key``, replacing what was there."""
         name = self._hash_key(plan_id, tenant_id, user_id)
@@ -111,43 +110,35 @@ class WorkingMemory:
         data = encode_json(value, limit=self.max_value_bytes, what=f"value of {key!r}")
         await self._redis.hset(name, field, data)
 
-    async def get(
-        self, plan_id: str, key: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> Any:
-        """The value stored under ``key``, or None when there is none."""
+    async def get_plan_state(self, plan_id: str, key: str, *, tenant_id: str, user_id: str) -> Any:
+        """The value stored under ``key``, or None when there is none (Soorma's HTTP client
+        returns a response object)."""
         name = self._hash_key(plan_id, tenant_id, user_id)
         data = await self._redis.hget(name, require_id(key, "key"))
         return None if data is None else decode_json(data)
 
-    async def get_all(
-        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
+    async def get_all_plan_state(
+        self, plan_id: str, *, tenant_id: str, user_id: str
     ) -> dict[str, Any]:
         """Every key of the plan with its value (one consistent snapshot)."""
         name = self._hash_key(plan_id, tenant_id, user_id)
         raw = await self._redis.hgetall(name)
         return {reply_text(field): decode_json(data) for field, data in raw.items()}
 
-    async def delete(
-        self, plan_id: str, key: str, tenant_id: str | None = None, user_id: str | None = None
+    async def delete_plan_state(
+        self, plan_id: str, key: str, *, tenant_id: str, user_id: str
     ) -> bool:
         """Remove ``key``; True if it existed."""
         name = self._hash_key(plan_id, tenant_id, user_id)
         return bool(await self._redis.hdel(name, require_id(key, "key")))
 
-    async def cleanup(
-        self, plan_id: str, tenant_id: str | None = None, user_id: str | None = None
-    ) -> int:
+    async def cleanup_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> int:
         """Remove every key of the plan; returns how many there were."""
         name = self._hash_key(plan_id, tenant_id, user_id)
         return int(await self._cleanup(keys=[name]))
 
-    async def increment(
-        self,
-        plan_id: str,
-        key: str,
-        delta: int = 1,
-        tenant_id: str | None = None,
-        user_id: str | None = None,
+    async def increment_plan_state(
+        self, plan_id: str, key: str, delta: int = 1, *, tenant_id: str, user_id: str
     ) -> int:
         """Add ``delta`` to the integer under ``key`` (missing counts as 0), atomically.
 
@@ -163,14 +154,14 @@ class WorkingMemory:
         except ResponseError as exc:
             raise PlanStateTypeError(f"cannot increment {key!r}: {exc}") from exc
 
-    async def extend(
+    async def extend_plan_state(
         self,
         plan_id: str,
         key: str,
         items: list[Any] | tuple[Any, ...],
-        tenant_id: str | None = None,
-        user_id: str | None = None,
         *,
+        tenant_id: str,
+        user_id: str,
         return_value: bool = True,
     ) -> list[Any] | None:
         """Append ``items`` to the list under ``key`` (missing counts as []), atomically.
@@ -192,13 +183,8 @@ class WorkingMemory:
             check_size(int(payload), limit=self.max_value_bytes, what=f"list under {key!r}")
         return decode_json(payload) if return_value else None
 
-    async def merge(
-        self,
-        plan_id: str,
-        key: str,
-        updates: dict[str, Any],
-        tenant_id: str | None = None,
-        user_id: str | None = None,
+    async def merge_plan_state(
+        self, plan_id: str, key: str, updates: dict[str, Any], *, tenant_id: str, user_id: str
     ) -> dict[str, Any]:
         """Merge ``updates`` into the dict under ``key`` (missing counts as {}); returns it.
 
