@@ -65,13 +65,13 @@ def _with_sync(names: set[str]) -> set[str]:
 
 
 SCOPED_METHODS: dict[type, set[str]] = {
-    WorkingMemory: WORKING,
+    WorkingMemory: WORKING | {"plan_key", "plan_tag"},
     PlanStore: PLANS,
     MemoryClient: WORKING | PLANS | CLIENT_EPISODIC | CLIENT_SEMANTIC,
     EpisodicMemory: _with_sync(EPISODIC) | {"collection_name"},
     SemanticMemory: _with_sync(SEMANTIC) | {"collection_name"},
 }
-TENANT_ONLY = {"collection_name"}
+TENANT_ONLY = {"collection_name", "plan_tag"}
 
 
 def _scoped_public_methods(cls: type) -> dict[str, Callable[..., Any]]:

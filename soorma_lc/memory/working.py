@@ -89,17 +89,26 @@ class WorkingMemory:
     ) -> None:
         if max_value_bytes < 1:
             raise SoormaValidationError("max_value_bytes must be positive")
-        self._redis = client
         self.client = client
         """The Redis client (planners keep their per-plan bookkeeping next to the state)."""
         self.max_value_bytes = max_value_bytes
         self._append = client.register_script(_APPEND_LUA)
         self._cleanup = client.register_script(_CLEANUP_LUA)
 
-    def _hash_key(self, plan_id: str, tenant_id: str, user_id: str) -> str:
-        tenant, user = require_scope(tenant_id, user_id)
+    @staticmethod
+    def plan_tag(plan_id: str, *, tenant_id: str) -> str:
+        """The Redis Cluster hash tag of a plan: keys carrying it live on one shard, so one
+        script may touch the plan's state and other per-plan keys together."""
         plan = require_id(plan_id, "plan_id")
-        return f"soorma:wm:{{{key_segment(tenant)}:{key_segment(plan)}}}:{key_segment(user)}"
+        return f"{{{key_segment(tenant_id)}:{key_segment(plan)}}}"
+
+    def plan_key(self, plan_id: str, *, tenant_id: str, user_id: str) -> str:
+        """The Redis hash holding the plan's state as ``user_id`` sees it."""
+        tenant, user = require_scope(tenant_id, user_id)
+        return f"soorma:wm:{self.plan_tag(plan_id, tenant_id=tenant)}:{key_segment(user)}"
+
+    def _hash_key(self, plan_id: str, tenant_id: str, user_id: str) -> str:
+        return self.plan_key(plan_id, tenant_id=tenant_id, user_id=user_id)
 
     async def set_plan_state(
         self, plan_id: str, key: str, value: Any, *, tenant_id: str, user_id: str
@@ -108,13 +117,13 @@ class WorkingMemory:
         name = self._hash_key(plan_id, tenant_id, user_id)
         field = require_id(key, "key")
         data = encode_json(value, limit=self.max_value_bytes, what=f"value of {key!r}")
-        await self._redis.hset(name, field, data)
+        await self.client.hset(name, field, data)
 
     async def get_plan_state(self, plan_id: str, key: str, *, tenant_id: str, user_id: str) -> Any:
         """The value stored under ``key``, or None when there is none (Soorma's HTTP client
         returns a response object)."""
         name = self._hash_key(plan_id, tenant_id, user_id)
-        data = await self._redis.hget(name, require_id(key, "key"))
+        data = await self.client.hget(name, require_id(key, "key"))
         return None if data is None else decode_json(data)
 
     async def get_all_plan_state(
@@ -122,7 +131,7 @@ class WorkingMemory:
     ) -> dict[str, Any]:
         """Every key of the plan with its value (one consistent snapshot)."""
         name = self._hash_key(plan_id, tenant_id, user_id)
-        raw = await self._redis.hgetall(name)
+        raw = await self.client.hgetall(name)
         return {reply_text(field): decode_json(data) for field, data in raw.items()}
 
     async def delete_plan_state(
@@ -130,7 +139,7 @@ class WorkingMemory:
     ) -> bool:
         """Remove ``key``; True if it existed."""
         name = self._hash_key(plan_id, tenant_id, user_id)
-        return bool(await self._redis.hdel(name, require_id(key, "key")))
+        return bool(await self.client.hdel(name, require_id(key, "key")))
 
     async def cleanup_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> int:
         """Remove every key of the plan; returns how many there were."""
@@ -150,7 +159,7 @@ class WorkingMemory:
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise SoormaValidationError(f"delta must be an int (got {delta!r})")
         try:
-            return int(await self._redis.hincrby(name, field, delta))
+            return int(await self.client.hincrby(name, field, delta))
         except ResponseError as exc:
             raise PlanStateTypeError(f"cannot increment {key!r}: {exc}") from exc
 
@@ -197,7 +206,7 @@ class WorkingMemory:
         if not isinstance(updates, dict):
             raise SoormaValidationError(f"updates must be a dict (got {type(updates).__name__})")
         encode_json(updates, limit=self.max_value_bytes, what=f"updates for {key!r}")
-        async with self._redis.pipeline(transaction=True) as pipe:
+        async with self.client.pipeline(transaction=True) as pipe:
             for attempt in range(_MERGE_ATTEMPTS):
                 try:
                     await pipe.watch(name)

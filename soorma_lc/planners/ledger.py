@@ -17,10 +17,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-import redis.asyncio
-
 from soorma_lc.errors import PlanBusyError
-from soorma_lc.memory._values import key_segment, require_id, require_scope
+from soorma_lc.memory._values import require_id
+from soorma_lc.memory.working import WorkingMemory
 
 logger = logging.getLogger(__name__)
 
@@ -81,31 +80,24 @@ class Reservation:
 
 
 class PlanLedger:
-    """Action counts, step history and leases of plans, on the working memory's Redis."""
+    """Action counts, step history and leases of plans, next to their working memory."""
 
-    def __init__(self, client: redis.asyncio.Redis) -> None:
-        self.client = client
+    def __init__(self, working: WorkingMemory) -> None:
+        self.working = working
+        self.client = client = working.client
         self._reserve = client.register_script(_RESERVE_LUA)
         self._renew = client.register_script(_RENEW_LUA)
         self._release = client.register_script(_RELEASE_LUA)
 
-    @staticmethod
-    def _tag(plan_id: str, tenant_id: str) -> str:
-        return f"{{{key_segment(tenant_id)}:{key_segment(require_id(plan_id, 'plan_id'))}}}"
-
-    def _memory_key(self, plan_id: str, tenant_id: str, user_id: str) -> str:
-        # The working-memory hash of the plan (see soorma_lc.memory.working).
-        tenant, user = require_scope(tenant_id, user_id)
-        return f"soorma:wm:{self._tag(plan_id, tenant)}:{key_segment(user)}"
-
     def _planner_key(self, plan_id: str, tenant_id: str, what: str) -> str:
-        return f"soorma:planner:{self._tag(plan_id, tenant_id)}:{what}"
+        tag = self.working.plan_tag(plan_id, tenant_id=require_id(tenant_id, "tenant_id"))
+        return f"soorma:planner:{tag}:{what}"
 
     async def reserve_action(
         self, plan_id: str, step: int, event: str, max_actions: int, *, tenant_id: str, user_id: str
     ) -> Reservation:
         """Count step ``step``'s action unless ``max_actions`` were taken; idempotent per step."""
-        key = self._memory_key(plan_id, tenant_id, user_id)
+        key = self.working.plan_key(plan_id, tenant_id=tenant_id, user_id=user_id)
         count, code = await self._reserve(
             keys=[key], args=[step, max_actions, json.dumps(event, ensure_ascii=False)]
         )
@@ -113,7 +105,7 @@ class PlanLedger:
 
     async def action_count(self, plan_id: str, *, tenant_id: str, user_id: str) -> int:
         """How many actions the plan has taken."""
-        key = self._memory_key(plan_id, tenant_id, user_id)
+        key = self.working.plan_key(plan_id, tenant_id=tenant_id, user_id=user_id)
         return int(await self.client.hget(key, ACTION_COUNT_KEY) or 0)
 
     async def record_step(self, plan_id: str, record: dict[str, Any], *, tenant_id: str) -> None:

@@ -197,15 +197,15 @@ class ChoreographyPlanner:
                 self._toolkit = EventToolkit(
                     self.worker.registry, self.worker.bus, settings=self.settings
                 )
-            client = self.memory.working.client
+            working = self.memory.working
             self._services = PlannerServices(
                 config=self.config,
                 model=_resolve_model(self._model_spec, self.settings),
                 toolkit=self._toolkit,
                 bus=self.worker.bus,
                 memory=self.memory,
-                ledger=PlanLedger(client),
-                timers=PlanTimers(client, self.name),
+                ledger=PlanLedger(working),
+                timers=PlanTimers(working.client, self.name),
                 guards=self._guards,
             )
         return self._services
