@@ -25,13 +25,15 @@ def _out(text: str = "") -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Import a worker and serve it until SIGINT/SIGTERM."""
+    """Import a worker or planner and serve it until SIGINT/SIGTERM."""
     from soorma_lc.agents.loading import load_worker
+    from soorma_lc.agents.worker import Worker
 
-    worker = load_worker(args.worker)
+    agent = load_worker(args.worker)
+    worker = agent if isinstance(agent, Worker) else agent.worker
     if args.concurrency is not None:
         worker.concurrency = args.concurrency
-    worker.run()
+    agent.run()
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Find the Worker that ``soorma-lc run module.path:attribute`` names."""
+"""Find the agent (a Worker or a ChoreographyPlanner) that ``soorma-lc run module:attr`` names."""
 
 from __future__ import annotations
 
@@ -6,16 +6,26 @@ import importlib
 import importlib.util
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from soorma_lc.agents.worker import Worker
 from soorma_lc.errors import WorkerLoadError
 
+if TYPE_CHECKING:
+    from soorma_lc.planners import ChoreographyPlanner
 
-def load_worker(reference: str) -> Worker:
-    """The Worker at ``module:attribute`` (or ``path/to/file.py:attribute``).
 
-    The attribute may be a Worker or a callable returning one. The current directory is
-    importable, as with ``python -m``.
+def _is_agent(value: Any) -> bool:
+    from soorma_lc.planners import ChoreographyPlanner
+
+    return isinstance(value, Worker | ChoreographyPlanner)
+
+
+def load_worker(reference: str) -> Worker | ChoreographyPlanner:
+    """The agent at ``module:attribute`` (or ``path/to/file.py:attribute``).
+
+    The attribute may be a Worker or ChoreographyPlanner, or a callable returning one. The
+    current directory is importable, as with ``python -m``.
     """
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
@@ -41,11 +51,13 @@ def load_worker(reference: str) -> Worker:
         if not hasattr(target, part):
             raise WorkerLoadError(f"{module_name!r} has no attribute {attribute!r}")
         target = getattr(target, part)
-    if not isinstance(target, Worker) and callable(target):
+    if not _is_agent(target) and callable(target):
         try:
             target = target()
         except TypeError as exc:
             raise WorkerLoadError(f"{reference!r} must take no arguments: {exc}") from exc
-    if not isinstance(target, Worker):
-        raise WorkerLoadError(f"{reference!r} is a {type(target).__name__}, not a Worker")
+    if not _is_agent(target):
+        raise WorkerLoadError(
+            f"{reference!r} is a {type(target).__name__}, not a Worker or ChoreographyPlanner"
+        )
     return target

@@ -16,7 +16,7 @@ from soorma_lc.planners.guards import (
     default_guards,
     llm_vagueness_judge,
 )
-from soorma_lc.planners.planner import ChoreographyPlanner
+from soorma_lc.planners.planner import ChoreographyPlanner, answer, awaits
 from soorma_lc.planners.records import PlanOutcome, StepRecord
 
 __all__ = [
@@ -33,6 +33,8 @@ __all__ = [
     "RepeatedActionGuard",
     "StepRecord",
     "VagueCompletionGuard",
+    "answer",
+    "awaits",
     "default_guards",
     "llm_vagueness_judge",
 ]

@@ -419,7 +419,7 @@ class ChoreographyPlanner:
                 await self.graph.ainvoke(None, config, durability="sync")  # a crashed run
                 snapshot = await self.graph.aget_state(config)
             awaiting = snapshot.values.get("awaiting") if snapshot.values else None
-            if not awaiting or not snapshot.interrupts or not _answers(awaiting, envelope):
+            if not awaiting or not snapshot.interrupts or not awaits(awaiting, envelope):
                 logger.info(
                     "plan %s (%s) does not wait for %s %s; ignored",
                     plan_id,
@@ -428,14 +428,7 @@ class ChoreographyPlanner:
                     envelope.id,
                 )
                 return
-            answer = {
-                "kind": "event",
-                "event": envelope.type,
-                "data": dict(envelope.data or {}),
-                "source": envelope.source,
-                "event_id": envelope.id,
-            }
-            await self.graph.ainvoke(Command(resume=answer), config, durability="sync")
+            await self.graph.ainvoke(Command(resume=answer(envelope)), config, durability="sync")
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -474,13 +467,24 @@ class ChoreographyPlanner:
             yield
 
 
-def _answers(awaiting: Mapping[str, Any], envelope: EventEnvelope) -> bool:
-    """Whether ``envelope`` is what the plan waits for."""
-    if awaiting.get("kind") == "result":
-        return envelope.correlation_id is not None and envelope.correlation_id == awaiting.get(
-            "correlation_id"
-        )
-    return envelope.type == awaiting.get("event")
+def awaits(waiting: Mapping[str, Any], envelope: EventEnvelope) -> bool:
+    """Whether ``envelope`` is what a waiting plan waits for (``waiting``: the plan state's
+    ``awaiting``, or the value of the planner's interrupt, which carries the same keys)."""
+    if waiting.get("kind") == "result":
+        correlation = waiting.get("correlation_id")
+        return correlation is not None and envelope.correlation_id == correlation
+    return envelope.type == waiting.get("event")
+
+
+def answer(envelope: EventEnvelope) -> dict[str, Any]:
+    """The resume value that hands ``envelope`` to a waiting plan: ``Command(resume=...)``."""
+    return {
+        "kind": "event",
+        "event": envelope.type,
+        "data": dict(envelope.data or {}),
+        "source": envelope.source,
+        "event_id": envelope.id,
+    }
 
 
 def _goal_definition(goal: str | EventDefinition, planner: str) -> EventDefinition:
