@@ -94,7 +94,7 @@ async def test_put_refuses_what_langgraph_put_refuses(
 async def test_batch_accepts_what_langgraph_batch_accepts(
     store: SoormaStore, namespace: tuple[str, ...]
 ) -> None:
-    """LangGraph writes under its reserved "langgraph" root through batch; so can we."""
+    """Only put/aput reserve the "langgraph" root and refuse (); batch takes both, as LangGraph."""
     value = {"text": "quince", "n": 2}
     await store.abatch([PutOp(namespace, "k", value)])
     assert store.get(namespace, "k").value == value  # type: ignore[union-attr]
