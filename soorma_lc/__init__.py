@@ -27,6 +27,7 @@ from soorma_lc.errors import (
     EmbeddingModelMismatchError,
     EventTooLargeError,
     InvalidAgentError,
+    InvalidEmbeddingError,
     InvalidEventError,
     InvalidFilterError,
     InvalidIdentifierError,
@@ -35,7 +36,6 @@ from soorma_lc.errors import (
     InvalidSchemaError,
     InvalidStatusTransitionError,
     InvalidStoreItemError,
-    InvalidStoreNamespaceError,
     PayloadValidationError,
     PlanNotFoundError,
     PlanStateTypeError,
@@ -46,6 +46,8 @@ from soorma_lc.errors import (
     SerializationError,
     SoormaError,
     SoormaValidationError,
+    StoreArgumentTypeError,
+    StoreFilterTypeError,
     UnknownAgentError,
     UnknownEventError,
     ValueTooLargeError,
@@ -82,6 +84,7 @@ if TYPE_CHECKING:
         resolve_embeddings,
         semantic_retriever,
     )
+    from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
     from soorma_lc.registry import (
         InMemoryRegistry,
         RedisRegistry,
@@ -99,6 +102,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY_EXPORTS: dict[str, str] = {
+    "InvalidStoreNamespaceError": "soorma_lc.memory.store.errors",
+    "StoreNamespaceTypeError": "soorma_lc.memory.store.errors",
     "InMemoryRegistry": "soorma_lc.registry",
     "RedisRegistry": "soorma_lc.registry",
     "Registry": "soorma_lc.registry",
@@ -157,6 +162,7 @@ __all__ = [
     "EventTopic",
     "InMemoryRegistry",
     "InvalidAgentError",
+    "InvalidEmbeddingError",
     "InvalidEventError",
     "InvalidFilterError",
     "InvalidIdentifierError",
@@ -189,6 +195,9 @@ __all__ = [
     "SoormaRegistryClient",
     "SoormaStore",
     "SoormaValidationError",
+    "StoreArgumentTypeError",
+    "StoreFilterTypeError",
+    "StoreNamespaceTypeError",
     "ToolContext",
     "UnknownAgentError",
     "UnknownEventError",

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from soorma_lc._lazy import lazy_getattr
+
 
 class SoormaError(Exception):
     """Base class of every error raised by soorma-lc."""
@@ -179,6 +181,11 @@ class EmbeddingError(SoormaError):
     """An embedding model failed or returned malformed vectors (nothing was stored)."""
 
 
+class InvalidEmbeddingError(EmbeddingError, ValueError):
+    """Vectors the store cannot index: wrong count or size, or all zeros (a ValueError, as in
+    LangGraph's InMemoryStore)."""
+
+
 class EmbeddingModelMismatchError(SoormaError):
     """A Chroma collection was built by another embedding model than the one given."""
 
@@ -205,12 +212,17 @@ class InvalidFilterError(InvalidMemoryInputError):
     """A metadata filter uses an unknown operator, a reserved key or a malformed value."""
 
 
-class InvalidStoreNamespaceError(InvalidMemoryInputError):
-    """A store namespace is empty or has a label that is empty, not a string, or has '.'/NUL."""
+class StoreFilterTypeError(InvalidFilterError, TypeError):
+    """A store filter is not a mapping with string fields, or a range operand is not a number."""
 
 
 class InvalidStoreItemError(InvalidMemoryInputError):
     """A store key, value, ttl, index spec, limit, offset or depth is unusable (nothing written)."""
+
+
+class StoreArgumentTypeError(InvalidStoreItemError, TypeError):
+    """A store argument has the wrong type: a value that is not a mapping with string keys, a
+    key or query that is not a string, a ttl, limit, offset or max_depth that is not a number."""
 
 
 class BusError(SoormaError):
@@ -295,3 +307,14 @@ class PlanOutcomeTimeoutError(PlannerError, TimeoutError):
         super().__init__(f"plan {plan_id!r} reported no outcome within {timeout:g} s")
         self.plan_id = plan_id
         self.timeout = timeout
+
+
+# The store's namespace errors derive from LangGraph's InvalidNamespaceError, so they live with
+# the store and load on first use: importing this module never loads LangGraph.
+__getattr__ = lazy_getattr(
+    __name__,
+    {
+        "InvalidStoreNamespaceError": "soorma_lc.memory.store.errors",
+        "StoreNamespaceTypeError": "soorma_lc.memory.store.errors",
+    },
+)

@@ -6,7 +6,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from langgraph.store.base import GetOp, ListNamespacesOp, MatchCondition, PutOp, SearchOp
+from langgraph.store.base import (
+    GetOp,
+    InvalidNamespaceError,
+    ListNamespacesOp,
+    MatchCondition,
+    PutOp,
+    SearchOp,
+)
 
 from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.backends.embeddings import HashingEmbeddings
@@ -16,12 +23,16 @@ from soorma_lc.errors import (
     ConfigurationError,
     EmbeddingError,
     EmbeddingModelMismatchError,
+    InvalidEmbeddingError,
     InvalidFilterError,
     InvalidStoreItemError,
     InvalidStoreNamespaceError,
     ScopeError,
     SerializationError,
     SoormaError,
+    StoreArgumentTypeError,
+    StoreFilterTypeError,
+    StoreNamespaceTypeError,
 )
 from soorma_lc.memory.store import SoormaStore
 from tests.store_helpers import DIMS, WordEmbeddings, index_config
@@ -53,7 +64,7 @@ def store(shared_store: SoormaStore) -> Iterator[SoormaStore]:
 
 
 @pytest.mark.parametrize(
-    "namespace", [(), ("a.b",), ("",), ("ok", ""), (1,), ("nul\x00",), ("langgraph", "x")]
+    "namespace", [("a.b",), ("",), ("ok", ""), (1,), ("nul\x00",), ("\ud800",)]
 )
 async def test_bad_put_namespaces(store: SoormaStore, namespace: tuple[Any, ...]) -> None:
     with pytest.raises(InvalidStoreNamespaceError):
@@ -62,26 +73,76 @@ async def test_bad_put_namespaces(store: SoormaStore, namespace: tuple[Any, ...]
         await store.aput(namespace, "k", {"v": 1})
     with pytest.raises(InvalidStoreNamespaceError):
         store.batch([PutOp(namespace, "k", {"v": 1})])
+    with pytest.raises(InvalidStoreNamespaceError):
+        await store.adelete(namespace, "k")
 
 
-@pytest.mark.parametrize("namespace", [("a.b",), ("",), (3,)])
-async def test_bad_read_namespaces(store: SoormaStore, namespace: tuple[Any, ...]) -> None:
+@pytest.mark.parametrize("namespace", [(), ("langgraph",), ("langgraph", "x")])
+async def test_put_refuses_what_langgraph_put_refuses(
+    store: SoormaStore, namespace: tuple[str, ...]
+) -> None:
+    """The empty namespace and the "langgraph" root: LangGraph's own error type, from put only."""
+    with pytest.raises(InvalidNamespaceError):
+        store.put(namespace, "k", {"v": 1})
     with pytest.raises(InvalidStoreNamespaceError):
-        store.get(namespace, "k")
-    with pytest.raises(InvalidStoreNamespaceError):
-        await store.asearch(namespace)
-    with pytest.raises(InvalidStoreNamespaceError):
-        store.list_namespaces(prefix=namespace)
-    with pytest.raises(InvalidStoreNamespaceError):
-        await store.abatch([GetOp(namespace, "k")])
+        await store.aput(namespace, "k", {"v": 1})
+    await store.adelete(namespace, "k")  # deleting is allowed (and finds nothing)
+    store.delete(namespace, "k")
+
+
+@pytest.mark.parametrize("namespace", [(), ("langgraph", "x")])
+async def test_batch_accepts_what_langgraph_batch_accepts(
+    store: SoormaStore, namespace: tuple[str, ...]
+) -> None:
+    """Only put/aput reserve the "langgraph" root and refuse (); batch takes both, as LangGraph."""
+    value = {"text": "quince", "n": 2}
+    await store.abatch([PutOp(namespace, "k", value)])
+    assert store.get(namespace, "k").value == value  # type: ignore[union-attr]
+    assert [hit.value for hit in store.search(namespace, query="quince")][:1] == [value]
+    assert namespace in store.list_namespaces()
+    store.delete(namespace, "k")
+    assert store.batch([GetOp(namespace, "k")]) == [None]
+    assert store.list_namespaces() == [NS]
+
+
+@pytest.mark.parametrize("namespace", [["docs"], "docs", None, 7])
+async def test_namespaces_must_be_tuples(store: SoormaStore, namespace: Any) -> None:
+    """A list, a bare string (("docs") without its comma) or None: a TypeError, and LangGraph's
+    namespace error, from every entry point (LangGraph would store "docs" as ("d", "o", ...))."""
+    calls = [
+        lambda: store.put(namespace, "k", {"v": 1}),
+        lambda: store.get(namespace, "k"),
+        lambda: store.search(namespace),
+        lambda: store.delete(namespace, "k"),
+        lambda: store.batch([PutOp(namespace, "k", {"v": 1})]),
+        lambda: store.batch([SearchOp(namespace)]),
+    ]
+    for call in calls:
+        with pytest.raises(StoreNamespaceTypeError) as caught:
+            call()
+        assert isinstance(caught.value, TypeError) and isinstance(
+            caught.value, InvalidNamespaceError
+        )
+    with pytest.raises(StoreNamespaceTypeError):
+        await store.aget(namespace, "k")
+
+
+async def test_list_namespaces_paths_are_tuples_or_lists(store: SoormaStore) -> None:
+    assert store.list_namespaces(prefix=["docs"], suffix=["docs"]) == [NS]
+    for path in ("docs", 7):
+        with pytest.raises(StoreNamespaceTypeError, match="prefix"):
+            await store.alist_namespaces(prefix=path)  # type: ignore[arg-type]
+        with pytest.raises(StoreNamespaceTypeError, match="suffix"):
+            store.list_namespaces(suffix=path)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
     ("value", "error"),
     [
-        (["not", "a", "mapping"], InvalidStoreItemError),
-        ("text", InvalidStoreItemError),
-        ({1: "non-string key"}, InvalidStoreItemError),
+        (["not", "a", "mapping"], StoreArgumentTypeError),
+        ("text", StoreArgumentTypeError),
+        ([("pairs", 1)], StoreArgumentTypeError),
+        ({1: "non-string key"}, StoreArgumentTypeError),
         ({"set": {1, 2}}, SerializationError),
         ({"nan": float("nan")}, SerializationError),
         ({"obj": object()}, SerializationError),
@@ -92,37 +153,51 @@ def test_bad_values_change_nothing(store: SoormaStore, value: Any, error: type[E
         store.put(NS, "k", value)
 
 
-@pytest.mark.parametrize("ttl", [0, -1, float("inf"), "5"])
-def test_bad_ttl(store: SoormaStore, ttl: Any) -> None:
-    with pytest.raises(InvalidStoreItemError):
+@pytest.mark.parametrize(
+    ("ttl", "error"),
+    [
+        (0, InvalidStoreItemError),
+        (-1, InvalidStoreItemError),
+        (float("inf"), InvalidStoreItemError),
+        (float("nan"), InvalidStoreItemError),
+        ("5", StoreArgumentTypeError),
+        (True, StoreArgumentTypeError),
+    ],
+)
+def test_bad_ttl(store: SoormaStore, ttl: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
         store.put(NS, "k", {"v": 2}, ttl=ttl)
 
 
 def test_bad_keys_and_index_specs(store: SoormaStore) -> None:
-    with pytest.raises(InvalidStoreItemError):
+    with pytest.raises(StoreArgumentTypeError):
         store.batch([PutOp(NS, 7, {"v": 2})])  # type: ignore[arg-type]
+    with pytest.raises(StoreArgumentTypeError):
+        store.batch([GetOp(NS, None)])  # type: ignore[arg-type]
     with pytest.raises(InvalidStoreItemError):
         store.put(NS, "\ud800", {"v": 2})
-    with pytest.raises(InvalidStoreItemError):
-        store.put(NS, "k", {"v": 2}, index="text")  # type: ignore[arg-type]
+    for index in ("text", True, ["text", 2]):
+        with pytest.raises(StoreArgumentTypeError):
+            store.put(NS, "k", {"v": 2}, index=index)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
-    "filter",
+    ("filter", "error"),
     [
-        {"n": {"$regex": "a.*"}},
-        {"n": {"$in": [1, 2]}},
-        {"n": {"$gt": "5"}},
-        {"n": {"$lte": None}},
-        {"n": {"$gt": True}},
-        {"nested": {"deep": {"$nope": 1}}},
-        ["n", 1],
+        ({"n": {"$regex": "a.*"}}, InvalidFilterError),
+        ({"n": {"$in": [1, 2]}}, InvalidFilterError),
+        ({"nested": {"deep": {"$nope": 1}}}, InvalidFilterError),
+        ({"n": {"$gt": "5"}}, StoreFilterTypeError),
+        ({"n": {"$lte": None}}, StoreFilterTypeError),
+        ({"n": {"$gt": True}}, StoreFilterTypeError),
+        (["n", 1], StoreFilterTypeError),
+        ({1: "one"}, StoreFilterTypeError),
     ],
 )
-async def test_bad_filters(store: SoormaStore, filter: Any) -> None:
-    with pytest.raises(InvalidFilterError):
+async def test_bad_filters(store: SoormaStore, filter: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
         store.search(NS, filter=filter)
-    with pytest.raises(InvalidFilterError):
+    with pytest.raises(error):
         await store.asearch(NS, query="apple", filter=filter)
 
 
@@ -131,12 +206,24 @@ def test_bad_paging_and_listing(store: SoormaStore) -> None:
         store.search(NS, limit=-1)
     with pytest.raises(InvalidStoreItemError):
         store.search(NS, offset=-2)
+    with pytest.raises(StoreArgumentTypeError):
+        store.search(NS, limit="2")  # type: ignore[arg-type]
     with pytest.raises(InvalidStoreItemError):
         store.list_namespaces(max_depth=0)
+    with pytest.raises(StoreArgumentTypeError):
+        store.list_namespaces(max_depth=1.5)  # type: ignore[arg-type]
+    with pytest.raises(StoreArgumentTypeError):
+        store.search(NS, query=3)  # type: ignore[arg-type]
     with pytest.raises(InvalidStoreItemError):
         store.batch([ListNamespacesOp((MatchCondition("middle", ("a",)),))])  # type: ignore[arg-type]
+    with pytest.raises(StoreArgumentTypeError):
+        store.batch([ListNamespacesOp((("prefix", ("a",)),))])  # type: ignore[arg-type]
+    with pytest.raises(StoreNamespaceTypeError):
+        store.batch([ListNamespacesOp((MatchCondition("prefix", None),))])  # type: ignore[arg-type]
     with pytest.raises(InvalidStoreItemError):
         store.batch([("not", "an", "op")])  # type: ignore[list-item]
+    with pytest.raises(StoreArgumentTypeError):
+        store.batch(None)  # type: ignore[arg-type]
 
 
 def test_a_bad_op_anywhere_in_a_batch_writes_nothing(store: SoormaStore) -> None:
@@ -152,6 +239,14 @@ def test_a_bad_op_anywhere_in_a_batch_writes_nothing(store: SoormaStore) -> None
 def test_errors_are_soorma_errors_and_value_errors() -> None:
     for error in (InvalidStoreNamespaceError, InvalidStoreItemError, InvalidFilterError):
         assert issubclass(error, SoormaError) and issubclass(error, ValueError)
+    assert issubclass(InvalidStoreNamespaceError, InvalidNamespaceError)
+    for error in (StoreArgumentTypeError, StoreFilterTypeError, StoreNamespaceTypeError):
+        assert issubclass(error, SoormaError) and issubclass(error, ValueError | TypeError)
+        assert issubclass(error, TypeError) and issubclass(error, ValueError)
+    assert issubclass(StoreNamespaceTypeError, InvalidNamespaceError)
+    assert issubclass(InvalidEmbeddingError, EmbeddingError) and issubclass(
+        InvalidEmbeddingError, ValueError
+    )
 
 
 def test_scope_must_be_given(settings: Settings) -> None:
@@ -168,6 +263,28 @@ def test_bad_configuration(settings: Settings) -> None:
         SoormaStore(settings.redis_url or "", ttl={"default_ttl": -5})
     with pytest.raises(InvalidStoreItemError):
         SoormaStore(settings.redis_url or "", index={"dims": 3})  # type: ignore[typeddict-item]
+
+
+@pytest.mark.parametrize(
+    ("options", "error"),
+    [
+        ({"ttl": ["default_ttl", 5]}, StoreArgumentTypeError),
+        ({"ttl": {"default_ttl": "5"}}, StoreArgumentTypeError),
+        ({"ttl": {"sweep_interval_minutes": 0}}, InvalidStoreItemError),
+        ({"ttl": {"refresh_on_read": "yes"}}, StoreArgumentTypeError),
+        ({"index": True}, StoreArgumentTypeError),
+        ({"index": {**index_config(), "fields": "text"}}, StoreArgumentTypeError),
+        ({"index": {**index_config(), "fields": ["text", 1]}}, StoreArgumentTypeError),
+        ({"index": {**index_config(), "dims": "33"}}, StoreArgumentTypeError),
+        ({"index": {**index_config(), "dims": 0}}, InvalidStoreItemError),
+        ({"index": {**index_config(), "embed": 5}}, StoreArgumentTypeError),
+    ],
+)
+def test_bad_store_configuration(
+    settings: Settings, options: dict[str, Any], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        SoormaStore(settings.redis_url or "", chroma=chroma_client(settings), **options)
 
 
 def test_another_embedding_model_is_refused(settings: Settings) -> None:
@@ -207,7 +324,7 @@ class BrokenEmbeddings(WordEmbeddings):
 def test_bad_embeddings_write_nothing(settings: Settings, index: Any) -> None:
     store = SoormaStore(settings.redis_url or "", index=index, chroma=chroma_client(settings))
     try:
-        with pytest.raises(EmbeddingError):
+        with pytest.raises(InvalidEmbeddingError):
             store.put(NS, "k", {"text": "apple"})
         assert store.get(NS, "k") is None
     finally:

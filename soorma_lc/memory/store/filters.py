@@ -15,7 +15,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from soorma_lc.errors import InvalidFilterError
+from soorma_lc.errors import InvalidFilterError, StoreFilterTypeError
 
 _RANGE: dict[str, Callable[[float, float], bool]] = {
     "$gt": operator.gt,
@@ -31,14 +31,18 @@ def _is_number(value: Any) -> bool:
 
 
 def validate_filter(filter: Mapping[str, Any] | None) -> None:
-    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter."""
+    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter.
+
+    Wrong types (a filter that is not a mapping, a field name or range operand of the wrong
+    type) raise :class:`StoreFilterTypeError`, also a ``TypeError`` as in ``InMemoryStore``.
+    """
     if filter is None:
         return
     if not isinstance(filter, Mapping):
-        raise InvalidFilterError(f"a store filter must be a mapping, got {type(filter).__name__}")
+        raise StoreFilterTypeError(f"a store filter must be a mapping, got {type(filter).__name__}")
     for field, condition in filter.items():
         if not isinstance(field, str):
-            raise InvalidFilterError(f"filter field names must be strings, got {field!r}")
+            raise StoreFilterTypeError(f"filter field names must be strings, got {field!r}")
         _validate_condition(field, condition)
 
 
@@ -52,7 +56,7 @@ def _validate_condition(path: str, condition: Any) -> None:
                         f"supported: {', '.join(sorted(OPERATORS))}"
                     )
                 if op in _RANGE and not _is_number(operand):
-                    raise InvalidFilterError(f"{op} at {path!r} needs a number, got {operand!r}")
+                    raise StoreFilterTypeError(f"{op} at {path!r} needs a number, got {operand!r}")
             return
         for key, sub in condition.items():
             _validate_condition(f"{path}.{key}", sub)

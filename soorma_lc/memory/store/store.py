@@ -58,7 +58,7 @@ from soorma_lc.backends.redis_clients import async_client, check_redis_url, reso
 from soorma_lc.backends.redis_errors import redis_unreachable
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
-    EmbeddingError,
+    InvalidEmbeddingError,
     InvalidStoreItemError,
     ScopeError,
     SoormaError,
@@ -74,7 +74,12 @@ from soorma_lc.memory.store.filters import matches
 from soorma_lc.memory.store.loop_thread import run_async, run_sync, store_loop
 from soorma_lc.memory.store.namespaces import matches_condition, until_wildcard
 from soorma_lc.memory.store.redis_items import RedisItems, Write
-from soorma_lc.memory.store.validation import check_op, checked_ttl_config, typed_namespace_errors
+from soorma_lc.memory.store.validation import (
+    checked_entry_point,
+    checked_index_config,
+    checked_ops,
+    checked_ttl_config,
+)
 from soorma_lc.memory.store.vectors import ChromaVectors
 
 logger = logging.getLogger(__name__)
@@ -133,6 +138,7 @@ class SoormaStore(BaseStore):
         self.tenant_id = tenant_id
         self.user_id = user_id
         self.ttl_config = checked_ttl_config(ttl)
+        index = checked_index_config(index)
         self._clock = clock
         scope = scope_tag(tenant_id, user_id)
         self._redis = async_client(check_redis_url(redis_url))
@@ -193,16 +199,16 @@ class SoormaStore(BaseStore):
         return cls(url, **options)
 
     # BaseStore entry points (LangGraph validates namespaces there; errors become typed).
-    get = typed_namespace_errors(BaseStore.get)
-    search = typed_namespace_errors(BaseStore.search)
-    put = typed_namespace_errors(BaseStore.put)
-    delete = typed_namespace_errors(BaseStore.delete)
-    list_namespaces = typed_namespace_errors(BaseStore.list_namespaces)
-    aget = typed_namespace_errors(BaseStore.aget)
-    asearch = typed_namespace_errors(BaseStore.asearch)
-    aput = typed_namespace_errors(BaseStore.aput)
-    adelete = typed_namespace_errors(BaseStore.adelete)
-    alist_namespaces = typed_namespace_errors(BaseStore.alist_namespaces)
+    get = checked_entry_point(BaseStore.get)
+    search = checked_entry_point(BaseStore.search)
+    put = checked_entry_point(BaseStore.put)
+    delete = checked_entry_point(BaseStore.delete)
+    list_namespaces = checked_entry_point(BaseStore.list_namespaces)
+    aget = checked_entry_point(BaseStore.aget)
+    asearch = checked_entry_point(BaseStore.asearch)
+    aput = checked_entry_point(BaseStore.aput)
+    adelete = checked_entry_point(BaseStore.adelete)
+    alist_namespaces = checked_entry_point(BaseStore.alist_namespaces)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in order: reads see the state before this batch's writes (as LangGraph)."""
@@ -260,9 +266,8 @@ class SoormaStore(BaseStore):
     # ---- validation and embedding (caller's side) ----
 
     def _plan(self, ops: Iterable[Op]) -> _Plan:
-        plan = _Plan(ops=list(ops))
+        plan = _Plan(ops=checked_ops(ops))
         for op in plan.ops:
-            check_op(op)
             if isinstance(op, PutOp):
                 ref = (op.namespace, op.key)
                 plan.puts[ref] = op
@@ -294,7 +299,7 @@ class SoormaStore(BaseStore):
         query_vectors: list[list[float]],
     ) -> _Embedded:
         if len(vectors) != len(refs) or len(query_vectors) != len(plan.queries):
-            raise EmbeddingError(
+            raise InvalidEmbeddingError(
                 f"the embedding model returned {len(vectors)} vectors for {len(refs)} texts"
             )
         vectors = [[float(x) for x in vector] for vector in vectors]

@@ -1,4 +1,16 @@
-"""Checks that turn every unusable store input into a typed error before any I/O happens."""
+"""Checks that turn every unusable store input into a typed error before any I/O happens.
+
+Where LangGraph checks, the store checks the same thing in the same place and raises an error
+of LangGraph's type: ``BaseStore.put``/``aput`` refuse an empty namespace and the reserved root
+label "langgraph"; every entry point refuses labels that are empty, not strings, or hold '.' or
+NUL (``batch`` too, as ``validate_op_namespace`` asks of persistent stores). ``batch`` and
+``abatch`` accept the empty namespace and the "langgraph" root, as LangGraph's own stores do.
+
+Beyond that the store is stricter than ``InMemoryStore`` where a loose input would be stored
+wrongly or fail later (see examples/store/README.md): wrong types raise errors that are both
+``TypeError`` and ``ValueError`` (``StoreArgumentTypeError``, ``StoreNamespaceTypeError``,
+``StoreFilterTypeError``), out-of-range values raise ``ValueError``s.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +18,15 @@ import functools
 import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
+from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
     GetOp,
+    IndexConfig,
     InvalidNamespaceError,
     ListNamespacesOp,
+    MatchCondition,
     Op,
     PutOp,
     SearchOp,
@@ -19,123 +34,233 @@ from langgraph.store.base import (
     validate_op_namespace,
 )
 
-from soorma_lc.errors import InvalidStoreItemError, InvalidStoreNamespaceError
+from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
+from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
 
+_NAMESPACE_ARGUMENTS = ("namespace", "namespace_prefix")
+_PATH_ARGUMENTS = ("prefix", "suffix")
 
-def typed_namespace_errors(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a ``BaseStore`` method so LangGraph's namespace checks raise our typed error."""
 
-    def convert(exc: InvalidNamespaceError) -> InvalidStoreNamespaceError:
-        return InvalidStoreNamespaceError(str(exc))
+def checked_entry_point(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a ``BaseStore`` method so that its namespace errors are typed store errors.
+
+    A namespace that is not a tuple (or a ``list_namespaces`` prefix/suffix that is not a
+    tuple or list) raises :class:`StoreNamespaceTypeError` before LangGraph iterates it, and
+    LangGraph's own ``InvalidNamespaceError`` becomes :class:`InvalidStoreNamespaceError`.
+    """
+    signature = inspect.signature(method)
+
+    def check_arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        arguments = signature.bind(*args, **kwargs).arguments
+        for name in _NAMESPACE_ARGUMENTS:
+            if name in arguments:
+                _check_namespace_type(arguments[name], name)
+        for name in _PATH_ARGUMENTS:
+            if arguments.get(name) is not None:
+                _check_path_type(arguments[name], name)
 
     if inspect.iscoroutinefunction(method):
 
         @functools.wraps(method)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            check_arguments(args, kwargs)
             try:
                 return await method(*args, **kwargs)
             except InvalidNamespaceError as exc:
-                raise convert(exc) from exc
+                raise _typed(exc) from exc
 
         return async_wrapper
 
     @functools.wraps(method)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_arguments(args, kwargs)
         try:
             return method(*args, **kwargs)
         except InvalidNamespaceError as exc:
-            raise convert(exc) from exc
+            raise _typed(exc) from exc
 
     return wrapper
 
 
-def checked_ttl_config(ttl: TTLConfig | None) -> TTLConfig | None:
-    if ttl is None:
-        return None
-    config = TTLConfig(**ttl)
-    for name in ("default_ttl", "sweep_interval_minutes"):
-        value = config.get(name)
-        if value is not None and not _positive(value):
-            raise InvalidStoreItemError(f"TTLConfig {name} must be a positive number of minutes")
-    return config
+def _typed(exc: InvalidNamespaceError) -> InvalidNamespaceError:
+    return exc if isinstance(exc, SoormaError) else InvalidStoreNamespaceError(str(exc))
 
 
-def _positive(value: Any) -> bool:
-    return (
-        isinstance(value, int | float)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value > 0
-    )
-
-
-def _check_page(op: SearchOp | ListNamespacesOp) -> None:
-    for name, value in (("limit", op.limit), ("offset", op.offset)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise InvalidStoreItemError(f"{name} must be a non-negative integer, got {value!r}")
-
-
-def _check_labels(labels: Iterable[Any]) -> None:
-    for label in labels:
-        _check_text("namespace label", label)
-
-
-def _check_text(what: str, text: Any) -> None:
-    if not isinstance(text, str):
-        raise InvalidStoreItemError(f"{what} must be a string, got {type(text).__name__}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InvalidStoreItemError(f"{what} {text!r} is not valid Unicode text") from exc
+def checked_ops(ops: Iterable[Op]) -> list[Op]:
+    """``ops`` as a list, each checked by :func:`check_op`."""
+    if not isinstance(ops, Iterable):
+        raise StoreArgumentTypeError(
+            f"batch takes an iterable of store operations, got {type(ops).__name__}"
+        )
+    checked = list(ops)
+    for op in checked:
+        check_op(op)
+    return checked
 
 
 def check_op(op: Op) -> None:
     """Raise a typed error for anything in ``op`` the store cannot run (before any I/O)."""
+    if isinstance(op, GetOp | PutOp):
+        _check_namespace_type(op.namespace, "namespace")
+    elif isinstance(op, SearchOp):
+        _check_namespace_type(op.namespace_prefix, "namespace_prefix")
+    elif isinstance(op, ListNamespacesOp):
+        _check_match_conditions(op.match_conditions)
+    else:
+        raise InvalidStoreItemError(f"unknown store operation {type(op).__name__}")
     try:
         validate_op_namespace(op)
     except InvalidNamespaceError as exc:
         raise InvalidStoreNamespaceError(str(exc)) from exc
+    for label in _labels(op):
+        _check_unicode(f"namespace label {label!r}", label, InvalidStoreNamespaceError)
     if isinstance(op, GetOp | PutOp):
-        _check_labels(op.namespace)
-        _check_text("key", op.key)
-    if isinstance(op, GetOp):
-        return
+        _check_string("key", op.key)
     if isinstance(op, PutOp):
         _check_put(op)
     elif isinstance(op, SearchOp):
-        _check_labels(op.namespace_prefix)
         _check_page(op)
         validate_filter(op.filter)
         if op.query is not None:
-            _check_text("query", op.query)
+            _check_string("query", op.query)
     elif isinstance(op, ListNamespacesOp):
         _check_page(op)
-        if op.max_depth is not None and (not isinstance(op.max_depth, int) or op.max_depth < 1):
-            raise InvalidStoreItemError("max_depth must be a positive integer or None")
-        for condition in op.match_conditions or ():
-            if condition.match_type not in ("prefix", "suffix"):
-                raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
-            _check_labels(condition.path)
-    else:
-        raise InvalidStoreItemError(f"unknown store operation {type(op).__name__}")
+        if op.max_depth is not None:
+            _check_int("max_depth", op.max_depth, minimum=1)
+
+
+def _check_namespace_type(namespace: Any, name: str) -> None:
+    if not isinstance(namespace, tuple):
+        raise StoreNamespaceTypeError(
+            f"{name} must be a tuple of strings, got {type(namespace).__name__}"
+            + _comma_hint(namespace)
+        )
+
+
+def _check_path_type(path: Any, name: str) -> None:
+    if isinstance(path, str) or not isinstance(path, tuple | list):
+        raise StoreNamespaceTypeError(
+            f"{name} must be a tuple (or list) of strings, got {type(path).__name__}"
+            + _comma_hint(path)
+        )
+
+
+def _comma_hint(value: Any) -> str:
+    return f' (did you mean ("{value}",)?)' if isinstance(value, str) else ""
+
+
+def _check_match_conditions(conditions: Any) -> None:
+    if conditions is None:
+        return
+    if not isinstance(conditions, tuple | list):
+        raise StoreArgumentTypeError(
+            f"match_conditions must be a tuple of MatchCondition, got {type(conditions).__name__}"
+        )
+    for condition in conditions:
+        if not isinstance(condition, MatchCondition):
+            raise StoreArgumentTypeError(
+                f"match conditions must be MatchCondition, got {type(condition).__name__}"
+            )
+        if condition.match_type not in ("prefix", "suffix"):
+            raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
+        _check_path_type(condition.path, f"a {condition.match_type} path")
+
+
+def _labels(op: Op) -> Iterable[str]:
+    if isinstance(op, GetOp | PutOp):
+        return op.namespace
+    if isinstance(op, SearchOp):
+        return op.namespace_prefix
+    if isinstance(op, ListNamespacesOp):
+        return [label for condition in op.match_conditions or () for label in condition.path]
+    return ()
+
+
+def _check_string(what: str, text: Any) -> None:
+    if not isinstance(text, str):
+        raise StoreArgumentTypeError(f"{what} must be a string, got {type(text).__name__}")
+    _check_unicode(f"{what} {text!r}", text, InvalidStoreItemError)
+
+
+def _check_unicode(what: str, text: str, error: type[SoormaError]) -> None:
+    """Refuse text with lone surrogates: Redis stores UTF-8, which cannot encode them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise error(f"{what} is not valid Unicode text") from exc
+
+
+def _check_int(name: str, value: Any, *, minimum: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise StoreArgumentTypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < minimum:
+        raise InvalidStoreItemError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_page(op: SearchOp | ListNamespacesOp) -> None:
+    _check_int("limit", op.limit, minimum=0)
+    _check_int("offset", op.offset, minimum=0)
+
+
+def _check_minutes(name: str, value: Any) -> None:
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        raise StoreArgumentTypeError(
+            f"{name} must be a number of minutes, got {type(value).__name__}"
+        )
+    if not (math.isfinite(value) and value > 0):
+        raise InvalidStoreItemError(f"{name} must be a positive number of minutes, got {value!r}")
 
 
 def _check_put(op: PutOp) -> None:
-    if not op.namespace:
-        raise InvalidStoreNamespaceError("a put needs a non-empty namespace")
-    if op.namespace[0] == "langgraph":
-        raise InvalidStoreNamespaceError('the root namespace label "langgraph" is reserved')
     if op.value is not None:
         if not isinstance(op.value, Mapping):
-            raise InvalidStoreItemError(
+            raise StoreArgumentTypeError(
                 f"store values must be mappings (or None to delete), got {type(op.value).__name__}"
             )
         if not all(isinstance(k, str) for k in op.value):
-            raise InvalidStoreItemError("store value keys must be strings")
-    if op.ttl is not None and not _positive(op.ttl):
-        raise InvalidStoreItemError(f"ttl must be a positive number of minutes, got {op.ttl!r}")
-    if op.index not in (None, False) and (
-        not isinstance(op.index, list | tuple) or not all(isinstance(p, str) for p in op.index)
-    ):
-        raise InvalidStoreItemError("index must be False, None or a list of field paths")
+            raise StoreArgumentTypeError("store value keys must be strings")
+    if op.ttl is not None:
+        _check_minutes("ttl", op.ttl)
+    if op.index not in (None, False):
+        _check_paths("index", op.index)
+
+
+def _check_paths(name: str, paths: Any) -> None:
+    if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
+        raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {paths!r}")
+
+
+def checked_ttl_config(ttl: Any) -> TTLConfig | None:
+    """A copy of a ``TTLConfig`` whose times are positive minutes and whose flags are bools."""
+    if ttl is None:
+        return None
+    if not isinstance(ttl, Mapping):
+        raise StoreArgumentTypeError(f"ttl must be a TTLConfig mapping, got {type(ttl).__name__}")
+    for name in ("default_ttl", "sweep_interval_minutes"):
+        if ttl.get(name) is not None:
+            _check_minutes(f"TTLConfig {name}", ttl[name])
+    for name in ("refresh_on_read", "omit_expired"):
+        if name in ttl and not isinstance(ttl[name], bool):
+            raise StoreArgumentTypeError(f"TTLConfig {name} must be a bool, got {ttl[name]!r}")
+    return cast(TTLConfig, dict(ttl))
+
+
+def checked_index_config(index: Any) -> IndexConfig | None:
+    """A copy of an ``IndexConfig`` (None when empty) whose entries have usable types."""
+    if not index:
+        return None
+    if not isinstance(index, Mapping):
+        raise StoreArgumentTypeError(
+            f"index must be an IndexConfig mapping, got {type(index).__name__}"
+        )
+    if index.get("fields") is not None:
+        _check_paths("IndexConfig fields", index["fields"])
+    if index.get("dims") is not None:
+        _check_int("IndexConfig dims", index["dims"], minimum=1)
+    embed = index.get("embed")
+    if embed is not None and not (isinstance(embed, Embeddings | str) or callable(embed)):
+        raise StoreArgumentTypeError(
+            f"IndexConfig embed must be Embeddings, a function or a model string, got {embed!r}"
+        )
+    return cast(IndexConfig, dict(index))

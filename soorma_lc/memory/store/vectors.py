@@ -22,7 +22,7 @@ from langchain_core.embeddings import Embeddings
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.backends.chroma_collections import collection_name as shared_collection_name
 from soorma_lc.backends.chroma_collections import open_collection
-from soorma_lc.errors import EmbeddingError
+from soorma_lc.errors import InvalidEmbeddingError
 from soorma_lc.memory.chroma_memory import similarity
 from soorma_lc.memory.store.codec import StoredItem
 
@@ -65,14 +65,14 @@ class ChromaVectors:
         return self._collection
 
     def check(self, vectors: list[list[float]]) -> None:
-        """Raise :class:`EmbeddingError` if any vector has the wrong size or no direction."""
+        """Raise :class:`InvalidEmbeddingError` if any vector has the wrong size or no direction."""
         for vector in vectors:
             if self._dims is not None and len(vector) != self._dims:
-                raise EmbeddingError(
+                raise InvalidEmbeddingError(
                     f"the index expects {self._dims}-dimensional vectors, got {len(vector)}"
                 )
             if not any(vector):
-                raise EmbeddingError("the embedding model returned an all-zero vector")
+                raise InvalidEmbeddingError("the embedding model returned an all-zero vector")
 
     def vector_ids(self, item: StoredItem) -> list[str]:
         """Ids of the vectors of ``item``'s generation."""
