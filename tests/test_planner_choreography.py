@@ -66,7 +66,7 @@ async def test_graph_state_shows_a_waiting_plan(settings) -> None:
             import asyncio
 
             await asyncio.sleep(0.05)
-        assert snapshot.next == ("await_result",)
+        assert snapshot.next == ("decide",)
         awaiting = snapshot.values["awaiting"]
         assert awaiting["event"] == "research.requested" and awaiting["kind"] == "result"
         assert snapshot.interrupts[0].value["plan_id"] == plan_id

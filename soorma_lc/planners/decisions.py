@@ -108,6 +108,8 @@ class Decision:
     reasoning: str = ""
     timeout_seconds: float | None = None
     query: str | None = None
+    definition: dict[str, Any] | None = None
+    """The event's definition as offered (publish, delegate), so acting needs no lookup."""
 
     def as_dict(self) -> dict[str, Any]:
         """For the plan state (checkpointed as plain data)."""
@@ -121,6 +123,7 @@ class Decision:
             "reasoning": self.reasoning,
             "timeout_seconds": self.timeout_seconds,
             "query": self.query,
+            "definition": self.definition,
         }
 
     @classmethod

@@ -1,12 +1,17 @@
 """The ChoreographyPlanner's LangGraph graph: one run per incoming event, waits as interrupts.
 
-``start`` opens the plan; ``decide`` asks the model for one decision and checks it; ``act``
-publishes (under the atomic action limit) or sets a wait; ``await_result`` interrupts the graph
-until the result event resumes it with ``Command(resume=...)``; ``finish`` answers the goal.
-Between events no process holds the plan: it lives in the checkpoint (thread_id = plan_id), so
-any replica continues it. Side effects sit in nodes that are safe to re-run after a crash:
-request ids derive from (plan_id, step) so the bus drops a re-published request, and the action
-count is reserved once per step.
+``start`` opens the plan; ``act`` publishes a request (under the atomic action limit) or sets a
+wait; ``decide`` first takes in what the plan waits for (the graph is interrupted there until
+the result event resumes it with ``Command(resume=...)``), then asks the model for one decision
+and checks it; ``finish`` closes the plan and ``answer`` publishes its outcome. Between events
+no process holds the plan: it lives in the checkpoint (thread_id = plan_id), so any replica
+continues it. Side effects sit where a
+re-run after a crash is harmless: request ids derive from (plan_id, step) so the bus drops a
+re-published request, the action count is reserved once per step, and nothing is published
+before the decision that asks for it is checkpointed.
+
+Every node appends what it did to the state's ``history`` (one :class:`StepRecord` each), so a
+plan's timeline is in its checkpoint, written with the step itself.
 """
 
 from __future__ import annotations
@@ -14,9 +19,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
@@ -31,23 +35,19 @@ from soorma_lc.errors import (
     ModelError,
     ModelRateLimitError,
     ModelUnavailableError,
-    PayloadValidationError,
     SoormaError,
-    UnknownEventError,
 )
-from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc.events import EventDefinition
 from soorma_lc.memory.plans import PlanStatus
 from soorma_lc.planners.decisions import (
     COMPLETE_GOAL,
-    DELEGATE_GOAL,
     FIND_EVENTS,
     WAIT_FOR_EVENT,
     Decision,
     Rejection,
-    decision_from_call,
-    reply_reasoning,
     to_planner_decision,
 )
+from soorma_lc.planners.envelopes import outcome_envelopes, request_envelope
 from soorma_lc.planners.guards import Guard, GuardTrip, PlanView
 from soorma_lc.planners.ledger import ACTION_COUNT_KEY, PlanLedger
 from soorma_lc.planners.offer import EventFilter, Offer, build_offer, find_events
@@ -58,11 +58,18 @@ from soorma_lc.planners.prompts import (
     system_prompt,
     trim_history,
 )
+from soorma_lc.planners.reading import read_reply, with_call_ids
 from soorma_lc.planners.records import PlanOutcome, StepRecord
-from soorma_lc.planners.state import Awaiting, GoalState, Outcome, PlannerState, Usage
+from soorma_lc.planners.state import (
+    Awaiting,
+    GoalState,
+    Outcome,
+    PlannerState,
+    ResultRecord,
+    Usage,
+)
 from soorma_lc.planners.timers import PlanTimer, PlanTimers
 from soorma_lc.planners.vague import best_content, looks_vague_result, text_of
-from soorma_lc.toolkit.publishing import declared_response_event
 
 if TYPE_CHECKING:
     from soorma_lc.bus.publisher import BusPublisher
@@ -71,14 +78,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_IDS = uuid.UUID("5c6f6f72-6d61-4c63-8e70-6c616e6e6572")  # namespace of derived event ids
 MODEL_FAILURES_KEY = "_model_failures"
 """Working-memory key counting consecutive failed model calls of a plan."""
-
-
-def derived_id(*parts: object) -> str:
-    """A stable event id for a planner side effect, so a re-run publishes the same id."""
-    return str(uuid.uuid5(_IDS, "/".join(str(part) for part in parts)))
 
 
 @dataclass(frozen=True)
@@ -126,12 +127,13 @@ def build_graph(services: PlannerServices) -> StateGraph:
     builder = StateGraph(PlannerState)
     builder.add_node("start", nodes.start)
     builder.add_node("decide", nodes.decide, destinations=("act", "finish", "decide"))
-    builder.add_node("act", nodes.act, destinations=("await_result", "decide", "finish"))
-    builder.add_node("await_result", nodes.await_result, destinations=("decide",))
+    builder.add_node("act", nodes.act, destinations=("decide", "finish"))
     builder.add_node("finish", nodes.finish)
+    builder.add_node("answer", nodes.answer)
     builder.add_edge(START, "start")
     builder.add_conditional_edges("start", _after_start, ["decide", "finish"])
-    builder.add_edge("finish", END)
+    builder.add_edge("finish", "answer")
+    builder.add_edge("answer", END)
     return builder
 
 
@@ -155,36 +157,57 @@ def _add_usage(total: Usage | None, reply: AIMessage) -> Usage:
     )
 
 
+def _call_metrics(reply: AIMessage, latency_ms: float) -> dict[str, Any]:
+    """What one model call cost, for the step's history record."""
+    usage, meta = reply.usage_metadata or {}, reply.response_metadata or {}
+    return {
+        "model": meta.get("model_name"),
+        "input_tokens": int(usage.get("input_tokens") or 0),
+        "output_tokens": int(usage.get("output_tokens") or 0),
+        "cost_usd": meta.get("cost_usd"),
+        "latency_ms": round(latency_ms, 2),
+    }
+
+
+@dataclass
+class _Step:
+    """One node run: the plan's goal and the state update the node is building."""
+
+    goal: GoalState
+    step: int
+    update: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, kind: str, **fields: Any) -> None:
+        """Log what happened and append it to the plan's history (written with the step)."""
+        record = StepRecord(plan_id=self.goal["plan_id"], step=self.step, kind=kind, **fields)
+        logger.info(
+            "plan %s step %d %s%s%s",
+            record.plan_id,
+            record.step,
+            kind,
+            f" {record.event}" if record.event else "",
+            f": {record.note}" if record.note else "",
+        )
+        self.update.setdefault("history", []).append(record.model_dump(mode="json"))
+
+    def add(self, key: str, *items: Any) -> None:
+        """Append to a list the update carries (messages, results, actions)."""
+        self.update.setdefault(key, []).extend(items)
+
+    def go(self, node: str, **update: Any) -> Command:
+        return Command(goto=node, update={**self.update, **update})
+
+    def fail(self, reason: str) -> Command:
+        outcome = Outcome(status="failed", result=None, reason=reason)
+        return self.go("finish", outcome=outcome, pending=None)
+
+
 class _Nodes:
     """The graph's nodes, bound to the planner's services."""
 
     def __init__(self, services: PlannerServices) -> None:
         self.s = services
         self.config = services.config
-
-    # -- bookkeeping ---------------------------------------------------------------------------
-
-    async def _record(self, goal: GoalState, step: int, kind: str, **fields: Any) -> StepRecord:
-        record = StepRecord(plan_id=goal["plan_id"], step=step, kind=kind, **fields)
-        logger.info(
-            "plan %s step %d %s%s%s",
-            goal["plan_id"],
-            step,
-            kind,
-            f" {record.event}" if record.event else "",
-            f": {record.note}" if record.note else "",
-        )
-        try:
-            await self.s.ledger.record_step(
-                goal["plan_id"], record.model_dump(mode="json"), tenant_id=goal["tenant_id"]
-            )
-        except SoormaError as exc:  # history is observability: a lost entry never fails a plan
-            logger.warning("could not record step %d of plan %s: %s", step, goal["plan_id"], exc)
-        return record
-
-    def _fail(self, reason: str, update: dict[str, Any]) -> Command:
-        outcome = Outcome(status="failed", result=None, reason=reason)
-        return Command(goto="finish", update={**update, "outcome": outcome, "pending": None})
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -195,8 +218,10 @@ class _Nodes:
             await self._open_plan(goal)
         message = goal_message(goal["event"], goal["data"])
         message.id = f"goal-{goal['plan_id']}"
-        await self._record(goal, 0, "decision", event=goal["event"], note="plan opened")
+        step = _Step(goal, 0)
+        step.record("decision", event=goal["event"], note="plan opened")
         return {
+            **step.update,
             "messages": [message],
             "step": 0,
             "repairs": 0,
@@ -207,19 +232,27 @@ class _Nodes:
         }
 
     async def decide(self, state: PlannerState) -> Command:
-        """Ask the model for the next decision and check it."""
+        """Take in what the plan waited for (the graph waits here, interrupted, until the
+        result arrives), then ask the model for the next decision and check it."""
         goal, config = state["goal"], self.config
-        step = state.get("step", 0) + 1
-        base: dict[str, Any] = {"step": step}
-        if step > config.step_limit:
-            return self._fail(
-                f"the plan made {config.step_limit} decisions without finishing", base
-            )
+        step = _Step(goal, state.get("step", 0) + 1)
+        step.update["step"] = step.step
+        waiting = state.get("awaiting")
+        if waiting:
+            message, result = await self._receive(step, waiting)
+            step.add("messages", message)
+            step.update["awaiting"] = None
+            state = {**state, "messages": [*state.get("messages", []), message]}
+            if result is not None:
+                step.add("results", result)
+                state["results"] = [*state.get("results", []), result]
+        if step.step > config.step_limit:
+            return step.fail(f"the plan made {config.step_limit} decisions without finishing")
         memory = await self.s.memory.get_all_plan_state(goal["plan_id"], **_scope(goal))
         offer = await build_offer(
             self.s.toolkit,
             own_goals=config.goal_events,
-            query=self._query(state),
+            query=_retrieval_query(state),
             found=state.get("found_events", []),
             max_tools=config.max_tools,
             allow=config.allow,
@@ -235,136 +268,63 @@ class _Nodes:
         try:
             reply = await self._ask(system, state.get("messages", []), offer)
         except MalformedToolCallError as exc:
-            reply = AIMessage(
-                "",
-                invalid_tool_calls=[
-                    {
-                        "type": "invalid_tool_call",
-                        "name": exc.tool_name,
-                        "args": exc.arguments,
-                        "id": f"call-{step}",
-                        "error": str(exc),
-                    }
-                ],
-            )
+            reply = _malformed_reply(exc, step.step)
         except ModelError as exc:
-            return await self._model_failed(goal, step, exc, base)
-        latency_ms = (time.perf_counter() - started) * 1000
-        await self.s.memory.set_plan_state(goal["plan_id"], MODEL_FAILURES_KEY, 0, **_scope(goal))
-        usage = _add_usage(state.get("usage"), reply)
-        base["usage"] = usage
-        metrics = {
-            "model": (reply.response_metadata or {}).get("model_name"),
-            "input_tokens": int((reply.usage_metadata or {}).get("input_tokens") or 0),
-            "output_tokens": int((reply.usage_metadata or {}).get("output_tokens") or 0),
-            "cost_usd": (reply.response_metadata or {}).get("cost_usd"),
-            "latency_ms": round(latency_ms, 2),
-        }
-        reply = _with_call_ids(reply, step)
-        read, skipped = await self._read(reply, offer)
-        messages: list[AnyMessage] = [reply, *skipped]
+            return await self._model_failed(step, exc, failures=memory.get(MODEL_FAILURES_KEY))
+        if memory.get(MODEL_FAILURES_KEY):
+            await self.s.memory.set_plan_state(
+                goal["plan_id"], MODEL_FAILURES_KEY, 0, **_scope(goal)
+            )
+        metrics = _call_metrics(reply, (time.perf_counter() - started) * 1000)
+        step.update["usage"] = _add_usage(state.get("usage"), reply)
+        reply = with_call_ids(reply, step.step)
+        read, skipped = await read_reply(reply, offer, self.s.toolkit)
+        step.add("messages", reply, *skipped)
         if isinstance(read, Rejection):
-            return await self._reject(state, step, messages, read, [], metrics, base)
-        decision = read
-        if decision.kind == "find":
-            return await self._find(state, step, decision, messages, metrics, base)
-        trips: list[GuardTrip] = []
-        view = self._view(state, step, memory)
-        for guard in self.s.guards:
-            trip = await guard.check(decision, view)
-            if trip is None:
-                continue
-            trips.append(trip)
-            logger.warning(
-                "plan %s step %d: guard %s %s: %s",
-                goal["plan_id"],
-                step,
-                trip.guard,
-                trip.action,
-                trip.reason,
-            )
-            if trip.action == "replace" and trip.replacement is not None:
-                decision = trip.replacement
-            elif trip.action == "reject":
-                rejection = Rejection(trip.reason, decision.tool_call_id, decision.tool)
-                return await self._reject(state, step, messages, rejection, trips, metrics, base)
-            elif trip.action == "fail":
-                await self._record(
-                    goal, step, "failed", guard_trips=_trips(trips), note=trip.reason, **metrics
-                )
-                return self._fail(trip.reason, {**base, "messages": messages})
-        await self._record(
-            goal,
-            step,
-            "decision",
-            event=decision.event,
-            decision=to_planner_decision(
-                decision, plan_id=goal["plan_id"], current_state="decide", target_planner=""
-            ),
-            reasoning=decision.reasoning or None,
-            guard_trips=_trips(trips),
-            **metrics,
-        )
-        update = {**base, "repairs": 0, "pending": decision.as_dict()}
-        if decision.kind == "complete":
-            messages.append(
-                ToolMessage(
-                    "The goal is complete.", tool_call_id=decision.tool_call_id, name=COMPLETE_GOAL
-                )
-            )
-            outcome = Outcome(
-                status="completed",
-                result=decision.result,
-                substituted=any(t.action == "replace" for t in trips),
-            )
-            return Command(
-                goto="finish", update={**update, "messages": messages, "outcome": outcome}
-            )
-        return Command(goto="act", update={**update, "messages": messages})
+            return self._reject(state, step, read, [], metrics)
+        if read.kind == "find":
+            return await self._find(state, step, read, metrics)
+        return await self._guarded(state, step, read, offer, memory, metrics)
 
     async def act(self, state: PlannerState) -> Command:
         """Carry out a publish, delegate or wait decision."""
-        goal, step = state["goal"], state["step"]
+        goal = state["goal"]
+        step = _Step(goal, state["step"])
         decision = Decision.from_dict(state["pending"] or {})
         if decision.kind == "wait":
-            return await self._wait(goal, step, decision)
-        event = await self.s.toolkit.get_event_info(decision.event or "")
-        if event is None:
-            reason = f"{decision.event} is no longer registered; nothing was published"
-            message = rejection_message(decision.tool_call_id, decision.tool, reason)
-            return Command(goto="decide", update={"messages": [message], "pending": None})
+            return await self._wait(step, decision)
+        event = EventDefinition.model_validate(decision.definition or {})
         reservation = await self.s.ledger.reserve_action(
-            goal["plan_id"], step, event.event_name, self.config.max_actions, **_scope(goal)
+            goal["plan_id"], step.step, event.event_name, self.config.max_actions, **_scope(goal)
         )
         if not reservation.allowed:
-            return await self._limit_reached(state, decision)
-        envelope = self._request(goal, event, decision, step)
+            return await self._limit_reached(state, step, decision)
+        envelope = request_envelope(
+            goal, event, decision.payload, step=step.step, source=self.config.name
+        )
         await self.s.bus.publish(envelope)
-        action = {
-            "step": step,
-            "event": event.event_name,
-            "payload": decision.payload,
-            "request_id": envelope.id,
-        }
-        await self._record(
-            goal,
-            step,
+        step.add(
+            "actions",
+            {
+                "step": step.step,
+                "event": event.event_name,
+                "payload": decision.payload,
+                "request_id": envelope.id,
+            },
+        )
+        step.record(
             "published",
             event=event.event_name,
             note=f"action {reservation.count} of {self.config.max_actions}",
         )
         if envelope.response_event is None:
-            message = ToolMessage(
-                f"Published {event.event_name}; no result is expected.",
-                tool_call_id=decision.tool_call_id,
-                name=decision.tool,
-            )
-            return Command(
-                goto="decide", update={"messages": [message], "pending": None, "actions": [action]}
-            )
+            ack = f"Published {event.event_name}; no result is expected."
+            message = ToolMessage(ack, tool_call_id=decision.tool_call_id, name=decision.tool)
+            step.add("messages", message)
+            return step.go("decide", pending=None)
         awaiting = Awaiting(
             kind="result",
-            step=step,
+            step=step.step,
             tool_call_id=decision.tool_call_id,
             tool=decision.tool,
             event=event.event_name,
@@ -375,62 +335,10 @@ class _Nodes:
         if self.config.response_timeout:
             awaiting["deadline"] = time.time() + self.config.response_timeout
             await self.s.timers.schedule(_timer(goal, awaiting))
-        return Command(
-            goto="await_result", update={"awaiting": awaiting, "pending": None, "actions": [action]}
-        )
-
-    async def await_result(self, state: PlannerState) -> Command:
-        """Wait (interrupted) for the result or awaited event; resumed by the runtime."""
-        goal, awaiting = state["goal"], state["awaiting"]
-        assert awaiting is not None
-        answer = interrupt({"plan_id": goal["plan_id"], **awaiting})
-        if awaiting.get("deadline"):
-            await self.s.timers.cancel(_timer(goal, awaiting))
-        if awaiting["kind"] == "event":
-            await self._set_status(goal, PlanStatus.RUNNING)
-        step = awaiting["step"]
-        if answer.get("kind") == "timeout":
-            what = "result" if awaiting["kind"] == "result" else "event"
-            reason = (
-                f"no {what} for {awaiting['event']} arrived before the deadline "
-                "(timed out); decide what to do without it"
-            )
-            await self._record(goal, step, "timeout", event=awaiting["event"], note=reason)
-            message = rejection_message(awaiting["tool_call_id"], awaiting["tool"], reason)
-            return Command(goto="decide", update={"messages": [message], "awaiting": None})
-        data = answer.get("data") or {}
-        vague = looks_vague_result(data)
-        note = f"this result looks vague: {vague.reason}" if vague else None
-        message = result_message(
-            tool_call_id=awaiting["tool_call_id"],
-            tool_name=awaiting["tool"],
-            event=answer.get("event") or awaiting["event"],
-            data=data,
-            source=answer.get("source"),
-            note=note,
-            max_chars=self.config.result_chars,
-        )
-        record = {
-            "step": step,
-            "event": answer.get("event") or awaiting["event"],
-            "data": data,
-            "source": answer.get("source"),
-            "request": awaiting["event"],
-            "vague": vague is not None,
-        }
-        await self._record(
-            goal,
-            step,
-            "result",
-            event=record["event"],
-            note=note or f"from {answer.get('source') or 'unknown'}",
-        )
-        return Command(
-            goto="decide", update={"messages": [message], "awaiting": None, "results": [record]}
-        )
+        return step.go("decide", awaiting=awaiting, pending=None)
 
     async def finish(self, state: PlannerState) -> dict[str, Any]:
-        """Answer the goal with the outcome, close the plan, remember the exchange."""
+        """Close the plan with its outcome and remember the exchange."""
         goal, outcome = state["goal"], state["outcome"]
         assert outcome is not None
         usage = state.get("usage") or Usage(input_tokens=0, output_tokens=0, cost_usd=0.0)
@@ -454,38 +362,63 @@ class _Nodes:
             await self._log_episode(goal, report)
         if self.config.cleanup_on_completion:
             await self.s.memory.cleanup_plan(goal["plan_id"], **_scope(goal))
-        await self._record(
-            goal, report.steps, report.status, note=report.reason or (report.result or "")[:200]
+        step = _Step(goal, report.steps)
+        step.record(report.status, note=report.reason or (report.result or "")[:200])
+        return {**step.update, "report": report.model_dump(mode="json"), "pending": None}
+
+    async def answer(self, state: PlannerState) -> dict[str, Any]:
+        """Publish the outcome, once the closed plan and its history are checkpointed: whoever
+        receives it finds the plan as it ended."""
+        report = PlanOutcome.model_validate(state["report"])
+        for envelope in outcome_envelopes(state["goal"], report, source=self.config.name):
+            await self.s.bus.publish(envelope)
+        return {}
+
+    # -- decide --------------------------------------------------------------------------------
+
+    async def _receive(
+        self, step: _Step, awaiting: Awaiting
+    ) -> tuple[ToolMessage, ResultRecord | None]:
+        """Wait (interrupted) for what the plan awaits; the runtime resumes the graph with the
+        result event or a timeout. Returns the answer to the waiting tool call."""
+        goal = step.goal
+        answer = interrupt({"plan_id": goal["plan_id"], **awaiting})
+        if awaiting.get("deadline"):
+            await self.s.timers.cancel(_timer(goal, awaiting))
+        if awaiting["kind"] == "event":
+            await self._set_status(goal, PlanStatus.RUNNING)
+        if answer.get("kind") == "timeout":
+            what = "result" if awaiting["kind"] == "result" else "event"
+            reason = (
+                f"no {what} for {awaiting['event']} arrived before the deadline (timed out); "
+                "decide what to do without it"
+            )
+            step.record("timeout", event=awaiting["event"], note=reason)
+            return rejection_message(awaiting["tool_call_id"], awaiting["tool"], reason), None
+        data = answer.get("data") or {}
+        vague = looks_vague_result(data)
+        note = f"this result looks vague: {vague.reason}" if vague else None
+        event = answer.get("event") or awaiting["event"]
+        source = answer.get("source")
+        step.record("result", event=event, note=note or f"from {source or 'an unnamed agent'}")
+        message = result_message(
+            tool_call_id=awaiting["tool_call_id"],
+            tool_name=awaiting["tool"],
+            event=event,
+            data=data,
+            source=source,
+            note=note,
+            max_chars=self.config.result_chars,
         )
-        await self._respond(goal, report)  # last: whoever gets the outcome sees a closed plan
-        return {"outcome": outcome, "pending": None}
-
-    async def _open_plan(self, goal: GoalState) -> None:
-        """Create the plan record, linked to the requesting plan when that is one we can see
-        (a delegating planner's); a client's own plan id is not a parent here."""
-        fields: dict[str, Any] = {
-            "plan_id": goal["plan_id"],
-            "goal_event": goal["event"],
-            "goal_data": goal["data"],
-            "session_id": goal.get("session_id"),
-            **_scope(goal),
-        }
-        parent = goal.get("parent_plan_id")
-        if parent and await self.s.memory.get_plan(parent, **_scope(goal)) is not None:
-            fields["parent_plan_id"] = parent
-        with contextlib.suppress(DuplicatePlanError):  # a re-run after a crash: it is there
-            await self.s.memory.create_plan(**fields)
-
-    # -- decide helpers ------------------------------------------------------------------------
-
-    def _query(self, state: PlannerState) -> str:
-        """What tool retrieval ranks events against: the goal and the latest result."""
-        goal = state["goal"]
-        parts = [goal["event"], text_of(goal["data"])]
-        results = state.get("results") or []
-        if results:
-            parts.append(text_of(results[-1].get("data"))[:1000])
-        return "\n".join(part for part in parts if part)
+        result = ResultRecord(
+            step=awaiting["step"],
+            event=event,
+            data=data,
+            source=source,
+            request=awaiting["event"],
+            vague=vague is not None,
+        )
+        return message, result
 
     async def _ask(
         self, system: SystemMessage, messages: Sequence[AnyMessage], offer: Offer
@@ -503,151 +436,124 @@ class _Nodes:
             raise ModelError(f"the model returned {type(reply).__name__}, not an AIMessage")
         return reply
 
-    async def _model_failed(
-        self, goal: GoalState, step: int, error: ModelError, base: dict[str, Any]
-    ) -> Command:
+    async def _model_failed(self, step: _Step, error: ModelError, failures: Any) -> Command:
         """Transient failures are retried through the bus a few times; others fail the plan."""
+        goal = step.goal
         transient = isinstance(error, ModelUnavailableError | ModelRateLimitError)
-        failures = await self.s.memory.increment_plan_state(
+        count = await self.s.memory.increment_plan_state(
             goal["plan_id"], MODEL_FAILURES_KEY, **_scope(goal)
         )
-        if transient and failures < self.config.max_model_failures:
+        if transient and count < self.config.max_model_failures:
             logger.warning(
                 "plan %s: model call failed (%d of %d), retrying later: %s",
                 goal["plan_id"],
-                failures,
+                count,
                 self.config.max_model_failures,
                 error,
             )
             raise error
         reason = f"the model failed: {error}"
-        await self._record(goal, step, "failed", note=reason)
-        return self._fail(reason, base)
+        step.record("failed", note=reason)
+        return step.fail(reason)
 
-    async def _read(
-        self, reply: AIMessage, offer: Offer
-    ) -> tuple[Decision | Rejection, list[ToolMessage]]:
-        """The reply's one decision (or why there is none); extra calls are answered skipped."""
-        if not reply.tool_calls:
-            if reply.invalid_tool_calls:
-                bad = reply.invalid_tool_calls[0]
-                reason = (
-                    f"the arguments of {bad.get('name')} are not a valid JSON object "
-                    f"({bad.get('error') or bad.get('args')}); call it again with valid JSON"
-                )
-                return Rejection(reason, None, bad.get("name")), []
-            names = ", ".join(offer.names)
-            return Rejection(
-                f"you answered without calling a tool; call exactly one of: {names}", None
-            ), []
-        first, *others = reply.tool_calls
-        skipped = [
-            rejection_message(
-                call["id"] or "",
-                call["name"],
-                "only one tool call is carried out per turn; this one was skipped "
-                "(call it again later if it is still needed)",
-            )
-            for call in others
-        ]
-        name, args, call_id = first["name"], first["args"], first["id"] or ""
-        reasoning = reply_reasoning(reply)
-        tool = offer.events.get(name)
-        if tool is not None:
-            try:
-                payload = tool.validator.validated(args, event_name=tool.event.event_name)
-            except PayloadValidationError as exc:
-                problems = "\n".join(f"- {problem}" for problem in exc.errors)
-                reason = (
-                    f"the arguments do not match the schema of {tool.event.event_name}:\n{problems}"
-                )
-                return Rejection(reason, call_id, name), skipped
-            return Decision(
-                "publish",
-                call_id,
-                name,
-                event=tool.event.event_name,
-                payload=payload,
-                reasoning=reasoning,
-            ), skipped
-        if name not in offer.decisions:
-            reason = f"there is no tool named {name!r}; the tools are: {', '.join(offer.names)}"
-            return Rejection(reason, call_id, name), skipped
-        decision = decision_from_call(name, args, call_id)
-        if isinstance(decision, Decision) and not decision.reasoning:
-            decision = replace(decision, reasoning=reasoning)
-        if isinstance(decision, Decision) and decision.kind == "delegate":
-            return await self._check_delegation(decision, offer), skipped
-        return decision, skipped
-
-    async def _check_delegation(self, decision: Decision, offer: Offer) -> Decision | Rejection:
-        goal_event = offer.goals.get(decision.event or "")
-        if goal_event is None:
-            known = ", ".join(sorted(offer.goals)) or "none"
-            return Rejection(
-                f"{decision.event!r} is not a goal event of another planner (goal events: {known})",
-                decision.tool_call_id,
-                DELEGATE_GOAL,
-            )
-        try:
-            payload = await self.s.toolkit.create_payload(goal_event.event_name, decision.payload)
-        except PayloadValidationError as exc:
-            problems = "\n".join(f"- {problem}" for problem in exc.errors)
-            return Rejection(
-                f"goal_data does not match {goal_event.event_name}:\n{problems}",
-                decision.tool_call_id,
-                DELEGATE_GOAL,
-            )
-        except UnknownEventError:
-            return Rejection(
-                f"{goal_event.event_name} is no longer registered",
-                decision.tool_call_id,
-                DELEGATE_GOAL,
-            )
-        return replace(decision, payload=payload)
-
-    async def _reject(
+    async def _guarded(
         self,
         state: PlannerState,
-        step: int,
-        messages: list[AnyMessage],
+        step: _Step,
+        decision: Decision,
+        offer: Offer,
+        memory: dict[str, Any],
+        metrics: dict[str, Any],
+    ) -> Command:
+        """Run the guards over a well-formed decision, then carry it out or send it back."""
+        goal = step.goal
+        trips: list[GuardTrip] = []
+        view = PlanView(
+            plan_id=goal["plan_id"],
+            goal=goal,
+            step=step.step,
+            max_actions=self.config.max_actions,
+            results=state.get("results", []),
+            actions=state.get("actions", []),
+            working_memory=memory,
+        )
+        for guard in self.s.guards:
+            trip = await guard.check(decision, view)
+            if trip is None:
+                continue
+            trips.append(trip)
+            logger.warning(
+                "plan %s step %d: guard %s %s: %s",
+                goal["plan_id"],
+                step.step,
+                trip.guard,
+                trip.action,
+                trip.reason,
+            )
+            if trip.action == "replace" and trip.replacement is not None:
+                decision = trip.replacement
+            elif trip.action == "reject":
+                rejection = Rejection(trip.reason, decision.tool_call_id, decision.tool)
+                return self._reject(state, step, rejection, trips, metrics)
+            elif trip.action == "fail":
+                step.record("failed", guard_trips=_trips(trips), note=trip.reason, **metrics)
+                return step.fail(trip.reason)
+        step.record(
+            "decision",
+            event=decision.event,
+            decision=to_planner_decision(decision, plan_id=goal["plan_id"], current_state="decide"),
+            reasoning=decision.reasoning or None,
+            guard_trips=_trips(trips),
+            **metrics,
+        )
+        if decision.kind == "complete":
+            done = ToolMessage(
+                "The goal is complete.", tool_call_id=decision.tool_call_id, name=COMPLETE_GOAL
+            )
+            step.add("messages", done)
+            outcome = Outcome(
+                status="completed",
+                result=decision.result,
+                substituted=any(t.action == "replace" for t in trips),
+            )
+            return step.go("finish", repairs=0, pending=decision.as_dict(), outcome=outcome)
+        if decision.kind in ("publish", "delegate"):
+            event = offer.event_definition(decision)
+            decision = Decision.from_dict(
+                {**decision.as_dict(), "definition": event.model_dump(mode="json")}
+            )
+        return step.go("act", repairs=0, pending=decision.as_dict())
+
+    def _reject(
+        self,
+        state: PlannerState,
+        step: _Step,
         rejection: Rejection,
         trips: list[GuardTrip],
         metrics: dict[str, Any],
-        base: dict[str, Any],
     ) -> Command:
         """Send a decision back to the model; past ``max_repairs`` in a row, fail the plan."""
-        goal = state["goal"]
         repairs = state.get("repairs", 0) + 1
         if rejection.tool_call_id:
-            messages.append(
-                rejection_message(rejection.tool_call_id, rejection.tool_name, rejection.reason)
+            step.add(
+                "messages",
+                rejection_message(rejection.tool_call_id, rejection.tool_name, rejection.reason),
             )
         else:
-            messages.append(HumanMessage(f"Not done: {rejection.reason}"))
-        await self._record(
-            goal,
-            step,
+            step.add("messages", HumanMessage(f"Not done: {rejection.reason}"))
+        step.record(
             "rejected",
             event=rejection.tool_name,
             guard_trips=_trips(trips),
             note=rejection.reason,
             **metrics,
         )
-        update = {**base, "messages": messages, "repairs": repairs}
         if repairs > self.config.max_repairs:
-            reason = f"{repairs} invalid decisions in a row; the last: {rejection.reason}"
-            return self._fail(reason, update)
-        return Command(goto="decide", update=update)
+            return step.fail(f"{repairs} invalid decisions in a row; the last: {rejection.reason}")
+        return step.go("decide", repairs=repairs)
 
     async def _find(
-        self,
-        state: PlannerState,
-        step: int,
-        decision: Decision,
-        messages: list[AnyMessage],
-        metrics: dict[str, Any],
-        base: dict[str, Any],
+        self, state: PlannerState, step: _Step, decision: Decision, metrics: dict[str, Any]
     ) -> Command:
         """Answer ``find_events`` with the closest events; they are offered from now on."""
         found = await find_events(
@@ -656,7 +562,6 @@ class _Nodes:
             own_goals=self.config.goal_events,
             allow=self.config.allow,
         )
-        known = list(state.get("found_events", []))
         names = [event.event_name for event in found]
         if found:
             lines = "\n".join(
@@ -665,142 +570,68 @@ class _Nodes:
             text = f"Events found (available as tools from now on):\n{lines}"
         else:
             text = "No event matches that description."
-        messages.append(ToolMessage(text, tool_call_id=decision.tool_call_id, name=FIND_EVENTS))
-        await self._record(
-            state["goal"],
-            step,
+        step.add(
+            "messages", ToolMessage(text, tool_call_id=decision.tool_call_id, name=FIND_EVENTS)
+        )
+        step.record(
             "decision",
-            event=None,
             note=f"find_events({decision.query!r}): {', '.join(names) or 'none'}",
             **metrics,
         )
-        update = {
-            **base,
-            "messages": messages,
-            "found_events": known + [n for n in names if n not in known],
-        }
-        return Command(goto="decide", update=update)
+        known = list(state.get("found_events", []))
+        return step.go("decide", found_events=known + [n for n in names if n not in known])
 
-    def _view(self, state: PlannerState, step: int, memory: dict[str, Any]) -> PlanView:
-        return PlanView(
-            plan_id=state["goal"]["plan_id"],
-            goal=state["goal"],
-            step=step,
-            max_actions=self.config.max_actions,
-            results=state.get("results", []),
-            actions=state.get("actions", []),
-            working_memory=memory,
-        )
+    # -- act -----------------------------------------------------------------------------------
 
-    # -- act helpers ---------------------------------------------------------------------------
-
-    def _request(
-        self, goal: GoalState, event: EventDefinition, decision: Decision, step: int
-    ) -> EventEnvelope:
-        """The envelope of step ``step``'s publication; its id derives from (plan, step)."""
-        request_id = derived_id(goal["plan_id"], step)
-        expects_result = (
-            event.topic == EventTopic.ACTION_REQUESTS or event.response_schema is not None
-        )
-        response_event = declared_response_event(event) if expects_result else None
-        return EventEnvelope(
-            id=request_id,
-            source=self.config.name,
-            type=event.event_name,
-            topic=event.topic,
-            data=decision.payload,
-            correlation_id=request_id,
-            tenant_id=goal["tenant_id"],
-            user_id=goal["user_id"],
-            session_id=goal.get("session_id"),
-            goal_id=goal.get("goal_id"),
-            trace_id=goal.get("trace_id"),
-            plan_id=goal["plan_id"],
-            parent_event_id=goal.get("envelope_id"),
-            response_event=response_event,
-            response_topic=EventTopic.ACTION_RESULTS if response_event else None,
-            payload_schema_name=event.payload_schema_name,
-            response_schema_name=event.response_schema_name if response_event else None,
-        )
-
-    async def _wait(self, goal: GoalState, step: int, decision: Decision) -> Command:
+    async def _wait(self, step: _Step, decision: Decision) -> Command:
+        goal = step.goal
         awaiting = Awaiting(
             kind="event",
-            step=step,
+            step=step.step,
             tool_call_id=decision.tool_call_id,
             tool=WAIT_FOR_EVENT,
             event=decision.event or "",
             correlation_id=None,
-            token=f"wait:{goal['plan_id']}:{step}",
+            token=f"wait:{goal['plan_id']}:{step.step}",
             deadline=time.time() + float(decision.timeout_seconds or 3600),
         )
         await self.s.timers.schedule(_timer(goal, awaiting))
         await self._set_status(goal, PlanStatus.PAUSED)
-        await self._record(
-            goal, step, "waiting", event=awaiting["event"], note=decision.reasoning or None
-        )
-        return Command(goto="await_result", update={"awaiting": awaiting, "pending": None})
+        step.record("waiting", event=awaiting["event"], note=decision.reasoning or None)
+        return step.go("decide", awaiting=awaiting, pending=None)
 
-    async def _limit_reached(self, state: PlannerState, decision: Decision) -> Command:
+    async def _limit_reached(self, state: PlannerState, step: _Step, decision: Decision) -> Command:
         """The circuit breaker: publish nothing more, complete with the best content held."""
-        goal = state["goal"]
+        goal = step.goal
         reason = (
             f"action limit reached ({self.config.max_actions} actions); "
             f"{decision.event} was not published"
         )
         memory = await self.s.memory.get_all_plan_state(goal["plan_id"], **_scope(goal))
+        trip = {"guard": "action_limit", "action": "stop", "reason": reason}
+        step.record("rejected", event=decision.event, note=reason, guard_trips=[trip])
+        step.add("messages", rejection_message(decision.tool_call_id, decision.tool, reason))
         content = best_content(state.get("results", []), memory)
-        await self._record(
-            goal,
-            state["step"],
-            "rejected",
-            event=decision.event,
-            note=reason,
-            guard_trips=[{"guard": "action_limit", "action": "stop", "reason": reason}],
-        )
-        message = rejection_message(decision.tool_call_id, decision.tool, reason)
         outcome = Outcome(status="completed", result=content, reason=reason, forced=True)
-        return Command(
-            goto="finish", update={"messages": [message], "outcome": outcome, "pending": None}
-        )
+        return step.go("finish", outcome=outcome, pending=None)
 
-    # -- finish helpers ------------------------------------------------------------------------
+    # -- start and finish ----------------------------------------------------------------------
 
-    async def _respond(self, goal: GoalState, report: PlanOutcome) -> None:
-        """Publish the goal's response event (if it asked for one) and Soorma's system event."""
-        data = report.model_dump(mode="json")
-        common: dict[str, Any] = {
-            "source": self.config.name,
-            "tenant_id": goal["tenant_id"],
-            "user_id": goal["user_id"],
+    async def _open_plan(self, goal: GoalState) -> None:
+        """Create the plan record, linked to the requesting plan when that is one we can see
+        (a delegating planner's); a client's own plan id is not a parent here."""
+        fields: dict[str, Any] = {
+            "plan_id": goal["plan_id"],
+            "goal_event": goal["event"],
+            "goal_data": goal["data"],
             "session_id": goal.get("session_id"),
-            "goal_id": goal.get("goal_id"),
-            "trace_id": goal.get("trace_id"),
-            "parent_event_id": goal.get("envelope_id"),
+            **_scope(goal),
         }
-        if goal.get("response_event"):
-            await self.s.bus.publish(
-                EventEnvelope(
-                    id=derived_id(goal["plan_id"], "outcome"),
-                    type=goal["response_event"],
-                    topic=goal.get("response_topic") or EventTopic.ACTION_RESULTS,
-                    data=data,
-                    correlation_id=goal.get("correlation_id") or goal.get("envelope_id"),
-                    plan_id=goal.get("parent_plan_id"),
-                    **common,
-                )
-            )
-        await self.s.bus.publish(
-            EventEnvelope(
-                id=derived_id(goal["plan_id"], "system", report.status),
-                type=f"plan.{report.status}",
-                topic=EventTopic.SYSTEM_EVENTS,
-                data=data,
-                plan_id=goal["plan_id"],
-                correlation_id=goal.get("correlation_id") or goal.get("envelope_id"),
-                **common,
-            )
-        )
+        parent = goal.get("parent_plan_id")
+        if parent and await self.s.memory.get_plan(parent, **_scope(goal)) is not None:
+            fields["parent_plan_id"] = parent
+        with contextlib.suppress(DuplicatePlanError):  # a re-run after a crash: it is there
+            await self.s.memory.create_plan(**fields)
 
     async def _set_status(
         self, goal: GoalState, status: PlanStatus, *, force_running: bool = False
@@ -809,12 +640,12 @@ class _Nodes:
         plan = await self.s.memory.get_plan(goal["plan_id"], **_scope(goal))
         if plan is None or plan.status == status:
             return
+        if plan.status in (PlanStatus.COMPLETED, PlanStatus.FAILED):
+            return
         if force_running and plan.status == PlanStatus.PAUSED:
             await self.s.memory.update_plan_status(
                 goal["plan_id"], PlanStatus.RUNNING, **_scope(goal)
             )
-        elif plan.status in (PlanStatus.COMPLETED, PlanStatus.FAILED):
-            return
         await self.s.memory.update_plan_status(goal["plan_id"], status, **_scope(goal))
 
     async def _log_episode(self, goal: GoalState, report: PlanOutcome) -> None:
@@ -836,15 +667,30 @@ class _Nodes:
             logger.warning("plan %s: could not log to episodic memory: %s", goal["plan_id"], exc)
 
 
-def _with_call_ids(reply: AIMessage, step: int) -> AIMessage:
-    """Give tool calls without an id one (every answer must name the call it answers)."""
-    if all(call.get("id") for call in reply.tool_calls):
-        return reply
-    calls = [
-        {**call, "id": call.get("id") or f"call-{step}-{index}"}
-        for index, call in enumerate(reply.tool_calls)
-    ]
-    return reply.model_copy(update={"tool_calls": calls})
+def _retrieval_query(state: PlannerState) -> str:
+    """What tool retrieval ranks events against: the goal and the latest result."""
+    goal = state["goal"]
+    parts = [goal["event"], text_of(goal["data"])]
+    results = state.get("results") or []
+    if results:
+        parts.append(text_of(results[-1].get("data"))[:1000])
+    return "\n".join(part for part in parts if part)
+
+
+def _malformed_reply(error: MalformedToolCallError, step: int) -> AIMessage:
+    """A provider's unparseable tool call as the invalid call LangChain would have made."""
+    return AIMessage(
+        "",
+        invalid_tool_calls=[
+            {
+                "type": "invalid_tool_call",
+                "name": error.tool_name,
+                "args": error.arguments,
+                "id": f"call-{step}",
+                "error": str(error),
+            }
+        ],
+    )
 
 
 def _trips(trips: Sequence[GuardTrip]) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The plan's bookkeeping in Redis: the action count and step history, the per-plan lease.
+"""The plan's bookkeeping in Redis: the action count and the per-plan lease.
 
 Everything of one plan shares the plan's hash tag ``{<tenant>:<plan>}`` with its working
 memory, so the action reservation (count, Soorma's ``_action_history``, the step marker) is one
@@ -15,7 +15,6 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
 from soorma_lc.errors import PlanBusyError
 from soorma_lc.memory._values import require_id
@@ -80,7 +79,7 @@ class Reservation:
 
 
 class PlanLedger:
-    """Action counts, step history and leases of plans, next to their working memory."""
+    """Action counts and leases of plans, next to their working memory."""
 
     def __init__(self, working: WorkingMemory) -> None:
         self.working = working
@@ -107,23 +106,6 @@ class PlanLedger:
         """How many actions the plan has taken."""
         key = self.working.plan_key(plan_id, tenant_id=tenant_id, user_id=user_id)
         return int(await self.client.hget(key, ACTION_COUNT_KEY) or 0)
-
-    async def record_step(self, plan_id: str, record: dict[str, Any], *, tenant_id: str) -> None:
-        """Append one step record to the plan's history."""
-        data = json.dumps(record, ensure_ascii=False, default=str)
-        await self.client.rpush(self._planner_key(plan_id, tenant_id, "history"), data)
-
-    async def history(self, plan_id: str, *, tenant_id: str) -> list[dict[str, Any]]:
-        """Every step record of the plan, oldest first."""
-        raw = await self.client.lrange(self._planner_key(plan_id, tenant_id, "history"), 0, -1)
-        return [json.loads(item) for item in raw]
-
-    async def forget(self, plan_id: str, *, tenant_id: str) -> None:
-        """Delete the plan's history and lease (its working memory is the memory's to clean)."""
-        await self.client.delete(
-            self._planner_key(plan_id, tenant_id, "history"),
-            self._planner_key(plan_id, tenant_id, "lease"),
-        )
 
     @contextlib.asynccontextmanager
     async def lease(

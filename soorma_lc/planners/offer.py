@@ -13,6 +13,7 @@ from soorma_lc.planners.decisions import (
     DELEGATE_GOAL,
     FIND_EVENTS,
     WAIT_FOR_EVENT,
+    Decision,
     decision_tool,
 )
 from soorma_lc.toolkit import EventTool, EventToolkit
@@ -44,6 +45,17 @@ class Offer:
     @property
     def names(self) -> list[str]:
         return [*self.events, *sorted(self.decisions)]
+
+    @property
+    def listing(self) -> str:
+        """The tool names, for messages that tell the model what it may call."""
+        return ", ".join(self.names)
+
+    def event_definition(self, decision: Decision) -> EventDefinition:
+        """The event a publish or delegate decision names, as offered this step."""
+        if decision.kind == "delegate":
+            return self.goals[decision.event or ""]
+        return self.events[decision.tool].event
 
 
 def _allowed(event: EventDefinition, allow: EventFilter | None) -> bool:

@@ -33,12 +33,8 @@ from soorma_lc.errors import (
     PlanOutcomeTimeoutError,
 )
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
-from soorma_lc.planners.graph import (
-    PlannerConfig,
-    PlannerServices,
-    build_graph,
-    derived_id,
-)
+from soorma_lc.planners.envelopes import derived_id
+from soorma_lc.planners.graph import PlannerConfig, PlannerServices, build_graph
 from soorma_lc.planners.guards import Guard, default_guards
 from soorma_lc.planners.ledger import PlanLedger
 from soorma_lc.planners.offer import GOAL_ROLE_KEY, EventFilter
@@ -331,7 +327,8 @@ class ChoreographyPlanner:
         """The plan's step history, oldest first (:class:`PlanNotFoundError` if not visible)."""
         if await self.memory.get_plan(plan_id, tenant_id=tenant_id, user_id=user_id) is None:
             raise PlanNotFoundError(plan_id)
-        records = await self.services.ledger.history(plan_id, tenant_id=tenant_id)
+        snapshot = await self.graph.aget_state(self.run_config(plan_id, tenant_id=tenant_id))
+        records = (snapshot.values or {}).get("history", [])
         return [StepRecord.model_validate(record) for record in records]
 
     # -- handling events ---------------------------------------------------------------------

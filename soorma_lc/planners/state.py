@@ -105,4 +105,8 @@ class PlannerState(TypedDict, total=False):
     """The accepted decision the next node carries out."""
     awaiting: Awaiting | None
     outcome: Outcome | None
+    report: dict[str, Any] | None
+    """The final :class:`~soorma_lc.planners.records.PlanOutcome` (the goal's answer)."""
     usage: Usage
+    history: Annotated[list[dict[str, Any]], operator.add]
+    """One :class:`~soorma_lc.planners.records.StepRecord` per thing that happened, in order."""
