@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 import redis.asyncio
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
 from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import (
     DEFAULT_MAX_EVENT_BYTES,
     ENVELOPE_FIELD,
@@ -33,7 +34,6 @@ from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
-    BackendUnavailableError,
     BusError,
     DeadLetterNotFoundError,
     SoormaValidationError,
@@ -144,29 +144,25 @@ class RedisStreamsBus(BusPublisher):
         or ``EventTooLargeError`` before anything is written.
         """
         payload = encode(envelope, self.max_event_bytes)
-        try:
+        with redis_errors(f"event bus: publishing event {envelope.id}"):
             await self.client.xadd(
                 self.keys.stream(envelope.topic or ""),
                 {ENVELOPE_FIELD: payload},
                 **self._trim_options(),
             )
-        except RedisError as exc:
-            raise BackendUnavailableError(f"could not publish event {envelope.id}: {exc}") from exc
         return envelope.id
 
     async def publish_many(self, envelopes: Sequence[EventEnvelope]) -> list[str]:
         """Publish several envelopes in one pipelined round trip (all checked before any write)."""
         payloads = [encode(envelope, self.max_event_bytes) for envelope in envelopes]
         trim = self._trim_options()
-        try:
+        with redis_errors(f"event bus: publishing {len(envelopes)} events"):
             async with self.client.pipeline(transaction=False) as pipe:
                 for envelope, payload in zip(envelopes, payloads, strict=True):
                     pipe.xadd(
                         self.keys.stream(envelope.topic or ""), {ENVELOPE_FIELD: payload}, **trim
                     )
                 await pipe.execute()
-        except RedisError as exc:
-            raise BackendUnavailableError(f"could not publish events: {exc}") from exc
         return [envelope.id for envelope in envelopes]
 
     # -- consuming ---------------------------------------------------------------------------
@@ -180,15 +176,13 @@ class RedisStreamsBus(BusPublisher):
         it also sees every event still kept in the stream.
         """
         for topic in topics:
-            try:
-                await self.client.xgroup_create(
-                    self.keys.stream(topic), group, id=start_from, mkstream=True
-                )
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise BackendUnavailableError(f"cannot create group {group}: {exc}") from exc
-            except RedisError as exc:
-                raise BackendUnavailableError(f"cannot reach Redis: {exc}") from exc
+            stream = self.keys.stream(topic)
+            with redis_errors(f"event bus: creating consumer group {group!r} on {stream}"):
+                try:
+                    await self.client.xgroup_create(stream, group, id=start_from, mkstream=True)
+                except ResponseError as exc:
+                    if "BUSYGROUP" not in str(exc):  # the group exists: nothing to do
+                        raise
 
     async def subscribe(
         self,
@@ -233,7 +227,8 @@ class RedisStreamsBus(BusPublisher):
         found: list[DeadLetter] = []
         last = "+"
         while len(found) < count:
-            entries = await self.client.xrevrange(self.keys.dead_letters, last, "-", count=100)
+            with redis_errors("event bus: reading dead letters"):
+                entries = await self.client.xrevrange(self.keys.dead_letters, last, "-", count=100)
             if last != "+" and entries:
                 entries = entries[1:]  # the boundary entry was in the previous page
             if not entries:
@@ -249,7 +244,8 @@ class RedisStreamsBus(BusPublisher):
 
     async def dead_letter_count(self) -> int:
         """How many dead letters are stored."""
-        return int(await self.client.xlen(self.keys.dead_letters))
+        with redis_errors("event bus: counting dead letters"):
+            return int(await self.client.xlen(self.keys.dead_letters))
 
     async def replay(self, dead_letter_ids: str | Iterable[str]) -> list[str]:
         """Deliver dead letters again, only to the group that gave up on them.
@@ -262,9 +258,10 @@ class RedisStreamsBus(BusPublisher):
         ids = [dead_letter_ids] if isinstance(dead_letter_ids, str) else list(dead_letter_ids)
         letters: list[DeadLetter] = []
         for dead_letter_id in ids:
-            entries = await self.client.xrange(
-                self.keys.dead_letters, dead_letter_id, dead_letter_id
-            )
+            with redis_errors(f"event bus: reading dead letter {dead_letter_id}"):
+                entries = await self.client.xrange(
+                    self.keys.dead_letters, dead_letter_id, dead_letter_id
+                )
             if not entries:
                 raise DeadLetterNotFoundError(dead_letter_id)
             letter = DeadLetter.from_entry(*entries[0])
@@ -277,10 +274,11 @@ class RedisStreamsBus(BusPublisher):
         new_ids: list[str] = []
         for letter in letters:
             fields = {**letter.fields, TARGET_GROUP_FIELD: letter.group.encode()}
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
-                pipe.xdel(self.keys.dead_letters, letter.id)
-                added, _ = await pipe.execute()
+            with redis_errors(f"event bus: replaying dead letter {letter.id}"):
+                async with self.client.pipeline(transaction=True) as pipe:
+                    pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
+                    pipe.xdel(self.keys.dead_letters, letter.id)
+                    added, _ = await pipe.execute()
             new_ids.append(added.decode())
             logger.info("replayed dead letter %s to group %s", letter.id, letter.group)
         return new_ids
@@ -292,19 +290,21 @@ class RedisStreamsBus(BusPublisher):
         result: list[StreamStats] = []
         for topic in EventTopic:
             stream = self.keys.stream(topic)
-            if not await self.client.exists(stream):
-                continue
-            groups = [
+            with redis_errors(f"event bus: reading the stats of {stream}"):
+                if not await self.client.exists(stream):
+                    continue
+                groups = await self.client.xinfo_groups(stream)
+                length = int(await self.client.xlen(stream))
+            stats = [
                 GroupStats(
                     name=reply_text(group["name"]),
                     consumers=int(group["consumers"]),
                     pending=int(group["pending"]),
                     lag=None if group.get("lag") is None else int(group["lag"]),
                 )
-                for group in await self.client.xinfo_groups(stream)
+                for group in groups
             ]
-            length = int(await self.client.xlen(stream))
-            result.append(StreamStats(topic.value, length, groups))
+            result.append(StreamStats(topic.value, length, stats))
         return result
 
     async def aclose(self) -> None:

@@ -14,18 +14,15 @@ which agents are live.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractContextManager
 from typing import Any, Self
 
 import redis.asyncio
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
-from soorma_lc.errors import BackendUnavailableError, RegistryError, UnknownAgentError
+from soorma_lc.errors import RegistryResponseError, RegistryUnavailableError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
@@ -137,17 +134,6 @@ return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
 )
 
 
-@asynccontextmanager
-async def _redis_errors() -> AsyncIterator[None]:
-    """Turn redis-py exceptions into the documented typed errors."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise BackendUnavailableError(f"Redis registry unreachable: {exc}") from exc
-    except RedisError as exc:
-        raise RegistryError(f"Redis registry operation failed: {exc}") from exc
-
-
 class RedisRegistry:
     """A :class:`~soorma_lc.registry.base.Registry` stored in Redis, scoped by tenant.
 
@@ -196,6 +182,14 @@ class RedisRegistry:
         options.setdefault("tenant_id", settings.tenant_id)
         return cls.from_url(resolve_redis_url(settings), **options)
 
+    def _errors(self, operation: str) -> AbstractContextManager[None]:
+        """The one Redis error mapping, raising the registry's own error classes."""
+        return redis_errors(
+            f"Redis registry (tenant {self.tenant_id!r}) {operation}",
+            unavailable=RegistryUnavailableError,
+            refused=RegistryResponseError,
+        )
+
     @property
     def _ttl_ms(self) -> int:
         return max(1, round(self.agent_ttl * 1000))
@@ -209,7 +203,7 @@ class RedisRegistry:
         ]
         for event in events:
             args += [event.event_name, encode(event)]
-        async with _redis_errors():
+        with self._errors("register"):
             await self._register(keys=self._keys, args=args)
 
     async def register_event(self, event: EventDefinition) -> None:
@@ -219,14 +213,14 @@ class RedisRegistry:
     async def get_event(self, event_name: str) -> EventDefinition | None:
         """The definition of ``event_name``, or None."""
         validate_event_name(event_name)
-        async with _redis_errors():
+        with self._errors("get_event"):
             raw = await self._client.hget(self._events_key, event_name)
         return None if raw is None else decode(EventDefinition, raw, event_name)
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
         """Registered events, optionally only those on ``topic``, sorted by name."""
         wanted = check_topic(topic)
-        async with _redis_errors():
+        with self._errors("list_events"):
             stored = await self._client.hgetall(self._events_key)
         events = (decode(EventDefinition, raw, reply_text(name)) for name, raw in stored.items())
         return select_events((e for e in events if e is not None), wanted)
@@ -237,7 +231,7 @@ class RedisRegistry:
         await self._write(agent, agent_events(agent))
 
     async def _fetch_live(self, agent_id: str) -> list[AgentDefinition]:
-        async with _redis_errors():
+        with self._errors("reading live agents"):
             flat = await self._live_agents(keys=self._keys, args=[agent_id])
         agents = (
             decode(AgentDefinition, raw, reply_text(key))
@@ -259,7 +253,7 @@ class RedisRegistry:
     async def heartbeat(self, agent_id: str) -> None:
         """Extend ``agent_id``'s TTL (reviving it if it had expired)."""
         check_agent_id(agent_id)
-        async with _redis_errors():
+        with self._errors("heartbeat"):
             found = await self._heartbeat(keys=self._keys, args=[agent_id, self._ttl_ms])
         if not found:
             raise UnknownAgentError(agent_id)
@@ -267,7 +261,7 @@ class RedisRegistry:
     async def deregister_agent(self, agent_id: str) -> bool:
         """Remove ``agent_id``; True if it was stored (live or expired)."""
         check_agent_id(agent_id)
-        async with _redis_errors():
+        with self._errors("deregister_agent"):
             return bool(await self._deregister(keys=self._keys, args=[agent_id]))
 
     async def version(self) -> str:
@@ -276,7 +270,7 @@ class RedisRegistry:
         The change counter moves on every visible write; within one counter value the set of
         live agents can only shrink (expiry), so the live count pins it down.
         """
-        async with _redis_errors():
+        with self._errors("version"):
             return reply_text(await self._version(keys=self._keys))
 
     async def aclose(self) -> None:

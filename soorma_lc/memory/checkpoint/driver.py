@@ -18,11 +18,13 @@ import redis.asyncio
 from redis.exceptions import NoScriptError
 
 from soorma_lc.backends.redis_clients import async_client, sync_client
-from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.memory.checkpoint import scripts
 
 T = TypeVar("T")
+
+_WHAT = "RedisCheckpointSaver"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +117,7 @@ class RedisDriver:
     def execute(self, calls: list[Call]) -> list[Any]:
         if self._client is None:
             raise ConfigurationError("this checkpointer was built with an async client only")
-        with redis_unreachable():
+        with redis_errors(_WHAT):
             try:
                 return _pipeline(self._client, calls).execute()
             except NoScriptError:
@@ -125,7 +127,7 @@ class RedisDriver:
 
     async def aexecute(self, calls: list[Call]) -> list[Any]:
         client = self._aclient()
-        with redis_unreachable():
+        with redis_errors(_WHAT):
             try:
                 return await _pipeline(client, calls).execute()
             except NoScriptError:

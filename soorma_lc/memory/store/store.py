@@ -55,7 +55,7 @@ from langgraph.store.base import (
 from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.backends.embeddings import resolve_embeddings
 from soorma_lc.backends.redis_clients import async_client, check_redis_url, resolve_redis_url
-from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
     EmbeddingError,
@@ -312,8 +312,8 @@ class SoormaStore(BaseStore):
         return await self._guarded(self._run(plan, embedded))
 
     async def _guarded(self, coro: Any) -> Any:
-        """Await ``coro``, turning lost Redis connections into a typed error."""
-        with redis_unreachable():
+        """Await ``coro``, reporting Redis failures as typed errors."""
+        with redis_errors(f"SoormaStore (tenant {self.tenant_id!r})"):
             return await coro
 
     async def _run(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
