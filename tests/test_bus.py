@@ -384,6 +384,19 @@ async def test_garbage_entries_go_to_dead_letters_and_the_consumer_keeps_going(
         await bus.aclose()
 
 
+async def test_dead_letters_decode_with_the_bus_limit(redis_url: str) -> None:
+    bus = RedisStreamsBus.from_url(redis_url, max_event_bytes=2 * 1024 * 1024, max_deliveries=1)
+    try:
+        await bus.subscribe("strict", [REQUESTS], Recorder({"big.requested"}), block=0.05)
+        big = {"blob": "x" * (1024 * 1024)}  # over the codec's 1 MiB default, within the bus's
+        event_id = await bus.request("big.requested", big, response_event="big.done")
+        await eventually(_xlen_is(bus, 1))
+        [letter] = await bus.dead_letters()
+        assert letter.envelope is not None and letter.envelope.id == event_id
+    finally:
+        await bus.aclose()
+
+
 async def test_dead_letters_are_filtered_and_paged(bus: RedisStreamsBus) -> None:
     stream = bus.keys.stream(REQUESTS)
     for group in ("a", "b"):

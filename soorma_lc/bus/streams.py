@@ -234,7 +234,7 @@ class RedisStreamsBus(BusPublisher):
             if not entries:
                 break
             for entry_id, values in entries:
-                letter = DeadLetter.from_entry(entry_id, values)
+                letter = DeadLetter.from_entry(entry_id, values, self.max_event_bytes)
                 if (group is None or letter.group == group) and (
                     wanted_topic is None or letter.topic == wanted_topic
                 ):
@@ -264,7 +264,7 @@ class RedisStreamsBus(BusPublisher):
                 )
             if not entries:
                 raise DeadLetterNotFoundError(dead_letter_id)
-            letter = DeadLetter.from_entry(*entries[0])
+            letter = DeadLetter.from_entry(*entries[0], self.max_event_bytes)
             if not letter.fields:
                 raise BusError(
                     f"dead letter {dead_letter_id} kept no original entry (it was trimmed from "
