@@ -152,8 +152,7 @@ async def aclient(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
 
 
 async def test_bus(redis_url: str, redis_client: redis.Redis) -> None:
-    bus = RedisStreamsBus.from_url(redis_url)
-    try:
+    async with RedisStreamsBus.from_url(redis_url) as bus:
         with pytest.raises(BackendResponseError, match="creating consumer group 'g'") as bad_id:
             await bus.ensure_group("g", [EventTopic.ACTION_REQUESTS], start_from="garbage")
         assert not isinstance(bad_id.value, BackendUnavailableError)
@@ -175,9 +174,6 @@ async def test_bus(redis_url: str, redis_client: redis.Redis) -> None:
             await bus.replay("1-0")
         assert_untouched(redis_client, [stream, bus.keys.dead_letters.encode()])
 
-    finally:
-        await bus.aclose()
-
 
 async def test_registry(aclient: redis.asyncio.Redis, redis_client: redis.Redis) -> None:
     registry = RedisRegistry(aclient, tenant_id="t1")
@@ -198,9 +194,9 @@ async def test_registry(aclient: redis.asyncio.Redis, redis_client: redis.Redis)
 
 async def test_registry_outage_is_a_registry_error_too() -> None:
     registry = RedisRegistry.from_url("redis://127.0.0.1:1/0")
-    with pytest.raises(RegistryUnavailableError, match="version: Redis is unreachable"):
-        await registry.version()
-    await registry.aclose()
+    async with registry:
+        with pytest.raises(RegistryUnavailableError, match="version: Redis is unreachable"):
+            await registry.version()
 
 
 async def test_working_memory_and_plans(

@@ -14,12 +14,13 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 import redis.asyncio
 from redis.exceptions import ResponseError
 
-from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import (
     DEFAULT_MAX_EVENT_BYTES,
@@ -32,7 +33,6 @@ from soorma_lc.bus.consumer import Accepts, Handler, Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
-from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BusError,
     DeadLetterNotFoundError,
@@ -62,16 +62,19 @@ class StreamStats:
     groups: list[GroupStats]
 
 
-class RedisStreamsBus(BusPublisher):
+class RedisStreamsBus(RedisComponent, BusPublisher):
     """Publish and consume Soorma events on Redis Streams.
+
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`):
+    ``RedisStreamsBus(client, ...)`` on an injected ``redis.asyncio`` client, or
+    ``from_url`` / ``from_settings``, which own theirs; ``async with`` closes it.
 
     Options: ``prefix`` of every key; ``maxlen`` (approximate entries kept per topic stream) or
     ``retention`` (seconds, trims by MINID instead); ``max_event_bytes``; the retry policy
     ``max_deliveries``, ``retry_backoff`` / ``max_retry_backoff`` (seconds, doubling);
     ``claim_idle`` (seconds before another consumer reclaims an orphaned entry);
     ``dedupe_ttl`` (a group remembers a completed event id for one to two times this many
-    seconds); ``dead_letter_maxlen``
-    (None keeps every dead letter).
+    seconds); ``dead_letter_maxlen`` (None keeps every dead letter).
     """
 
     def __init__(
@@ -96,7 +99,7 @@ class RedisStreamsBus(BusPublisher):
             raise SoormaValidationError(
                 "claim_idle and dedupe_ttl must be positive, retry_backoff >= 0"
             )
-        self.client = client
+        super().__init__(client, owns_client=owns_client)
         self.keys = BusKeys(prefix)
         self.maxlen = maxlen
         self.retention = retention
@@ -108,18 +111,7 @@ class RedisStreamsBus(BusPublisher):
         self.dedupe_ttl = dedupe_ttl
         self.completions = CompletionLog(client, self.keys, dedupe_ttl)
         self.dead_letter_maxlen = dead_letter_maxlen
-        self._owns_client = owns_client
         self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> Self:
-        """A bus on the Redis server at ``url`` (redis://, rediss:// or unix://)."""
-        return cls(async_client(url), owns_client=True, **options)
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A bus on the configured Redis (``SOORMA_REDIS_URL``) or the embedded server."""
-        return cls.from_url(resolve_redis_url(settings), **options)
 
     @property
     def maintenance_interval(self) -> float:
@@ -311,5 +303,4 @@ class RedisStreamsBus(BusPublisher):
         """Stop every subscription started here, then close the client if this bus made it."""
         for subscription in list(self._subscriptions):
             await subscription.stop()
-        if self._owns_client:
-            await self.client.aclose()
+        await super().aclose()

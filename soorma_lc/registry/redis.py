@@ -15,13 +15,14 @@ which agents are live.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Self
+from typing import Any
 
 import redis.asyncio
 
-from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
-from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
+from soorma_lc.config import DEFAULT_TENANT_ID, Settings
 from soorma_lc.errors import RegistryResponseError, RegistryUnavailableError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
 from soorma_lc.registry.common import (
@@ -134,12 +135,14 @@ return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
 )
 
 
-class RedisRegistry:
+class RedisRegistry(RedisComponent):
     """A :class:`~soorma_lc.registry.base.Registry` stored in Redis, scoped by tenant.
 
-    ``client`` is a ``redis.asyncio.Redis``; ``from_url``/``from_settings`` create (and own)
-    one. Agents stay live for ``agent_ttl`` seconds after registering or their last heartbeat;
-    expired agents are kept for ``purge_after`` seconds so a late heartbeat revives them.
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`):
+    ``RedisRegistry(client, ...)`` on an injected ``redis.asyncio`` client, or ``from_url`` /
+    ``from_settings`` (the settings' tenant), which own theirs. Agents stay live for
+    ``agent_ttl`` seconds after registering or their last heartbeat; expired agents are kept for
+    ``purge_after`` seconds so a late heartbeat revives them.
     """
 
     def __init__(
@@ -153,14 +156,13 @@ class RedisRegistry:
         owns_client: bool = False,
     ) -> None:
         check_lifetimes(agent_ttl, purge_after)
+        super().__init__(client, owns_client=owns_client)
         self.tenant_id = tenant_id
         self.agent_ttl = agent_ttl
         self.purge_after = purge_after
         base = f"{prefix}{{{self.tenant_id}}}:"
         self._keys = [f"{base}{part}" for part in ("events", "agents", "expiry", "version")]
         self._events_key = self._keys[0]
-        self._client = client
-        self._owns_client = owns_client
         self._register = client.register_script(_REGISTER)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._deregister = client.register_script(_DEREGISTER)
@@ -168,19 +170,10 @@ class RedisRegistry:
         self._version = client.register_script(_VERSION)
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> Self:
-        """A registry on the Redis at ``url``; ``options`` are the constructor's keywords."""
-        return cls(async_client(url), owns_client=True, **options)
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A registry on the configured Redis (or the embedded one), for the settings' tenant.
-
-        Starting the embedded redis-server blocks briefly, once per process and data dir.
-        """
-        settings = resolve_settings(settings)
-        options.setdefault("tenant_id", settings.tenant_id)
-        return cls.from_url(resolve_redis_url(settings), **options)
+    def settings_options(cls, settings: Settings) -> dict[str, Any]:
+        """The settings' tenant (starting the embedded redis-server, when that is the one
+        configured, blocks briefly, once per process and data dir)."""
+        return {"tenant_id": settings.tenant_id}
 
     def _errors(self, operation: str) -> AbstractContextManager[None]:
         """The one Redis error mapping, raising the registry's own error classes."""
@@ -214,14 +207,14 @@ class RedisRegistry:
         """The definition of ``event_name``, or None."""
         validate_event_name(event_name)
         with self._errors("get_event"):
-            raw = await self._client.hget(self._events_key, event_name)
+            raw = await self.client.hget(self._events_key, event_name)
         return None if raw is None else decode(EventDefinition, raw, event_name)
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
         """Registered events, optionally only those on ``topic``, sorted by name."""
         wanted = check_topic(topic)
         with self._errors("list_events"):
-            stored = await self._client.hgetall(self._events_key)
+            stored = await self.client.hgetall(self._events_key)
         events = (decode(EventDefinition, raw, reply_text(name)) for name, raw in stored.items())
         return select_events((e for e in events if e is not None), wanted)
 
@@ -272,8 +265,3 @@ class RedisRegistry:
         """
         with self._errors("version"):
             return reply_text(await self._version(keys=self._keys))
-
-    async def aclose(self) -> None:
-        """Close the Redis client if this registry created it."""
-        if self._owns_client:
-            await self._client.aclose()

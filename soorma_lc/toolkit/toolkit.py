@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils.function_calling import convert_to_openai_tool
@@ -92,7 +92,7 @@ class EventToolkit:
         self._owns_backends = False
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> EventToolkit:
+    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
         """A toolkit on the configured registry and Redis Streams bus, which it owns.
 
         The default context carries the settings' tenant and user; ``aclose`` closes both.
