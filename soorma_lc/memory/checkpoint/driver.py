@@ -3,6 +3,11 @@
 An operation is written once as a generator ("steps") that yields batches of :class:`Call` and
 receives their replies (list operations also yield :class:`Emit` items for the caller). The
 driver sends each batch as one pipeline, so both APIs share the logic and stay native.
+
+This is not a sync-over-async bridge (see :mod:`soorma_lc.backends.loop_bridge` for that):
+``put`` talks to Redis through a sync client on the caller's thread, ``aput`` through an async
+client on the caller's loop, and neither waits on the other's event loop or thread. LangGraph
+calls checkpointers both ways, so both stay native.
 """
 
 from __future__ import annotations

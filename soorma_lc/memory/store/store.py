@@ -19,11 +19,13 @@ TTL (``supports_ttl``): ``ttl`` is in minutes, refreshed by reads unless ``refre
 items are invisible at once; their storage is reclaimed by ``sweep_ttl()``, by the optional
 background sweeper, and before every namespace listing.
 
-Async first: every method's I/O runs on one process-wide store loop (``loop_thread``);
-``abatch`` awaits it and never blocks the caller's loop, Chroma calls go to worker threads,
-and embeddings run on the caller's side (``aembed_*`` in async code). An injected Redis client
-therefore does its I/O on the store loop: give the store a client no other event loop uses
-while the store is open (closing the store releases those connections).
+Async first: every method's Redis I/O runs on one process-wide store loop (a
+:class:`~soorma_lc.backends.loop_bridge.LoopBridge` that never adopts the caller's loop), so
+the sync methods work from any thread, even one whose own loop is running, and ``abatch``
+never blocks the caller's loop. Chroma calls go to worker threads; embeddings run on the
+caller's side (``aembed_*`` in async code). An injected Redis client therefore does its I/O
+on the store loop: give the store a client no other event loop uses while the store is open
+(closing the store releases those connections).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ from langgraph.store.base import (
 
 from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.backends.embeddings import resolve_embeddings
+from soorma_lc.backends.loop_bridge import LoopBridge
 from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
@@ -74,7 +77,6 @@ from soorma_lc.memory.store.codec import (
     scope_tag,
 )
 from soorma_lc.memory.store.filters import matches
-from soorma_lc.memory.store.loop_thread import run_async, run_sync, store_loop
 from soorma_lc.memory.store.namespaces import matches_condition, until_wildcard
 from soorma_lc.memory.store.redis_items import RedisItems, Write
 from soorma_lc.memory.store.validation import check_op, checked_ttl_config, typed_namespace_errors
@@ -86,6 +88,14 @@ _SWEEP_BATCH = 500
 _MIN_CANDIDATES = 16
 
 Ref = tuple[tuple[str, ...], str]
+
+# Every store's Redis I/O, on one private loop thread shared by the process.
+_STORE_LOOP = LoopBridge(
+    "SoormaStore",
+    hint="SoormaStore's own coroutines must use its async methods",
+    adopt_running_loop=False,
+    thread_name="soorma-store-io",
+)
 
 
 @dataclass
@@ -161,9 +171,7 @@ class SoormaStore(RedisComponent, BaseStore):
         self._sweeper = None
         interval = (self.ttl_config or {}).get("sweep_interval_minutes")
         if interval:
-            self._sweeper = asyncio.run_coroutine_threadsafe(
-                self._sweep_forever(interval * 60), store_loop()
-            )
+            self._sweeper = _STORE_LOOP.submit(self._sweep_forever, interval * 60)
 
     @classmethod
     def from_settings(
@@ -216,7 +224,7 @@ class SoormaStore(RedisComponent, BaseStore):
             embedded = self._embedded(plan, refs, vectors, [
                 self.embeddings.embed_query(query) for query in plan.queries
             ])  # fmt: skip
-        return run_sync(self._execute(plan, embedded))
+        return _STORE_LOOP.run(self._execute, plan, embedded)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch`: embeds on the caller's loop, does I/O on the store loop."""
@@ -229,23 +237,23 @@ class SoormaStore(RedisComponent, BaseStore):
                 *(self.embeddings.aembed_query(query) for query in plan.queries)
             )
             embedded = self._embedded(plan, refs, vectors, list(queries))
-        return await run_async(self._execute(plan, embedded))
+        return await _STORE_LOOP.arun(self._execute, plan, embedded)
 
     def sweep_ttl(self) -> int:
         """Delete every expired item of this scope now; return how many were deleted."""
-        return run_sync(self._guarded(self._sweep(self._clock())))
+        return _STORE_LOOP.run(self._sweep_expired)
 
     async def asweep_ttl(self) -> int:
         """Async :meth:`sweep_ttl`."""
-        return await run_async(self._guarded(self._sweep(self._clock())))
+        return await _STORE_LOOP.arun(self._sweep_expired)
 
     def close(self) -> None:
         """Stop the sweeper and close the Redis client if this store built it."""
-        run_sync(self._close())
+        _STORE_LOOP.run(self._close)
 
     async def aclose(self) -> None:
         """Async :meth:`close`."""
-        await run_async(self._close())
+        await _STORE_LOOP.arun(self._close)
 
     def __enter__(self) -> Self:
         return self
@@ -306,6 +314,9 @@ class SoormaStore(RedisComponent, BaseStore):
 
     async def _execute(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
         return await self._guarded(self._run(plan, embedded))
+
+    async def _sweep_expired(self) -> int:
+        return await self._guarded(self._sweep(self._clock()))
 
     async def _guarded(self, coro: Any) -> Any:
         """Await ``coro``, reporting Redis failures as typed errors."""
@@ -444,7 +455,7 @@ class SoormaStore(RedisComponent, BaseStore):
         while True:
             await asyncio.sleep(interval_s)
             try:
-                count = await self._guarded(self._sweep(self._clock()))
+                count = await self._sweep_expired()
                 logger.debug("TTL sweep deleted %d items", count)
             except SoormaError:
                 logger.warning("TTL sweep failed", exc_info=True)
