@@ -420,6 +420,29 @@ def _xlen_is(bus: RedisStreamsBus, size: int) -> Callable[[], Awaitable[bool]]:
     return check
 
 
+async def test_stop_waits_for_running_handlers_then_flushes_their_acks(
+    bus: RedisStreamsBus,
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def patient(envelope: EventEnvelope) -> None:
+        started.set()
+        await release.wait()
+
+    sub = await bus.subscribe("patient", [REQUESTS], patient, block=0.05)
+    event_id = await bus.request("slow.requested", {}, response_event="s.done")
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(sub.stop())
+    for _ in range(50):  # let stop() get as far as it can on its own
+        await asyncio.sleep(0)
+    assert not stopping.done(), "stop() returned while a handler was still running"
+    release.set()
+    await stopping
+    summary = await bus.client.xpending(bus.keys.stream(REQUESTS), "patient")
+    assert summary["pending"] == 0
+    assert await bus.completions.completed("patient", [event_id]) == [True]
+
+
 async def test_consumer_stop_leaves_unfinished_work_pending_for_others(redis_url: str) -> None:
     bus = RedisStreamsBus.from_url(redis_url, claim_idle=0.3)
     try:
