@@ -152,7 +152,7 @@ async def main(url: str, items: int, count: int) -> None:
         anchor._redis.ft(f"{prefix}_vec").dropindex(delete_documents=True)
 
     with tempfile.TemporaryDirectory() as tmp:
-        ours = SoormaStore(
+        ours = SoormaStore.from_url(
             url,
             tenant_id=f"bench-{uuid.uuid4().hex[:8]}",
             index=index,

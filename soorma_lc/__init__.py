@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from soorma_lc._lazy import lazy_getattr
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
+    BackendError,
+    BackendResponseError,
     BackendUnavailableError,
     BusError,
     CheckpointConfigError,
@@ -139,6 +141,8 @@ __all__ = [
     "AgentCapability",
     "AgentContext",
     "AgentDefinition",
+    "BackendError",
+    "BackendResponseError",
     "BackendUnavailableError",
     "BusError",
     "CheckpointConfigError",

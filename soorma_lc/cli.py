@@ -12,8 +12,6 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
-from redis.exceptions import RedisError
-
 from soorma_lc.config import Settings
 from soorma_lc.errors import SoormaError
 
@@ -140,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         return args.func(args)
-    except (SoormaError, RedisError) as exc:
+    except SoormaError as exc:
         sys.stderr.write(f"soorma-lc {args.verb}: {exc}\n")
         return 1
 

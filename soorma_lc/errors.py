@@ -73,11 +73,29 @@ class UnknownAgentError(SoormaError, LookupError):
         self.agent_id = agent_id
 
 
+class BackendError(SoormaError):
+    """A backend (Redis, Chroma, a Soorma service) failed an operation.
+
+    Two kinds, which call for different handling: :class:`BackendUnavailableError` (it could not
+    be reached: retrying later may help) and :class:`BackendResponseError` (it was reached and
+    refused the request: a bug or a misconfiguration, retrying will not help).
+    """
+
+
+class BackendUnavailableError(BackendError):
+    """A backend could not be reached or started (connection refused or lost, timeout)."""
+
+
+class BackendResponseError(BackendError):
+    """A backend was reached but refused the request (e.g. Redis ``WRONGTYPE``, a bad stream
+    id, a failing script, an HTTP 4xx): not an outage."""
+
+
 class RegistryError(SoormaError):
     """A registry operation failed."""
 
 
-class RegistryUnavailableError(RegistryError):
+class RegistryUnavailableError(RegistryError, BackendUnavailableError):
     """The registry could not be reached (connection error, timeout, repeated 5xx).
 
     After repeated 5xx answers, ``status_code`` and ``body`` hold the last one (else None).
@@ -89,17 +107,16 @@ class RegistryUnavailableError(RegistryError):
         self.body = body
 
 
-class RegistryResponseError(RegistryError):
-    """The registry answered with an error status or a malformed body."""
+class RegistryResponseError(RegistryError, BackendResponseError):
+    """The registry refused a request: an HTTP error status or malformed body (with
+    ``status_code`` and ``body``), or a command the Redis registry's server rejected."""
 
-    def __init__(self, message: str, *, status_code: int | None, body: Any) -> None:
-        super().__init__(f"{message} (status {status_code}): {body!r}")
+    def __init__(self, message: str, *, status_code: int | None = None, body: Any = None) -> None:
+        if status_code is not None:
+            message = f"{message} (status {status_code}): {body!r}"
+        super().__init__(message)
         self.status_code = status_code
         self.body = body
-
-
-class BackendUnavailableError(SoormaError):
-    """Redis or Chroma could not be reached or started."""
 
 
 class CheckpointError(SoormaError):

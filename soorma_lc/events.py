@@ -242,28 +242,39 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# Envelope fields carried as CloudEvents extension attributes: CloudEvents requires their names
-# to be lower-case letters and digits only, so the underscores are dropped on the wire.
-_EXTENSION_FIELDS: tuple[str, ...] = (
-    "topic",
-    "correlation_id",
-    "tenant_id",
-    "user_id",
-    "session_id",
-    "goal_id",
-    "plan_id",
-    "response_event",
-    "response_topic",
-    "response_schema_name",
-    "trace_id",
-    "parent_event_id",
-    "payload_schema_name",
-)
-_EXTENSION_ATTRIBUTE = {name: name.replace("_", "") for name in _EXTENSION_FIELDS}
+class EventRouting(BaseModel):
+    """The routing fields an event passes on to what is published in answer to it.
+
+    A response keeps them from its request (Soorma's ``respond``), a handler's publications from
+    the event it handles, an event tool's publications from its ``ToolContext``. This model is
+    the one list of them: :class:`EventEnvelope` and ``ToolContext`` both derive from it.
+    """
+
+    correlation_id: str | None = None
+    tenant_id: str | None = None
+    user_id: str | None = None
+    session_id: str | None = None
+    goal_id: str | None = None
+    plan_id: str | None = None
+    trace_id: str | None = None
+
+    def routing(self) -> dict[str, str]:
+        """The routing fields this object sets (None left out), by name."""
+        return {
+            name: value
+            for name in EventRouting.model_fields
+            if (value := getattr(self, name)) is not None
+        }
 
 
-class EventEnvelope(SoormaModel):
-    """One event on the bus: CloudEvents 1.0 core attributes plus Soorma's routing metadata."""
+# CloudEvents core attributes of an envelope; all its other fields travel as extension
+# attributes (see _EXTENSION_ATTRIBUTE below the envelope).
+_CORE_ATTRIBUTES = ("id", "source", "specversion", "type", "time", "subject", "data")
+
+
+class EventEnvelope(SoormaModel, EventRouting):
+    """One event on the bus: CloudEvents 1.0 core attributes plus Soorma's routing metadata
+    (the :class:`EventRouting` fields, the response it asks for, schema names, its parent)."""
 
     error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
 
@@ -275,16 +286,9 @@ class EventEnvelope(SoormaModel):
     data: dict[str, JsonValue] | None = None
     topic: EventTopic | None = None
     subject: str | None = None
-    correlation_id: str | None = None
-    tenant_id: str | None = None
-    user_id: str | None = None
-    session_id: str | None = None
-    goal_id: str | None = None
-    plan_id: str | None = None
     response_event: str | None = None
     response_topic: EventTopic | None = None
     response_schema_name: str | None = None
-    trace_id: str | None = None
     parent_event_id: str | None = None
     payload_schema_name: str | None = None
 
@@ -333,12 +337,17 @@ class EventEnvelope(SoormaModel):
             raise InvalidEventError(
                 f"unsupported CloudEvents specversion {event.get('specversion')!r}"
             )
-        fields: dict[str, Any] = {
-            key: event[key]
-            for key in ("id", "source", "specversion", "type", "time", "subject", "data")
-            if key in event
-        }
+        fields: dict[str, Any] = {key: event[key] for key in _CORE_ATTRIBUTES if key in event}
         for name, attribute in _EXTENSION_ATTRIBUTE.items():
             if attribute in event:
                 fields[name] = event[attribute]
         return cls.model_validate(fields)
+
+
+# The envelope's other fields as CloudEvents extension attributes: CloudEvents requires their
+# names to be lower-case letters and digits only, so the underscores are dropped on the wire.
+_EXTENSION_ATTRIBUTE = {
+    name: name.replace("_", "")
+    for name in EventEnvelope.model_fields
+    if name not in _CORE_ATTRIBUTES
+}

@@ -384,6 +384,19 @@ async def test_garbage_entries_go_to_dead_letters_and_the_consumer_keeps_going(
         await bus.aclose()
 
 
+async def test_dead_letters_decode_with_the_bus_limit(redis_url: str) -> None:
+    bus = RedisStreamsBus.from_url(redis_url, max_event_bytes=2 * 1024 * 1024, max_deliveries=1)
+    try:
+        await bus.subscribe("strict", [REQUESTS], Recorder({"big.requested"}), block=0.05)
+        big = {"blob": "x" * (1024 * 1024)}  # over the codec's 1 MiB default, within the bus's
+        event_id = await bus.request("big.requested", big, response_event="big.done")
+        await eventually(_xlen_is(bus, 1))
+        [letter] = await bus.dead_letters()
+        assert letter.envelope is not None and letter.envelope.id == event_id
+    finally:
+        await bus.aclose()
+
+
 async def test_dead_letters_are_filtered_and_paged(bus: RedisStreamsBus) -> None:
     stream = bus.keys.stream(REQUESTS)
     for group in ("a", "b"):
@@ -405,6 +418,29 @@ def _xlen_is(bus: RedisStreamsBus, size: int) -> Callable[[], Awaitable[bool]]:
         return await bus.client.xlen(bus.keys.dead_letters) == size
 
     return check
+
+
+async def test_stop_waits_for_running_handlers_then_flushes_their_acks(
+    bus: RedisStreamsBus,
+) -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def patient(envelope: EventEnvelope) -> None:
+        started.set()
+        await release.wait()
+
+    sub = await bus.subscribe("patient", [REQUESTS], patient, block=0.05)
+    event_id = await bus.request("slow.requested", {}, response_event="s.done")
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(sub.stop())
+    for _ in range(50):  # let stop() get as far as it can on its own
+        await asyncio.sleep(0)
+    assert not stopping.done(), "stop() returned while a handler was still running"
+    release.set()
+    await stopping
+    summary = await bus.client.xpending(bus.keys.stream(REQUESTS), "patient")
+    assert summary["pending"] == 0
+    assert await bus.completions.completed("patient", [event_id]) == [True]
 
 
 async def test_consumer_stop_leaves_unfinished_work_pending_for_others(redis_url: str) -> None:

@@ -132,7 +132,7 @@ async def test_encrypted_serializer_keeps_plaintext_out_of_redis(
 
 
 async def test_tenants_are_separate_threads(
-    saver: RedisCheckpointSaver, redis_client: redis.Redis
+    saver: RedisCheckpointSaver, redis_client: redis.Redis, redis_url: str
 ) -> None:
     a_config = await put(saver, cfg("shared", "tenant-a"), {"x": "from a"}, {"x": 1}, run_id="r1")
     assert a_config["configurable"]["tenant_id"] == "tenant-a"
@@ -159,7 +159,7 @@ async def test_tenants_are_separate_threads(
     assert list(saver.for_tenant("tenant-b").list(None)) == []
 
     # A saver whose default tenant is "acme" needs no tenant_id in configs, and returns none.
-    acme = RedisCheckpointSaver.from_url(saver.redis_url, tenant_id="acme")
+    acme = RedisCheckpointSaver.from_url(redis_url, tenant_id="acme")
     stored = await put(acme, cfg("shared"), {"x": "acme"}, {"x": 1})
     assert "tenant_id" not in stored["configurable"]
     assert (await saver.aget_tuple(cfg("shared", "acme"))).checkpoint["channel_values"] == {

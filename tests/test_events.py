@@ -23,8 +23,10 @@ from soorma_lc.events import (
     AgentDefinition,
     EventDefinition,
     EventEnvelope,
+    EventRouting,
     EventTopic,
 )
+from soorma_lc.toolkit import ToolContext
 
 
 def test_topics_are_the_eight_soorma_topics() -> None:
@@ -279,3 +281,24 @@ def test_unknown_topic_is_a_typed_error_wherever_it_is_parsed() -> None:
     with pytest.raises(InvalidEventError, match="unknown topic 'nope'; expected one of: "):
         EventTopic("nope")
     assert EventTopic("action-requests") is EventTopic.ACTION_REQUESTS
+
+
+def test_one_list_of_routing_fields_serves_envelope_tool_context_and_cloudevents() -> None:
+    routing = set(EventRouting.model_fields)
+    assert routing <= set(ToolContext.model_fields) <= set(EventEnvelope.model_fields)
+    values = {name: f"{name}-value" for name in EventEnvelope.model_fields}
+    values.update(
+        specversion="1.0",
+        time="2026-01-01T00:00:00Z",
+        data={"k": 1},
+        type="a.happened",
+        topic="action-requests",
+        response_topic="action-results",
+    )
+    envelope = EventEnvelope(**values)
+    cloudevent = envelope.to_cloudevent()
+    assert EventEnvelope.from_cloudevent(cloudevent) == envelope  # every field travels
+    assert all("_" not in attribute for attribute in cloudevent)
+    assert envelope.routing() == {name: values[name] for name in routing}
+    assert ToolContext(**envelope.routing()).routing() == envelope.routing()
+    assert EventEnvelope(type="a.happened", plan_id="p").routing() == {"plan_id": "p"}

@@ -17,7 +17,12 @@ import redis.asyncio
 
 from soorma_lc.backends.embedded_redis import shutdown_embedded_redis
 from soorma_lc.config import Settings
-from soorma_lc.errors import BackendUnavailableError, ConfigurationError, UnknownAgentError
+from soorma_lc.errors import (
+    BackendUnavailableError,
+    ConfigurationError,
+    RegistryUnavailableError,
+    UnknownAgentError,
+)
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventTopic
 from soorma_lc.registry import RedisRegistry, registry_from_settings
 
@@ -154,9 +159,9 @@ async def test_corrupt_entries_are_skipped_and_repaired(
 
 async def test_unreachable_redis_raises_backend_unavailable(tmp_path: Path) -> None:
     registry = RedisRegistry.from_url(f"unix://{tmp_path}/no-such.sock")
-    with pytest.raises(BackendUnavailableError, match="Redis registry unreachable"):
+    with pytest.raises(RegistryUnavailableError, match=r"list_events: Redis is unreachable"):
         await registry.list_events()
-    with pytest.raises(BackendUnavailableError):
+    with pytest.raises(BackendUnavailableError):  # the registry's error is a backend error too
         await registry.register_event(REQUEST)
     await registry.aclose()
 

@@ -72,7 +72,9 @@ def http_chroma(port: int) -> chromadb.api.ClientAPI:
 async def test_store_on_a_chroma_server_and_its_outage(
     chroma_server, redis_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    store = SoormaStore(redis_url, index=index_config(), chroma=http_chroma(chroma_server.port))
+    store = SoormaStore.from_url(
+        redis_url, index=index_config(), chroma=http_chroma(chroma_server.port)
+    )
     try:
         await store.aput(NS, "golf", {"text": "golf weekend"})
         await store.aput(NS, "food", {"text": "banana bread"})
@@ -105,7 +107,7 @@ redis_url, port, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 chroma = chromadb.HttpClient(
     host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
 )
-store = SoormaStore(redis_url, index=index_config(), chroma=chroma)
+store = SoormaStore.from_url(redis_url, index=index_config(), chroma=chroma)
 rng = random.Random(seed)
 words = ["apple", "banana", "cherry", "delta", "echo", "fox"]
 for i in range(25):
@@ -146,7 +148,7 @@ def test_concurrent_writer_processes_leave_items_and_vectors_consistent(  # type
                 writer.wait(timeout=20)
 
     chroma = http_chroma(chroma_server.port)
-    store = SoormaStore(redis_url, index=index_config(), chroma=chroma)
+    store = SoormaStore.from_url(redis_url, index=index_config(), chroma=chroma)
     try:
         live = {item.key: item.value for item in store.search(("shared",), limit=100)}
         assert live, "the writers left no items"

@@ -47,7 +47,7 @@ def shared_store(
 ) -> Iterator[SoormaStore]:
     """One store for the bad-input cases (its own tenant and Chroma dir), to keep them fast."""
     chroma_dir = Settings(data_dir=tmp_path_factory.mktemp("errors"))
-    store = SoormaStore(
+    store = SoormaStore.from_url(
         redis_server, tenant_id="errors", index=index_config(), chroma=chroma_client(chroma_dir)
     )
     yield store
@@ -251,18 +251,18 @@ def test_errors_are_soorma_errors_and_value_errors() -> None:
 
 def test_scope_must_be_given(settings: Settings) -> None:
     with pytest.raises(ScopeError):
-        SoormaStore(settings.redis_url or "", tenant_id="")
+        SoormaStore.from_url(settings.redis_url or "", tenant_id="")
     with pytest.raises(ScopeError):
-        SoormaStore(settings.redis_url or "", user_id="")
+        SoormaStore.from_url(settings.redis_url or "", user_id="")
 
 
 def test_bad_configuration(settings: Settings) -> None:
     with pytest.raises(ConfigurationError):
-        SoormaStore("http://localhost:6379")
+        SoormaStore.from_url("http://localhost:6379")
     with pytest.raises(InvalidStoreItemError):
-        SoormaStore(settings.redis_url or "", ttl={"default_ttl": -5})
+        SoormaStore.from_url(settings.redis_url or "", ttl={"default_ttl": -5})
     with pytest.raises(InvalidStoreItemError):
-        SoormaStore(settings.redis_url or "", index={"dims": 3})  # type: ignore[typeddict-item]
+        SoormaStore.from_url(settings.redis_url or "", index={"dims": 3})  # type: ignore[typeddict-item]
 
 
 @pytest.mark.parametrize(
@@ -289,7 +289,7 @@ def test_bad_store_configuration(
 
 def test_another_embedding_model_is_refused(settings: Settings) -> None:
     first = SoormaStore.from_settings(settings, index=index_config())
-    other = SoormaStore(
+    other = SoormaStore.from_url(
         settings.redis_url or "",
         index={"dims": 64, "embed": HashingEmbeddings(64)},
         chroma=chroma_client(settings),
@@ -322,7 +322,9 @@ class BrokenEmbeddings(WordEmbeddings):
     ],
 )
 def test_bad_embeddings_write_nothing(settings: Settings, index: Any) -> None:
-    store = SoormaStore(settings.redis_url or "", index=index, chroma=chroma_client(settings))
+    store = SoormaStore.from_url(
+        settings.redis_url or "", index=index, chroma=chroma_client(settings)
+    )
     try:
         with pytest.raises(InvalidEmbeddingError):
             store.put(NS, "k", {"text": "apple"})
@@ -332,7 +334,7 @@ def test_bad_embeddings_write_nothing(settings: Settings, index: Any) -> None:
 
 
 async def test_unreachable_redis_is_a_typed_error() -> None:
-    store = SoormaStore("redis://127.0.0.1:1/0")
+    store = SoormaStore.from_url("redis://127.0.0.1:1/0")
     try:
         with pytest.raises(BackendUnavailableError):
             store.get(NS, "k")

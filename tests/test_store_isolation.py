@@ -22,7 +22,7 @@ def make_store(settings: Settings) -> Iterator[Callable[..., SoormaStore]]:
     stores: list[SoormaStore] = []
 
     def make(tenant_id: str, user_id: str | None = None) -> SoormaStore:
-        store = SoormaStore(
+        store = SoormaStore.from_url(
             settings.redis_url or "",
             tenant_id=tenant_id,
             user_id=user_id,

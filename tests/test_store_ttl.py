@@ -44,7 +44,7 @@ def make_store(settings: Settings, clock: Clock) -> Iterator[Callable[..., Soorm
     stores: list[SoormaStore] = []
 
     def make(**options: object) -> SoormaStore:
-        store = SoormaStore(
+        store = SoormaStore.from_url(
             settings.redis_url or "",
             index=index_config(),
             chroma=chroma_client(settings),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from operator import add
 from typing import Annotated, Any, TypedDict
 
@@ -441,13 +441,87 @@ async def test_worker_builds_its_collaborators_from_settings(settings: Settings)
     await client.subscribe("pinger", [EventTopic.ACTION_RESULTS], collect, block=0.05)
     await client.request("ping.requested", {}, response_event="ping.completed")
     await eventually(lambda: len(replies) == 1)
-    await asyncio.sleep(0.2)  # a few heartbeats
     assert await worker.registry.get_agent(worker.agent_id) is not None
     await worker.stop()
     await client.aclose()
     registry = RedisRegistry.from_settings(settings)
     assert await registry.list_agents() == []
     await registry.aclose()
+
+
+class FlakyRegistry(RedisRegistry):
+    """A RedisRegistry whose first heartbeat fails as if the registry were briefly away."""
+
+    failed = False
+
+    async def heartbeat(self, agent_id: str) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RegistryUnavailableError("registry briefly unreachable")
+        await super().heartbeat(agent_id)
+
+
+def expiry_of(registry: RedisRegistry, agent_id: str) -> Callable[[], Awaitable[float | None]]:
+    async def expiry() -> float | None:
+        key = f"soorma:registry:{{{registry.tenant_id}}}:expiry"
+        return await registry.client.zscore(key, agent_id)
+
+    return expiry
+
+
+async def test_heartbeats_keep_a_short_lived_agent_registered_past_a_failed_one(
+    bus: RedisStreamsBus, redis_url: str, settings: Settings
+) -> None:
+    registry = FlakyRegistry.from_url(redis_url, agent_ttl=0.3)
+    worker = make_worker(bus, registry, settings, heartbeat_interval=0.05)
+
+    @worker.on_event(GREETING)
+    async def greet(event: EventEnvelope, context: AgentContext) -> None:
+        pass
+
+    await worker.start()
+    try:
+        expiry = expiry_of(registry, worker.agent_id)
+        registered_until = await expiry()
+        assert registered_until is not None
+
+        async def renewed_past_one_ttl() -> bool:
+            return (await expiry() or 0) > registered_until + 300  # milliseconds
+
+        await eventually(renewed_past_one_ttl)  # only heartbeats move the expiry
+        assert registry.failed  # the failed heartbeat did not end the loop
+        assert await registry.get_agent(worker.agent_id) is not None
+    finally:
+        await worker.stop()
+        await registry.aclose()
+
+
+async def test_an_agent_the_registry_forgot_registers_again_at_its_next_heartbeat(
+    bus: RedisStreamsBus,
+    registry: RedisRegistry,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    worker = make_worker(bus, registry, settings, heartbeat_interval=0.05)
+
+    @worker.on_event(GREETING)
+    async def greet(event: EventEnvelope, context: AgentContext) -> None:
+        pass
+
+    await worker.start()
+    try:
+        # As if it had expired and been purged (a process paused past its TTL).
+        assert await registry.deregister_agent(worker.agent_id)
+        with caplog.at_level(logging.WARNING, logger="soorma_lc.agents.worker"):
+
+            async def registered_again() -> bool:
+                return await registry.get_agent(worker.agent_id) is not None
+
+            await eventually(registered_again)
+        assert "expired from the registry; registering again" in caplog.text
+        assert await registry.get_agent(worker.agent_id) == worker.agent_definition()
+    finally:
+        await worker.stop()
 
 
 async def test_worker_configuration_errors_are_typed(

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from soorma_lc.bus.publisher import CARRIED_FIELDS, BusPublisher
+from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.events import EventEnvelope
 
 if TYPE_CHECKING:
@@ -25,9 +25,7 @@ class ContextPublisher(BusPublisher):
     def __init__(self, bus: BusPublisher, event: EventEnvelope, source: str) -> None:
         self.bus = bus
         self.event = event
-        carried: dict[str, Any] = {
-            name: getattr(event, name) for name in CARRIED_FIELDS if getattr(event, name)
-        }
+        carried: dict[str, Any] = event.routing()
         carried["parent_event_id"] = event.id
         carried["source"] = source
         self._carried = carried
@@ -76,9 +74,7 @@ class AgentContext:
         from soorma_lc.toolkit import EventToolkit, ToolContext
 
         context = ToolContext(
-            **{name: getattr(self.event, name) for name in CARRIED_FIELDS},
-            parent_event_id=self.event.id,
-            source=self.worker.name,
+            **self.event.routing(), parent_event_id=self.event.id, source=self.worker.name
         )
         return EventToolkit(
             self.worker.registry, bus=self.bus, context=context, settings=self.worker.settings

@@ -16,7 +16,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from soorma_lc.agents.context import AgentContext
 from soorma_lc.agents.lifecycle import serve_until_stopped
@@ -402,7 +402,7 @@ class Worker:
         input_mapper: Callable[[EventEnvelope], Any] | None = None,
         output_mapper: Callable[[Any], Mapping[str, Any]] | None = None,
         **worker_options: Any,
-    ) -> Worker:
+    ) -> Self:
         """A worker whose one handler is a LangChain Runnable or compiled LangGraph graph.
 
         The event's data is the input, the output (a dict, a pydantic model, messages, or any

@@ -1,6 +1,14 @@
-"""One mapping of lost Redis connections to :class:`BackendUnavailableError`, for every component.
+"""One mapping of redis-py's exceptions to soorma-lc's backend errors, for every component.
 
-A plain (sync) context manager, so it wraps blocking calls and ``await``-ed ones alike.
+- Redis cannot be reached (connection refused or lost, timeout, a server still loading its
+  data, a cluster that is down or failing over): :class:`BackendUnavailableError`, retrying
+  later may help;
+- Redis answered and refused the command (``WRONGTYPE``, a bad stream id, a failing script,
+  out of memory, ...): :class:`BackendResponseError`, a bug or a misconfiguration, not an outage.
+
+Components pass what they were doing, so messages say what failed where, and may pass their own
+subclasses of the two (the Redis registry raises the registry's errors). ``redis_errors`` is a
+plain (sync) context manager, so it wraps blocking calls and ``await``-ed ones alike.
 """
 
 from __future__ import annotations
@@ -11,36 +19,57 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+from redis.exceptions import (
+    ClusterDownError,
+    MasterDownError,
+    ReadOnlyError,
+    RedisError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from soorma_lc.errors import BackendUnavailableError
+from soorma_lc.errors import BackendResponseError, BackendUnavailableError
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
-"""What redis-py raises when the server is down, refuses connections or does not answer."""
+UNREACHABLE: tuple[type[RedisError], ...] = (
+    RedisConnectionError,  # refused, lost, authentication, server loading (BusyLoadingError)
+    RedisTimeoutError,
+    ClusterDownError,
+    TryAgainError,
+    MasterDownError,
+    ReadOnlyError,  # a primary demoted by a failover, until the client reconnects
+)
+"""redis-py errors meaning that Redis cannot serve us right now (as opposed to refusing)."""
 
 
 @contextmanager
-def redis_unreachable(what: str = "Redis") -> Iterator[None]:
-    """Raise :class:`BackendUnavailableError` ("<what> is unreachable: ...") for a lost
-    connection inside the block; any other error passes through unchanged."""
+def redis_errors(
+    what: str,
+    *,
+    unavailable: type[BackendUnavailableError] = BackendUnavailableError,
+    refused: type[BackendResponseError] = BackendResponseError,
+) -> Iterator[None]:
+    """Raise ``unavailable`` ("<what>: Redis is unreachable (...)") or ``refused`` ("<what>:
+    Redis refused the command (...)") for a redis-py error inside the block."""
     try:
         yield
     except UNREACHABLE as exc:
-        raise BackendUnavailableError(f"{what} is unreachable: {exc}") from exc
+        raise unavailable(f"{what}: Redis is unreachable ({exc})") from exc
+    except RedisError as exc:
+        raise refused(f"{what}: Redis refused the command ({exc})") from exc
 
 
-def reports_unreachable_redis(what: str) -> Callable[[type[T]], type[T]]:
-    """Class decorator: every public coroutine method of the class reports a lost Redis
-    connection as :class:`BackendUnavailableError` instead of redis-py's own exception."""
+def reports_redis_errors(component: str) -> Callable[[type[T]], type[T]]:
+    """Class decorator: every public coroutine method reports redis-py errors through
+    :func:`redis_errors` ("<component> <method>: ..."), never as redis-py's own exceptions."""
 
     def decorate(cls: type[T]) -> type[T]:
         for name, method in list(vars(cls).items()):
             if not name.startswith("_") and inspect.iscoroutinefunction(method):
-                setattr(cls, name, _guarded(method, what))
+                setattr(cls, name, _guarded(method, f"{component} {name}"))
         return cls
 
     return decorate
@@ -49,7 +78,7 @@ def reports_unreachable_redis(what: str) -> Callable[[type[T]], type[T]]:
 def _guarded(method: Callable[..., Awaitable[R]], what: str) -> Callable[..., Awaitable[R]]:
     @functools.wraps(method)
     async def guarded(*args: Any, **kwargs: Any) -> R:
-        with redis_unreachable(what):
+        with redis_errors(what):
             return await method(*args, **kwargs)
 
     return guarded

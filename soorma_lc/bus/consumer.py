@@ -123,6 +123,8 @@ class Subscription:
         self._acks: list[tuple[Delivery, bool]] = []
         self._ack_ready = asyncio.Event()
         self._flushing = False
+        # Set whenever a handler finishes or an ack flush ends, so stop() can wait for both.
+        self._progress = asyncio.Event()
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
@@ -164,7 +166,7 @@ class Subscription:
             task.cancel()
         await asyncio.gather(reader, maintenance, *self._retry_tasks, return_exceptions=True)
         try:
-            await asyncio.wait_for(self._handlers_done(), timeout)
+            await asyncio.wait_for(self._until(self._handlers_done), timeout)
         except TimeoutError:
             logger.warning("consumer %s: handlers did not finish in %ss", self.name, timeout)
         for task in self._pool:
@@ -172,7 +174,7 @@ class Subscription:
         await asyncio.gather(*self._pool, return_exceptions=True)
         self._ack_ready.set()
         try:
-            await asyncio.wait_for(self._drained(), timeout)
+            await asyncio.wait_for(self._until(self._drained), timeout)
         except TimeoutError:
             logger.warning("consumer %s: %d acks not flushed", self.name, len(self._acks))
         flusher.cancel()
@@ -336,10 +338,19 @@ class Subscription:
                 await self._run(delivery)
             finally:
                 self._running -= 1
+                self._progress.set()
 
-    async def _handlers_done(self) -> None:
-        while self._ready or self._running:
-            await asyncio.sleep(0.01)
+    def _handlers_done(self) -> bool:
+        return not self._ready and not self._running
+
+    def _drained(self) -> bool:
+        return not self._acks and not self._flushing
+
+    async def _until(self, done: Callable[[], bool]) -> None:
+        """Wait until ``done()``, checking again whenever a handler or an ack flush ends."""
+        while not done():
+            self._progress.clear()
+            await self._progress.wait()
 
     async def _run(self, delivery: Delivery) -> None:
         envelope = self._envelope(delivery)
@@ -455,6 +466,7 @@ class Subscription:
                 continue
             finally:
                 self._flushing = False
+                self._progress.set()
             for delivery, _ in batch:
                 self._forget(delivery)
 
@@ -497,10 +509,6 @@ class Subscription:
         for delivery, _ in acks:
             self._forget(delivery)
         return done
-
-    async def _drained(self) -> None:
-        while self._acks or self._flushing:
-            await asyncio.sleep(0.01)
 
     def _forget(self, delivery: Delivery) -> None:
         if self._inflight.get(delivery.key) is delivery:

@@ -6,7 +6,7 @@ so replay can put back exactly what was published.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from soorma_lc.bus.codec import DEFAULT_MAX_EVENT_BYTES, decode
@@ -18,7 +18,8 @@ ORIGINAL_FIELD_PREFIX = b"f:"
 
 @dataclass(frozen=True)
 class DeadLetter:
-    """One entry of the dead-letter stream."""
+    """One entry of the dead-letter stream; ``max_event_bytes`` is the bus's limit, which
+    :attr:`envelope` decodes with."""
 
     id: str
     topic: str
@@ -30,18 +31,24 @@ class DeadLetter:
     event_id: str | None
     event_type: str | None
     fields: dict[bytes, bytes]
+    max_event_bytes: int = field(default=DEFAULT_MAX_EVENT_BYTES, repr=False, compare=False)
 
     @property
     def envelope(self) -> EventEnvelope | None:
         """The dead event, or None when the entry never was a valid envelope."""
         try:
-            return decode(self.fields, DEFAULT_MAX_EVENT_BYTES)
+            return decode(self.fields, self.max_event_bytes)
         except InvalidEventError:
             return None
 
     @classmethod
-    def from_entry(cls, entry_id: bytes, values: dict[bytes, bytes]) -> DeadLetter:
-        """Parse one dead-letter stream entry."""
+    def from_entry(
+        cls,
+        entry_id: bytes,
+        values: dict[bytes, bytes],
+        max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+    ) -> DeadLetter:
+        """Parse one dead-letter stream entry of a bus accepting ``max_event_bytes``."""
 
         def text(name: str) -> str | None:
             value = values.get(name.encode())
@@ -62,6 +69,7 @@ class DeadLetter:
                 for key, value in values.items()
                 if key.startswith(ORIGINAL_FIELD_PREFIX)
             },
+            max_event_bytes=max_event_bytes,
         )
 
 

@@ -16,18 +16,6 @@ from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope, EventTopic
 from soorma_lc.jsonvalues import check_json_value
 
-# Fields an event passes on to what is published in answer to it: a response keeps them from
-# its request (Soorma's respond semantics), a handler's publications from the event it handles.
-CARRIED_FIELDS: tuple[str, ...] = (
-    "correlation_id",
-    "plan_id",
-    "tenant_id",
-    "user_id",
-    "session_id",
-    "goal_id",
-    "trace_id",
-)
-
 
 class BusPublisher(ABC):
     """Publishes envelopes; the Soorma verbs build them and call :meth:`publish`."""
@@ -94,11 +82,7 @@ class BusPublisher(ABC):
             raise InvalidEventError(
                 f"request {request.id} names no response_event; pass the event_type to respond()"
             )
-        fields: dict[str, Any] = {
-            name: getattr(request, name)
-            for name in CARRIED_FIELDS
-            if getattr(request, name) is not None
-        }
+        fields: dict[str, Any] = request.routing()
         fields.setdefault("correlation_id", request.id)
         fields["parent_event_id"] = request.id
         fields.update(envelope_fields)

@@ -14,12 +14,14 @@ import time
 import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 
 import redis.asyncio
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 
-from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_component import RedisComponent
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import (
     DEFAULT_MAX_EVENT_BYTES,
     ENVELOPE_FIELD,
@@ -31,9 +33,7 @@ from soorma_lc.bus.consumer import Accepts, Handler, Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
-from soorma_lc.config import Settings
 from soorma_lc.errors import (
-    BackendUnavailableError,
     BusError,
     DeadLetterNotFoundError,
     SoormaValidationError,
@@ -62,16 +62,19 @@ class StreamStats:
     groups: list[GroupStats]
 
 
-class RedisStreamsBus(BusPublisher):
+class RedisStreamsBus(RedisComponent, BusPublisher):
     """Publish and consume Soorma events on Redis Streams.
+
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`):
+    ``RedisStreamsBus(client, ...)`` on an injected ``redis.asyncio`` client, or
+    ``from_url`` / ``from_settings``, which own theirs; ``async with`` closes it.
 
     Options: ``prefix`` of every key; ``maxlen`` (approximate entries kept per topic stream) or
     ``retention`` (seconds, trims by MINID instead); ``max_event_bytes``; the retry policy
     ``max_deliveries``, ``retry_backoff`` / ``max_retry_backoff`` (seconds, doubling);
     ``claim_idle`` (seconds before another consumer reclaims an orphaned entry);
     ``dedupe_ttl`` (a group remembers a completed event id for one to two times this many
-    seconds); ``dead_letter_maxlen``
-    (None keeps every dead letter).
+    seconds); ``dead_letter_maxlen`` (None keeps every dead letter).
     """
 
     def __init__(
@@ -96,7 +99,7 @@ class RedisStreamsBus(BusPublisher):
             raise SoormaValidationError(
                 "claim_idle and dedupe_ttl must be positive, retry_backoff >= 0"
             )
-        self.client = client
+        super().__init__(client, owns_client=owns_client)
         self.keys = BusKeys(prefix)
         self.maxlen = maxlen
         self.retention = retention
@@ -108,18 +111,7 @@ class RedisStreamsBus(BusPublisher):
         self.dedupe_ttl = dedupe_ttl
         self.completions = CompletionLog(client, self.keys, dedupe_ttl)
         self.dead_letter_maxlen = dead_letter_maxlen
-        self._owns_client = owns_client
         self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
-
-    @classmethod
-    def from_url(cls, url: str, **options: Any) -> Self:
-        """A bus on the Redis server at ``url`` (redis://, rediss:// or unix://)."""
-        return cls(async_client(url), owns_client=True, **options)
-
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A bus on the configured Redis (``SOORMA_REDIS_URL``) or the embedded server."""
-        return cls.from_url(resolve_redis_url(settings), **options)
 
     @property
     def maintenance_interval(self) -> float:
@@ -144,29 +136,25 @@ class RedisStreamsBus(BusPublisher):
         or ``EventTooLargeError`` before anything is written.
         """
         payload = encode(envelope, self.max_event_bytes)
-        try:
+        with redis_errors(f"event bus: publishing event {envelope.id}"):
             await self.client.xadd(
                 self.keys.stream(envelope.topic or ""),
                 {ENVELOPE_FIELD: payload},
                 **self._trim_options(),
             )
-        except RedisError as exc:
-            raise BackendUnavailableError(f"could not publish event {envelope.id}: {exc}") from exc
         return envelope.id
 
     async def publish_many(self, envelopes: Sequence[EventEnvelope]) -> list[str]:
         """Publish several envelopes in one pipelined round trip (all checked before any write)."""
         payloads = [encode(envelope, self.max_event_bytes) for envelope in envelopes]
         trim = self._trim_options()
-        try:
+        with redis_errors(f"event bus: publishing {len(envelopes)} events"):
             async with self.client.pipeline(transaction=False) as pipe:
                 for envelope, payload in zip(envelopes, payloads, strict=True):
                     pipe.xadd(
                         self.keys.stream(envelope.topic or ""), {ENVELOPE_FIELD: payload}, **trim
                     )
                 await pipe.execute()
-        except RedisError as exc:
-            raise BackendUnavailableError(f"could not publish events: {exc}") from exc
         return [envelope.id for envelope in envelopes]
 
     # -- consuming ---------------------------------------------------------------------------
@@ -180,15 +168,13 @@ class RedisStreamsBus(BusPublisher):
         it also sees every event still kept in the stream.
         """
         for topic in topics:
-            try:
-                await self.client.xgroup_create(
-                    self.keys.stream(topic), group, id=start_from, mkstream=True
-                )
-            except ResponseError as exc:
-                if "BUSYGROUP" not in str(exc):
-                    raise BackendUnavailableError(f"cannot create group {group}: {exc}") from exc
-            except RedisError as exc:
-                raise BackendUnavailableError(f"cannot reach Redis: {exc}") from exc
+            stream = self.keys.stream(topic)
+            with redis_errors(f"event bus: creating consumer group {group!r} on {stream}"):
+                try:
+                    await self.client.xgroup_create(stream, group, id=start_from, mkstream=True)
+                except ResponseError as exc:
+                    if "BUSYGROUP" not in str(exc):  # the group exists: nothing to do
+                        raise
 
     async def subscribe(
         self,
@@ -233,13 +219,14 @@ class RedisStreamsBus(BusPublisher):
         found: list[DeadLetter] = []
         last = "+"
         while len(found) < count:
-            entries = await self.client.xrevrange(self.keys.dead_letters, last, "-", count=100)
+            with redis_errors("event bus: reading dead letters"):
+                entries = await self.client.xrevrange(self.keys.dead_letters, last, "-", count=100)
             if last != "+" and entries:
                 entries = entries[1:]  # the boundary entry was in the previous page
             if not entries:
                 break
             for entry_id, values in entries:
-                letter = DeadLetter.from_entry(entry_id, values)
+                letter = DeadLetter.from_entry(entry_id, values, self.max_event_bytes)
                 if (group is None or letter.group == group) and (
                     wanted_topic is None or letter.topic == wanted_topic
                 ):
@@ -249,7 +236,8 @@ class RedisStreamsBus(BusPublisher):
 
     async def dead_letter_count(self) -> int:
         """How many dead letters are stored."""
-        return int(await self.client.xlen(self.keys.dead_letters))
+        with redis_errors("event bus: counting dead letters"):
+            return int(await self.client.xlen(self.keys.dead_letters))
 
     async def replay(self, dead_letter_ids: str | Iterable[str]) -> list[str]:
         """Deliver dead letters again, only to the group that gave up on them.
@@ -262,12 +250,13 @@ class RedisStreamsBus(BusPublisher):
         ids = [dead_letter_ids] if isinstance(dead_letter_ids, str) else list(dead_letter_ids)
         letters: list[DeadLetter] = []
         for dead_letter_id in ids:
-            entries = await self.client.xrange(
-                self.keys.dead_letters, dead_letter_id, dead_letter_id
-            )
+            with redis_errors(f"event bus: reading dead letter {dead_letter_id}"):
+                entries = await self.client.xrange(
+                    self.keys.dead_letters, dead_letter_id, dead_letter_id
+                )
             if not entries:
                 raise DeadLetterNotFoundError(dead_letter_id)
-            letter = DeadLetter.from_entry(*entries[0])
+            letter = DeadLetter.from_entry(*entries[0], self.max_event_bytes)
             if not letter.fields:
                 raise BusError(
                     f"dead letter {dead_letter_id} kept no original entry (it was trimmed from "
@@ -277,10 +266,11 @@ class RedisStreamsBus(BusPublisher):
         new_ids: list[str] = []
         for letter in letters:
             fields = {**letter.fields, TARGET_GROUP_FIELD: letter.group.encode()}
-            async with self.client.pipeline(transaction=True) as pipe:
-                pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
-                pipe.xdel(self.keys.dead_letters, letter.id)
-                added, _ = await pipe.execute()
+            with redis_errors(f"event bus: replaying dead letter {letter.id}"):
+                async with self.client.pipeline(transaction=True) as pipe:
+                    pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
+                    pipe.xdel(self.keys.dead_letters, letter.id)
+                    added, _ = await pipe.execute()
             new_ids.append(added.decode())
             logger.info("replayed dead letter %s to group %s", letter.id, letter.group)
         return new_ids
@@ -292,24 +282,25 @@ class RedisStreamsBus(BusPublisher):
         result: list[StreamStats] = []
         for topic in EventTopic:
             stream = self.keys.stream(topic)
-            if not await self.client.exists(stream):
-                continue
-            groups = [
+            with redis_errors(f"event bus: reading the stats of {stream}"):
+                if not await self.client.exists(stream):
+                    continue
+                groups = await self.client.xinfo_groups(stream)
+                length = int(await self.client.xlen(stream))
+            stats = [
                 GroupStats(
                     name=reply_text(group["name"]),
                     consumers=int(group["consumers"]),
                     pending=int(group["pending"]),
                     lag=None if group.get("lag") is None else int(group["lag"]),
                 )
-                for group in await self.client.xinfo_groups(stream)
+                for group in groups
             ]
-            length = int(await self.client.xlen(stream))
-            result.append(StreamStats(topic.value, length, groups))
+            result.append(StreamStats(topic.value, length, stats))
         return result
 
     async def aclose(self) -> None:
         """Stop every subscription started here, then close the client if this bus made it."""
         for subscription in list(self._subscriptions):
             await subscription.stop()
-        if self._owns_client:
-            await self.client.aclose()
+        await super().aclose()

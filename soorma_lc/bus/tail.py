@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import decode
 from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope, EventTopic
@@ -20,7 +20,7 @@ _BATCH = 100
 
 async def stream_position(bus: RedisStreamsBus, topic: EventTopic | str) -> str:
     """The id of the newest entry on ``topic`` (``0-0`` when empty): read after it."""
-    with redis_unreachable("the event bus (Redis)"):
+    with redis_errors("event bus tail"):
         newest = await bus.client.xrevrange(bus.keys.stream(topic), "+", "-", count=1)
     if not newest:
         return "0-0"
@@ -45,7 +45,7 @@ async def wait_for_event(
     deadline = loop.time() + timeout
     position = after
     while (remaining := deadline - loop.time()) > 0:
-        with redis_unreachable("the event bus (Redis)"):
+        with redis_errors("event bus tail"):
             reply = await bus.client.xread(
                 {stream: position}, count=_BATCH, block=max(1, int(min(remaining, 1.0) * 1000))
             )

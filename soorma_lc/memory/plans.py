@@ -21,7 +21,7 @@ import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
 
 from soorma_lc.backends.redis_clients import reply_text
-from soorma_lc.backends.redis_errors import reports_unreachable_redis
+from soorma_lc.backends.redis_errors import reports_redis_errors
 from soorma_lc.errors import (
     DuplicatePlanError,
     DuplicateSessionError,
@@ -266,7 +266,7 @@ def _record(item: Plan | Session) -> str:
     return item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
 
 
-@reports_unreachable_redis("plan store (Redis)")
+@reports_redis_errors("plan store")
 class PlanStore:
     """Plans and sessions of every tenant, stored in Redis."""
 

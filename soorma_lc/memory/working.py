@@ -23,7 +23,7 @@ import redis.asyncio
 from redis.exceptions import ResponseError, WatchError
 
 from soorma_lc.backends.redis_clients import reply_text
-from soorma_lc.backends.redis_errors import reports_unreachable_redis
+from soorma_lc.backends.redis_errors import reports_redis_errors
 from soorma_lc.errors import ConcurrentUpdateError, PlanStateTypeError, SoormaValidationError
 from soorma_lc.memory._values import (
     DEFAULT_MAX_VALUE_BYTES,
@@ -76,7 +76,7 @@ return count
 """
 
 
-@reports_unreachable_redis("working memory (Redis)")
+@reports_redis_errors("working memory")
 class WorkingMemory:
     """Plan-scoped key/value state shared by the agents working on one plan.
 

@@ -14,18 +14,16 @@ which agents are live.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any, Self
+from contextlib import AbstractContextManager
+from typing import Any
 
 import redis.asyncio
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from soorma_lc.backends.redis_clients import async_client, reply_text, resolve_redis_url
-from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
-from soorma_lc.errors import BackendUnavailableError, RegistryError, UnknownAgentError
+from soorma_lc.backends.redis_clients import reply_text
+from soorma_lc.backends.redis_component import RedisComponent
+from soorma_lc.backends.redis_errors import redis_errors
+from soorma_lc.config import DEFAULT_TENANT_ID, Settings
+from soorma_lc.errors import RegistryResponseError, RegistryUnavailableError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
@@ -137,23 +135,14 @@ return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
 )
 
 
-@asynccontextmanager
-async def _redis_errors() -> AsyncIterator[None]:
-    """Turn redis-py exceptions into the documented typed errors."""
-    try:
-        yield
-    except (RedisConnectionError, RedisTimeoutError) as exc:
-        raise BackendUnavailableError(f"Redis registry unreachable: {exc}") from exc
-    except RedisError as exc:
-        raise RegistryError(f"Redis registry operation failed: {exc}") from exc
-
-
-class RedisRegistry:
+class RedisRegistry(RedisComponent):
     """A :class:`~soorma_lc.registry.base.Registry` stored in Redis, scoped by tenant.
 
-    ``client`` is a ``redis.asyncio.Redis``; ``from_url``/``from_settings`` create (and own)
-    one. Agents stay live for ``agent_ttl`` seconds after registering or their last heartbeat;
-    expired agents are kept for ``purge_after`` seconds so a late heartbeat revives them.
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`):
+    ``RedisRegistry(client, ...)`` on an injected ``redis.asyncio`` client, or ``from_url`` /
+    ``from_settings`` (the settings' tenant), which own theirs. Agents stay live for
+    ``agent_ttl`` seconds after registering or their last heartbeat; expired agents are kept for
+    ``purge_after`` seconds so a late heartbeat revives them.
     """
 
     def __init__(
@@ -167,14 +156,13 @@ class RedisRegistry:
         owns_client: bool = False,
     ) -> None:
         check_lifetimes(agent_ttl, purge_after)
+        super().__init__(client, owns_client=owns_client)
         self.tenant_id = tenant_id
         self.agent_ttl = agent_ttl
         self.purge_after = purge_after
         base = f"{prefix}{{{self.tenant_id}}}:"
         self._keys = [f"{base}{part}" for part in ("events", "agents", "expiry", "version")]
         self._events_key = self._keys[0]
-        self._client = client
-        self._owns_client = owns_client
         self._register = client.register_script(_REGISTER)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._deregister = client.register_script(_DEREGISTER)
@@ -182,19 +170,18 @@ class RedisRegistry:
         self._version = client.register_script(_VERSION)
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> Self:
-        """A registry on the Redis at ``url``; ``options`` are the constructor's keywords."""
-        return cls(async_client(url), owns_client=True, **options)
+    def settings_options(cls, settings: Settings) -> dict[str, Any]:
+        """The settings' tenant (starting the embedded redis-server, when that is the one
+        configured, blocks briefly, once per process and data dir)."""
+        return {"tenant_id": settings.tenant_id}
 
-    @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
-        """A registry on the configured Redis (or the embedded one), for the settings' tenant.
-
-        Starting the embedded redis-server blocks briefly, once per process and data dir.
-        """
-        settings = resolve_settings(settings)
-        options.setdefault("tenant_id", settings.tenant_id)
-        return cls.from_url(resolve_redis_url(settings), **options)
+    def _errors(self, operation: str) -> AbstractContextManager[None]:
+        """The one Redis error mapping, raising the registry's own error classes."""
+        return redis_errors(
+            f"Redis registry (tenant {self.tenant_id!r}) {operation}",
+            unavailable=RegistryUnavailableError,
+            refused=RegistryResponseError,
+        )
 
     @property
     def _ttl_ms(self) -> int:
@@ -209,7 +196,7 @@ class RedisRegistry:
         ]
         for event in events:
             args += [event.event_name, encode(event)]
-        async with _redis_errors():
+        with self._errors("register"):
             await self._register(keys=self._keys, args=args)
 
     async def register_event(self, event: EventDefinition) -> None:
@@ -219,15 +206,15 @@ class RedisRegistry:
     async def get_event(self, event_name: str) -> EventDefinition | None:
         """The definition of ``event_name``, or None."""
         validate_event_name(event_name)
-        async with _redis_errors():
-            raw = await self._client.hget(self._events_key, event_name)
+        with self._errors("get_event"):
+            raw = await self.client.hget(self._events_key, event_name)
         return None if raw is None else decode(EventDefinition, raw, event_name)
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
         """Registered events, optionally only those on ``topic``, sorted by name."""
         wanted = check_topic(topic)
-        async with _redis_errors():
-            stored = await self._client.hgetall(self._events_key)
+        with self._errors("list_events"):
+            stored = await self.client.hgetall(self._events_key)
         events = (decode(EventDefinition, raw, reply_text(name)) for name, raw in stored.items())
         return select_events((e for e in events if e is not None), wanted)
 
@@ -237,7 +224,7 @@ class RedisRegistry:
         await self._write(agent, agent_events(agent))
 
     async def _fetch_live(self, agent_id: str) -> list[AgentDefinition]:
-        async with _redis_errors():
+        with self._errors("reading live agents"):
             flat = await self._live_agents(keys=self._keys, args=[agent_id])
         agents = (
             decode(AgentDefinition, raw, reply_text(key))
@@ -259,7 +246,7 @@ class RedisRegistry:
     async def heartbeat(self, agent_id: str) -> None:
         """Extend ``agent_id``'s TTL (reviving it if it had expired)."""
         check_agent_id(agent_id)
-        async with _redis_errors():
+        with self._errors("heartbeat"):
             found = await self._heartbeat(keys=self._keys, args=[agent_id, self._ttl_ms])
         if not found:
             raise UnknownAgentError(agent_id)
@@ -267,7 +254,7 @@ class RedisRegistry:
     async def deregister_agent(self, agent_id: str) -> bool:
         """Remove ``agent_id``; True if it was stored (live or expired)."""
         check_agent_id(agent_id)
-        async with _redis_errors():
+        with self._errors("deregister_agent"):
             return bool(await self._deregister(keys=self._keys, args=[agent_id]))
 
     async def version(self) -> str:
@@ -276,10 +263,5 @@ class RedisRegistry:
         The change counter moves on every visible write; within one counter value the set of
         live agents can only shrink (expiry), so the live count pins it down.
         """
-        async with _redis_errors():
+        with self._errors("version"):
             return reply_text(await self._version(keys=self._keys))
-
-    async def aclose(self) -> None:
-        """Close the Redis client if this registry created it."""
-        if self._owns_client:
-            await self._client.aclose()

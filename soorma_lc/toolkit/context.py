@@ -12,26 +12,22 @@ from collections.abc import Mapping
 from typing import Any, Self
 
 from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
 from soorma_lc.errors import ConfigurationError
+from soorma_lc.events import EventRouting
 
 CONTEXT_CONFIG_KEY = "soorma_context"
 _RUNTIME_CONFIG_KEY = "__pregel_runtime"  # where LangGraph keeps its Runtime in the config
 
 
-class ToolContext(BaseModel):
-    """Plan, tenant, user, session and correlation metadata for published events."""
+class ToolContext(EventRouting):
+    """Metadata stamped on published events: the routing fields (tenant, user, session, plan,
+    goal, correlation, trace; see :class:`~soorma_lc.events.EventRouting`), plus the event's
+    parent, source and the result event to ask for."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    tenant_id: str | None = None
-    user_id: str | None = None
-    session_id: str | None = None
-    plan_id: str | None = None
-    goal_id: str | None = None
-    correlation_id: str | None = None
-    trace_id: str | None = None
     parent_event_id: str | None = None
     source: str | None = None
     response_event: str | None = None

@@ -9,17 +9,17 @@ import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from langchain_core.embeddings import Embeddings
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
+from soorma_lc.backends.loop_bridge import LoopBridge
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError, UnknownEventError
 from soorma_lc.events import EventDefinition, EventTopic
 from soorma_lc.registry.base import Registry
 from soorma_lc.toolkit import formats
-from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, coerce_context
 from soorma_lc.toolkit.naming import ToolNameMap
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish
@@ -86,13 +86,18 @@ class EventToolkit:
         self._snapshot: _Snapshot | None = None
         self._validators = ValidatorCache()
         self._names = ToolNameMap(())
-        self._bridge = LoopBridge()
+        self._bridge = LoopBridge(
+            "the event bus",
+            hint="use 'await tool.ainvoke(...)' in async code",
+            timeout=60.0,
+            thread_name="soorma-lc-loop-bridge",
+        )
         self._index: EventIndex | None = None
         self._indexed: _Snapshot | None = None
         self._owns_backends = False
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None, **options: Any) -> EventToolkit:
+    def from_settings(cls, settings: Settings | None = None, **options: Any) -> Self:
         """A toolkit on the configured registry and Redis Streams bus, which it owns.
 
         The default context carries the settings' tenant and user; ``aclose`` closes both.

@@ -15,9 +15,9 @@ from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, SkipValidation
 
+from soorma_lc.backends.loop_bridge import LoopBridge
 from soorma_lc.errors import ConfigurationError, PayloadValidationError, SoormaError
 from soorma_lc.events import EventDefinition, EventEnvelope
-from soorma_lc.toolkit.bridge import LoopBridge
 from soorma_lc.toolkit.context import ToolContext, context_for_call
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
 from soorma_lc.toolkit.validation import SchemaValidator, require_object
@@ -101,7 +101,7 @@ class EventTool(BaseTool):
     ) -> tuple[str, dict[str, Any]]:
         envelope = self._prepare(payload, config)
         bus = self.bus
-        self.bridge.run(lambda: bus.publish(envelope))
+        self.bridge.run(bus.publish, envelope)
         return self._done(self._receipt(envelope))
 
     async def _arun(
@@ -117,7 +117,7 @@ class EventTool(BaseTool):
         """Validate ``payload`` and publish the event, as a call of this tool does."""
         envelope = self._prepare(payload, config)
         bus = self.bus
-        await self.bridge.arun(lambda: bus.publish(envelope))
+        await self.bridge.arun(bus.publish, envelope)
         return self._receipt(envelope)
 
     def _receipt(self, envelope: EventEnvelope) -> PublishReceipt:

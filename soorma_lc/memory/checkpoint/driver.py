@@ -3,6 +3,11 @@
 An operation is written once as a generator ("steps") that yields batches of :class:`Call` and
 receives their replies (list operations also yield :class:`Emit` items for the caller). The
 driver sends each batch as one pipeline, so both APIs share the logic and stay native.
+
+This is not a sync-over-async bridge (see :mod:`soorma_lc.backends.loop_bridge` for that):
+``put`` talks to Redis through a sync client on the caller's thread, ``aput`` through an async
+client on the caller's loop, and neither waits on the other's event loop or thread. LangGraph
+calls checkpointers both ways, so both stay native.
 """
 
 from __future__ import annotations
@@ -17,12 +22,14 @@ import redis
 import redis.asyncio
 from redis.exceptions import NoScriptError
 
-from soorma_lc.backends.redis_clients import async_client, sync_client
-from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.backends.redis_clients import async_client
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.memory.checkpoint import scripts
 
 T = TypeVar("T")
+
+_WHAT = "RedisCheckpointSaver"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,24 +58,36 @@ Steps = Generator[list[Call] | Emit, Any, T]
 
 
 class RedisDriver:
-    """A sync client and one async client per event loop (redis.asyncio pools are loop-bound)."""
+    """A sync client and an async client: given, or made per event loop from a URL (see
+    :meth:`async_clients_from`; redis.asyncio connections are bound to the loop they were
+    made on).
+
+    With ``owns_clients`` :meth:`close` / :meth:`aclose` close the given clients; the per-loop
+    clients are the driver's own and always closed by :meth:`aclose`.
+    """
 
     def __init__(
         self,
-        url: str | None,
         client: redis.Redis | None = None,
         aclient: redis.asyncio.Redis | None = None,
+        *,
+        owns_clients: bool = False,
     ) -> None:
-        if url is None and client is None and aclient is None:
-            raise ConfigurationError("the checkpointer needs a redis_url or a client")
+        if client is None and aclient is None:
+            raise ConfigurationError("the checkpointer needs a sync client, an async one or both")
         for given in (client, aclient):
             if given is not None and given.get_connection_kwargs().get("decode_responses"):
                 raise ConfigurationError("the checkpointer needs a client without decode_responses")
-        self.url = url
-        self._client = client if client is not None or url is None else sync_client(url)
+        self._client = client
         self._fixed_aclient = aclient
+        self._owns_clients = owns_clients
+        self._url: str | None = None
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
         self._aclients = weakref.WeakKeyDictionary()
+
+    def async_clients_from(self, url: str) -> None:
+        """Without a given async client, make one for ``url`` per event loop, on first use."""
+        self._url = url
 
     def run(self, steps: Steps[T]) -> T:
         reply: Any = None
@@ -115,7 +134,7 @@ class RedisDriver:
     def execute(self, calls: list[Call]) -> list[Any]:
         if self._client is None:
             raise ConfigurationError("this checkpointer was built with an async client only")
-        with redis_unreachable():
+        with redis_errors(_WHAT):
             try:
                 return _pipeline(self._client, calls).execute()
             except NoScriptError:
@@ -125,7 +144,7 @@ class RedisDriver:
 
     async def aexecute(self, calls: list[Call]) -> list[Any]:
         client = self._aclient()
-        with redis_unreachable():
+        with redis_errors(_WHAT):
             try:
                 return await _pipeline(client, calls).execute()
             except NoScriptError:
@@ -134,25 +153,26 @@ class RedisDriver:
                 return await _pipeline(client, calls).execute()
 
     def close(self) -> None:
-        """Close the sync connection pool."""
-        if self._client is not None:
+        """Close the sync client if the driver owns it."""
+        if self._owns_clients and self._client is not None:
             self._client.close()
 
     async def aclose(self) -> None:
-        """Close the async connection pool of the running event loop."""
-        client = self._fixed_aclient or self._aclients.pop(asyncio.get_running_loop(), None)
+        """Close the async client of the running event loop if the driver owns it."""
+        made = self._aclients.pop(asyncio.get_running_loop(), None)
+        client = made or (self._fixed_aclient if self._owns_clients else None)
         if client is not None:
             await client.aclose()
 
     def _aclient(self) -> redis.asyncio.Redis:
         if self._fixed_aclient is not None:
             return self._fixed_aclient
-        if self.url is None:
+        if self._url is None:
             raise ConfigurationError("this checkpointer was built with a sync client only")
         loop = asyncio.get_running_loop()
         client = self._aclients.get(loop)
         if client is None:
-            client = self._aclients[loop] = async_client(self.url)
+            client = self._aclients[loop] = async_client(self._url)
         return client
 
 

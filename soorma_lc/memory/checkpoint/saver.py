@@ -12,7 +12,7 @@ import logging
 import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import redis
 import redis.asyncio
@@ -28,8 +28,9 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from soorma_lc.backends.redis_clients import resolve_redis_url
-from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
+from soorma_lc.backends.redis_clients import sync_client
+from soorma_lc.backends.redis_component import RedisBacked
+from soorma_lc.config import DEFAULT_TENANT_ID, Settings
 from soorma_lc.errors import (
     CheckpointConfigError,
     CheckpointConflictError,
@@ -82,8 +83,15 @@ class _Target:
         return {"configurable": configurable}
 
 
-class RedisCheckpointSaver(BaseCheckpointSaver[str]):
+class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
     """LangGraph checkpointer storing threads in plain Redis, scoped by tenant.
+
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`), with
+    a client of each kind since LangGraph calls checkpointers both ways:
+    ``RedisCheckpointSaver(client, aclient=...)`` on an injected ``redis.Redis`` (sync API)
+    and/or ``redis.asyncio.Redis`` (async API), left open by ``close``/``aclose`` unless
+    ``owns_client``; ``from_url`` / ``from_settings`` (the settings' tenant) own a sync client
+    and one async client per event loop.
 
     The tenant is ``config["configurable"]["tenant_id"]`` when given, else ``tenant_id``; the
     same thread id under two tenants are two threads. Methods without a config
@@ -97,9 +105,8 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
 
     def __init__(
         self,
-        redis_url: str | None = None,
-        *,
         client: redis.Redis | None = None,
+        *,
         aclient: redis.asyncio.Redis | None = None,
         tenant_id: str = DEFAULT_TENANT_ID,
         ttl_minutes: float | None = None,
@@ -108,6 +115,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         key_prefix: str = "soorma:cp",
         max_chain: int = 16,
         cache_bytes: int = 64 * 1024 * 1024,
+        owns_client: bool = False,
     ) -> None:
         super().__init__(serde=serde)
         if ttl_minutes is not None and ttl_minutes <= 0:
@@ -115,8 +123,7 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         if max_chain < 0:
             raise ConfigurationError(f"max_chain must be >= 0, got {max_chain!r}")
         _check_tenant(tenant_id)
-        self._driver = RedisDriver(redis_url, client, aclient)
-        self.redis_url = redis_url
+        self._driver = RedisDriver(client, aclient, owns_clients=owns_client)
         self.tenant_id = tenant_id
         self.ttl_ms = int(ttl_minutes * 60_000) if ttl_minutes else 0
         self.refresh_ms = self.ttl_ms if refresh_on_read else 0
@@ -127,20 +134,19 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
     # ----------------------------------------------------------------------------- construction
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> RedisCheckpointSaver:
-        """A saver on the Redis at ``url`` (redis://, rediss:// or unix://)."""
-        return cls(url, **options)
+    def from_url(cls, url: str, **options: Any) -> Self:
+        """A saver on the Redis at ``url`` (redis://, rediss:// or unix://), owning a sync
+        client and one async client per event loop."""
+        saver = cls(sync_client(url), owns_client=True, **options)
+        saver._driver.async_clients_from(url)
+        return saver
 
     @classmethod
-    def from_settings(
-        cls, settings: Settings | None = None, **options: Any
-    ) -> RedisCheckpointSaver:
-        """A saver on the configured Redis (embedded by default) for the settings' tenant."""
-        settings = resolve_settings(settings)
-        options.setdefault("tenant_id", settings.tenant_id)
-        return cls(resolve_redis_url(settings), **options)
+    def settings_options(cls, settings: Settings) -> dict[str, Any]:
+        """The settings' tenant."""
+        return {"tenant_id": settings.tenant_id}
 
-    def for_tenant(self, tenant_id: str) -> RedisCheckpointSaver:
+    def for_tenant(self, tenant_id: str) -> Self:
         """The same saver (connections, cache) with another default tenant."""
         _check_tenant(tenant_id)
         clone = self.__class__.__new__(self.__class__)
@@ -149,24 +155,18 @@ class RedisCheckpointSaver(BaseCheckpointSaver[str]):
         return clone
 
     def close(self) -> None:
-        """Close the sync connection pool."""
+        """Close the sync client if this saver owns it."""
         self._driver.close()
 
     async def aclose(self) -> None:
-        """Close the async connection pool of the running event loop."""
+        """Close the running event loop's async client if this saver owns it."""
         await self._driver.aclose()
 
-    def __enter__(self) -> RedisCheckpointSaver:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    async def __aenter__(self) -> RedisCheckpointSaver:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
 
     # ------------------------------------------------------------------------------ sync API
 

@@ -19,9 +19,13 @@ TTL (``supports_ttl``): ``ttl`` is in minutes, refreshed by reads unless ``refre
 items are invisible at once; their storage is reclaimed by ``sweep_ttl()``, by the optional
 background sweeper, and before every namespace listing.
 
-Async first: every method's I/O runs on one process-wide store loop (``loop_thread``);
-``abatch`` awaits it and never blocks the caller's loop, Chroma calls go to worker threads,
-and embeddings run on the caller's side (``aembed_*`` in async code).
+Async first: every method's Redis I/O runs on one process-wide store loop (a
+:class:`~soorma_lc.backends.loop_bridge.LoopBridge` that never adopts the caller's loop), so
+the sync methods work from any thread, even one whose own loop is running, and ``abatch``
+never blocks the caller's loop. Chroma calls go to worker threads; embeddings run on the
+caller's side (``aembed_*`` in async code). An injected Redis client therefore does its I/O
+on the store loop: give the store a client no other event loop uses while the store is open
+(closing the store releases those connections).
 """
 
 from __future__ import annotations
@@ -32,8 +36,9 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
+import redis.asyncio
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 from langgraph.store.base import (
@@ -54,8 +59,9 @@ from langgraph.store.base import (
 
 from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.backends.embeddings import resolve_embeddings
-from soorma_lc.backends.redis_clients import async_client, check_redis_url, resolve_redis_url
-from soorma_lc.backends.redis_errors import redis_unreachable
+from soorma_lc.backends.loop_bridge import LoopBridge
+from soorma_lc.backends.redis_component import RedisComponent
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
 from soorma_lc.errors import (
     InvalidEmbeddingError,
@@ -71,7 +77,6 @@ from soorma_lc.memory.store.codec import (
     scope_tag,
 )
 from soorma_lc.memory.store.filters import matches
-from soorma_lc.memory.store.loop_thread import run_async, run_sync, store_loop
 from soorma_lc.memory.store.namespaces import matches_condition, until_wildcard
 from soorma_lc.memory.store.redis_items import RedisItems, Write
 from soorma_lc.memory.store.validation import (
@@ -88,6 +93,14 @@ _SWEEP_BATCH = 500
 _MIN_CANDIDATES = 16
 
 Ref = tuple[tuple[str, ...], str]
+
+# Every store's Redis I/O, on one private loop thread shared by the process.
+_STORE_LOOP = LoopBridge(
+    "SoormaStore",
+    hint="SoormaStore's own coroutines must use its async methods",
+    adopt_running_loop=False,
+    thread_name="soorma-store-io",
+)
 
 
 @dataclass
@@ -109,20 +122,23 @@ class _Embedded:
     queries: dict[str, list[float]] = field(default_factory=dict)
 
 
-class SoormaStore(BaseStore):
+class SoormaStore(RedisComponent, BaseStore):
     """LangGraph long-term memory store shared across processes (see the module docstring).
 
-    ``SoormaStore.from_settings()`` runs on the embedded defaults with semantic search on the
-    configured embeddings; ``SoormaStore(redis_url, index=..., ttl=...)`` takes LangGraph's
-    ``IndexConfig`` (``dims``, ``embed``, ``fields``) and ``TTLConfig``. ``clock`` (epoch
-    seconds) exists for simulations and tests of TTL.
+    Built like every Redis-backed component (:mod:`soorma_lc.backends.redis_component`):
+    ``SoormaStore(client, index=..., ttl=...)`` on an injected ``redis.asyncio`` client, or
+    ``from_url(url, ...)`` / ``from_settings()`` (the settings' tenant, semantic search on the
+    configured embeddings and Chroma), which own theirs. ``index`` and ``ttl`` are LangGraph's
+    ``IndexConfig`` (``dims``, ``embed``, ``fields``) and ``TTLConfig``; ``chroma`` is the
+    Chroma client for the index (default: the configured one). ``clock`` (epoch seconds) exists
+    for simulations and tests of TTL.
     """
 
     supports_ttl = True
 
     def __init__(
         self,
-        redis_url: str,
+        client: redis.asyncio.Redis,
         *,
         tenant_id: str = DEFAULT_TENANT_ID,
         user_id: str | None = None,
@@ -130,6 +146,7 @@ class SoormaStore(BaseStore):
         ttl: TTLConfig | None = None,
         chroma: ClientAPI | None = None,
         clock: Callable[[], float] = time.time,
+        owns_client: bool = False,
     ) -> None:
         if not isinstance(tenant_id, str) or not tenant_id:
             raise ScopeError("SoormaStore needs a non-empty tenant_id")
@@ -139,10 +156,10 @@ class SoormaStore(BaseStore):
         self.user_id = user_id
         self.ttl_config = checked_ttl_config(ttl)
         index = checked_index_config(index)
+        super().__init__(client, owns_client=owns_client)
         self._clock = clock
         scope = scope_tag(tenant_id, user_id)
-        self._redis = async_client(check_redis_url(redis_url))
-        self._items = RedisItems(self._redis, scope)
+        self._items = RedisItems(client, scope)
         self.index_config: IndexConfig | None = None
         self.embeddings: Embeddings | None = None
         self._vectors: ChromaVectors | None = None
@@ -160,9 +177,7 @@ class SoormaStore(BaseStore):
         self._sweeper = None
         interval = (self.ttl_config or {}).get("sweep_interval_minutes")
         if interval:
-            self._sweeper = asyncio.run_coroutine_threadsafe(
-                self._sweep_forever(interval * 60), store_loop()
-            )
+            self._sweeper = _STORE_LOOP.submit(self._sweep_forever, interval * 60)
 
     @classmethod
     def from_settings(
@@ -170,33 +185,27 @@ class SoormaStore(BaseStore):
         settings: Settings | None = None,
         *,
         index: IndexConfig | Literal[False] | None = None,
-        ttl: TTLConfig | None = None,
-        user_id: str | None = None,
-    ) -> SoormaStore:
+        **options: Any,
+    ) -> Self:
         """A store for ``settings.tenant_id`` on the configured (or embedded) Redis and Chroma.
 
         ``index=None`` enables semantic search with ``resolve_embeddings(settings=settings)``
         over whole values; an ``index`` without ``embed`` (e.g. ``{"fields": ["text"]}``) uses
-        those embeddings too; ``index=False`` disables semantic search.
+        those embeddings too; ``index=False`` disables semantic search. ``options`` are the
+        constructor's keywords (``ttl``, ``user_id``, ...).
         """
         settings = resolve_settings(settings)
-        if index is None:
-            index = {"fields": ["$"]}
+        index = {"fields": ["$"]} if index is None else checked_index_config(index)
         if index and "embed" not in index:
             index = {**index, "embed": resolve_embeddings(settings=settings)}
-        return cls(
-            resolve_redis_url(settings),
-            tenant_id=settings.tenant_id,
-            user_id=user_id,
-            index=index or None,
-            ttl=ttl,
-            chroma=chroma_client(settings) if index else None,
-        )
+        if index:
+            options.setdefault("chroma", chroma_client(settings))
+        return super().from_settings(settings, index=index or None, **options)
 
     @classmethod
-    def from_url(cls, url: str, **options: Any) -> SoormaStore:
-        """A store on the Redis at ``url``; ``options`` are the constructor's keywords."""
-        return cls(url, **options)
+    def settings_options(cls, settings: Settings) -> dict[str, Any]:
+        """The settings' tenant."""
+        return {"tenant_id": settings.tenant_id}
 
     # BaseStore entry points (LangGraph validates namespaces there; errors become typed).
     get = checked_entry_point(BaseStore.get)
@@ -220,7 +229,7 @@ class SoormaStore(BaseStore):
             embedded = self._embedded(plan, refs, vectors, [
                 self.embeddings.embed_query(query) for query in plan.queries
             ])  # fmt: skip
-        return run_sync(self._execute(plan, embedded))
+        return _STORE_LOOP.run(self._execute, plan, embedded)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async :meth:`batch`: embeds on the caller's loop, does I/O on the store loop."""
@@ -233,35 +242,29 @@ class SoormaStore(BaseStore):
                 *(self.embeddings.aembed_query(query) for query in plan.queries)
             )
             embedded = self._embedded(plan, refs, vectors, list(queries))
-        return await run_async(self._execute(plan, embedded))
+        return await _STORE_LOOP.arun(self._execute, plan, embedded)
 
     def sweep_ttl(self) -> int:
         """Delete every expired item of this scope now; return how many were deleted."""
-        return run_sync(self._guarded(self._sweep(self._clock())))
+        return _STORE_LOOP.run(self._sweep_expired)
 
     async def asweep_ttl(self) -> int:
         """Async :meth:`sweep_ttl`."""
-        return await run_async(self._guarded(self._sweep(self._clock())))
+        return await _STORE_LOOP.arun(self._sweep_expired)
 
     def close(self) -> None:
-        """Stop the sweeper and close the Redis connections."""
-        run_sync(self._close())
+        """Stop the sweeper and close the Redis client if this store built it."""
+        _STORE_LOOP.run(self._close)
 
     async def aclose(self) -> None:
         """Async :meth:`close`."""
-        await run_async(self._close())
+        await _STORE_LOOP.arun(self._close)
 
-    def __enter__(self) -> SoormaStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    async def __aenter__(self) -> SoormaStore:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
 
     # ---- validation and embedding (caller's side) ----
 
@@ -316,9 +319,12 @@ class SoormaStore(BaseStore):
     async def _execute(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
         return await self._guarded(self._run(plan, embedded))
 
+    async def _sweep_expired(self) -> int:
+        return await self._guarded(self._sweep(self._clock()))
+
     async def _guarded(self, coro: Any) -> Any:
-        """Await ``coro``, turning lost Redis connections into a typed error."""
-        with redis_unreachable():
+        """Await ``coro``, reporting Redis failures as typed errors."""
+        with redis_errors(f"SoormaStore (tenant {self.tenant_id!r})"):
             return await coro
 
     async def _run(self, plan: _Plan, embedded: _Embedded) -> list[Result]:
@@ -453,7 +459,7 @@ class SoormaStore(BaseStore):
         while True:
             await asyncio.sleep(interval_s)
             try:
-                count = await self._guarded(self._sweep(self._clock()))
+                count = await self._sweep_expired()
                 logger.debug("TTL sweep deleted %d items", count)
             except SoormaError:
                 logger.warning("TTL sweep failed", exc_info=True)
@@ -461,7 +467,11 @@ class SoormaStore(BaseStore):
     async def _close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
-        await self._redis.aclose()
+        if self.owns_client:
+            await self.client.aclose()
+        else:  # a given client: release the connections made on the store loop, which the
+            # caller's loop could not use, and leave the client itself to its owner
+            await self.client.connection_pool.disconnect()
 
 
 def _embeddings(embed: Any) -> Embeddings:
