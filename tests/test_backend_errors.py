@@ -203,13 +203,17 @@ async def test_working_memory_and_plans(
     aclient: redis.asyncio.Redis, redis_client: redis.Redis
 ) -> None:
     working, plans = WorkingMemory(aclient), PlanStore(aclient)
-    await working.set("p1", "k", 1, **SCOPE)
+    await working.set_plan_state("p1", "k", 1, **SCOPE)
     await plans.create_plan("p1", "goal.received", {}, **SCOPE)
     keys = retype_keys(redis_client, "soorma:wm:*") + retype_keys(redis_client, "soorma:plans:*")
-    with pytest.raises(BackendResponseError, match=r"^working memory get: Redis refused"):
-        await working.get("p1", "k", **SCOPE)
-    with pytest.raises(BackendResponseError, match=r"^working memory set: Redis refused"):
-        await working.set("p1", "k", 2, **SCOPE)
+    with pytest.raises(
+        BackendResponseError, match=r"^working memory get_plan_state: Redis refused"
+    ):
+        await working.get_plan_state("p1", "k", **SCOPE)
+    with pytest.raises(
+        BackendResponseError, match=r"^working memory set_plan_state: Redis refused"
+    ):
+        await working.set_plan_state("p1", "k", 2, **SCOPE)
     with pytest.raises(BackendResponseError, match=r"^plan store get_plan: Redis refused"):
         await plans.get_plan("p1", **SCOPE)
     assert_untouched(redis_client, keys)

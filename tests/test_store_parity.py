@@ -452,7 +452,9 @@ def seeded() -> tuple[Any, ...]:
 def module_store(redis_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One store for every probe (its own Redis and Chroma), reset only when a probe wrote."""
     chroma = chroma_client(Settings(data_dir=tmp_path_factory.mktemp("parity")))
-    store = SoormaStore(redis_server, tenant_id="parity", index=index_config(), chroma=chroma)
+    store = SoormaStore.from_url(
+        redis_server, tenant_id="parity", index=index_config(), chroma=chroma
+    )
     yield store, chroma, redis_server
     store.close()
 
@@ -551,7 +553,9 @@ def test_index_configs_like_in_memory_store(
 ) -> None:
     _, chroma, url = module_store
     theirs = build(lambda: InMemoryStore(index=index))
-    mine = build(lambda: SoormaStore(url, tenant_id=f"config-{name}", index=index, chroma=chroma))
+    mine = build(
+        lambda: SoormaStore.from_url(url, tenant_id=f"config-{name}", index=index, chroma=chroma)
+    )
     where = f"index config {name!r}: ours {mine}, InMemoryStore's {theirs}"
     if mine.error is not None:
         assert isinstance(mine.error, SoormaError), where
