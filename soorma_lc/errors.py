@@ -227,3 +227,49 @@ class DeadLetterNotFoundError(BusError, LookupError):
 
 class WorkerLoadError(ConfigurationError):
     """A ``module:attribute`` worker reference cannot be imported or is not a Worker."""
+
+
+class ModelError(SoormaError):
+    """A chat model call failed; ``model`` names the litellm model string that failed."""
+
+    def __init__(
+        self, message: str, *, model: str | None = None, status_code: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.model = model
+        self.status_code = status_code
+
+
+class ModelAuthenticationError(ModelError):
+    """The provider refused the credentials (401/403): set or fix the API key."""
+
+
+class ModelRateLimitError(ModelError):
+    """The provider kept answering 429 after every retry and fallback."""
+
+
+class ModelBadRequestError(ModelError):
+    """The provider rejected the request itself (400/404/422): unknown model, bad parameters."""
+
+
+class ContextWindowExceededError(ModelBadRequestError):
+    """The conversation is longer than the model's context window; trim it and call again."""
+
+
+class MalformedToolCallError(ModelError):
+    """The model answered with tool-call arguments that are not a JSON object.
+
+    ``tool_name`` and ``arguments`` hold the offending call as the provider sent it.
+    """
+
+    def __init__(
+        self, message: str, *, model: str | None, tool_name: str | None, arguments: str
+    ) -> None:
+        super().__init__(message, model=model)
+        self.tool_name = tool_name
+        self.arguments = arguments
+
+
+class ModelUnavailableError(ModelError):
+    """The provider stayed unreachable (5xx, connection error, timeout) after every retry and
+    fallback."""
