@@ -17,6 +17,7 @@ from langchain_core.messages import (
     ToolMessage,
 )
 from langchain_core.tools import StructuredTool
+from langgraph.graph import END, START, MessagesState, StateGraph
 
 from soorma_lc.llm import LiteLLMChatModel, resolve_model
 from tests.llm_wire import INPUT_TOKENS, OUTPUT_TOKENS, PROVIDERS, Provider, Turn
@@ -143,3 +144,29 @@ def test_resolve_model_builds_a_litellm_model_with_the_options() -> None:
     assert isinstance(model, LiteLLMChatModel)
     assert model.api_base == "http://llm.test/v1"
     assert model.api_key is not None and model.api_key.get_secret_value() == "k"
+
+
+async def test_langgraph_streams_the_tool_call_chunks() -> None:
+    """stream_mode="messages" shows the model's chunks as they arrive (it relies on _astream)."""
+    provider = PROVIDERS[0]
+    model = model_for(provider)
+
+    async def plan(state: MessagesState) -> dict[str, list[BaseMessage]]:
+        return {"messages": [await model.ainvoke(state["messages"])]}
+
+    graph = StateGraph(MessagesState).add_node("plan", plan)
+    graph = graph.add_edge(START, "plan").add_edge("plan", END).compile()
+    with respx.mock() as router:
+        router.route(url__regex=provider.url).mock(return_value=provider.stream(SEARCH))
+        streamed = [
+            message
+            async for message, _ in graph.astream(
+                {"messages": first_turn()}, stream_mode="messages"
+            )
+        ]
+    pieces = [m for m in streamed if isinstance(m, AIMessageChunk) and m.tool_call_chunks]
+    assert len(pieces) >= 2  # the call's name, then its arguments in parts
+    merged = sum(streamed[1:], streamed[0])
+    assert merged.tool_calls == [
+        {"name": "search_docs", "args": SEARCH.args, "id": SEARCH.call_id, "type": "tool_call"}
+    ]
