@@ -380,3 +380,12 @@ def test_any_decision_is_one_call_valid_for_its_tool(
     [schema] = [t["function"]["parameters"] for t in tools if t["function"]["name"] == call["name"]]
     assert validator_for(schema)(schema).is_valid(call["args"])
     assert (call["name"], call["args"]) != ("e0", {}) or not result
+
+
+def test_call_ids_stay_unique_after_the_history_is_trimmed(model: OfflinePlannerModel) -> None:
+    # offline_1..6 were trimmed away by the planner; offline_7 is still in the history.
+    earlier = AIMessage("", tool_calls=[{"name": "x", "args": {}, "id": "offline_7"}])
+    answer = ToolMessage("done", tool_call_id="offline_7")
+    messages = [goal_message("report.goal", {}), earlier, answer]
+    reply = model.bind_tools(decision_tools()).invoke(messages)
+    assert reply.tool_calls[0]["id"] == "offline_8"

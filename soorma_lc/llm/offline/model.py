@@ -9,6 +9,7 @@ heuristic. Usage is zero, ``response_metadata["model_name"]`` is ``"soorma-offli
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,6 +29,7 @@ from soorma_lc.llm.offline.transcript import read_transcript
 from soorma_lc.llm.tools import ToolLike, openai_tool_choice, openai_tools
 
 OFFLINE_MODEL_NAME = "soorma-offline-planner"
+_CALL_ID = re.compile(r"offline_(\d+)")
 
 
 class OfflinePlannerModel(BaseChatModel):
@@ -78,13 +80,7 @@ class OfflinePlannerModel(BaseChatModel):
             calls = []
         else:
             text = decision.explanation
-            calls = [
-                tool_call(
-                    name=decision.tool,
-                    args=decision.args,
-                    id=f"offline_{transcript.decisions + 1}",
-                )
-            ]
+            calls = [tool_call(name=decision.tool, args=decision.args, id=_next_call_id(messages))]
         message = AIMessage(
             content=f"[{OFFLINE_LABEL}] {text}",
             tool_calls=calls,
@@ -96,6 +92,19 @@ class OfflinePlannerModel(BaseChatModel):
             },
         )
         return ChatResult(generations=[ChatGeneration(message=message)])
+
+
+def _next_call_id(messages: Sequence[BaseMessage]) -> str:
+    """``offline_<n>``, one past the highest such id in the conversation (unique even after a
+    planner trimmed older messages away)."""
+    numbers = [
+        int(found.group(1))
+        for message in messages
+        if isinstance(message, AIMessage)
+        for call in message.tool_calls
+        if (found := _CALL_ID.fullmatch(call.get("id") or ""))
+    ]
+    return f"offline_{max(numbers, default=0) + 1}"
 
 
 def _forced_tool(choice: Any) -> str | None:

@@ -83,7 +83,6 @@ class Transcript:
     goal: Source | None
     memory: tuple[Source, ...]
     calls: tuple[PastCall, ...]
-    decisions: int
 
     @property
     def results(self) -> list[Source]:
@@ -132,11 +131,9 @@ def read_transcript(messages: Sequence[BaseMessage], decision_tools: frozenset[s
     )
     outcomes = _outcomes(messages)
     calls: list[PastCall] = []
-    decisions = 0
     for message in messages:
         if not isinstance(message, AIMessage):
             continue
-        decisions += 1
         for call in message.tool_calls:
             answer = outcomes.get(call.get("id") or "")
             rejected = answer is not None and answer.status == "error"
@@ -144,4 +141,4 @@ def read_transcript(messages: Sequence[BaseMessage], decision_tools: frozenset[s
             if answer is not None and not rejected and call["name"] not in decision_tools:
                 result = _result(call["name"], answer, len([c for c in calls if c.result]))
             calls.append(PastCall(call["name"], dict(call["args"]), rejected, result))
-    return Transcript(goal_text, goal, memory, tuple(calls), decisions)
+    return Transcript(goal_text, goal, memory, tuple(calls))
