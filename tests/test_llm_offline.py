@@ -160,6 +160,37 @@ def support_answer() -> Choreography:
     )
 
 
+def translate_and_publish() -> Choreography:
+    """camelCase goal keys, an enum filled by name, a result handed on under another name."""
+    return Choreography(
+        goal_event="blog.translate.goal",
+        goal_data={"text": "Hello world, containers are great", "targetLanguage": "fr"},
+        events=[
+            *DISTRACTORS,
+            event(
+                "translation.requested",
+                "Translate a text into a target language",
+                obj(
+                    {"text": STRING, "target_language": {"type": "string", "enum": ["de", "fr"]}},
+                    ["text", "target_language"],
+                ),
+            ),
+            event(
+                "blog.post.publish",
+                "Publish translated content as a blog post",
+                obj({"content": STRING, "title": STRING}, ["content"]),
+            ),
+        ],
+        workers={
+            "translation.requested": lambda args: (
+                "translation.completed",
+                {"translation": "Bonjour le monde"},
+            ),
+            "blog.post.publish": lambda args: ("blog.post.published", {"url": "https://b.test/1"}),
+        },
+    )
+
+
 @pytest.fixture
 def model() -> OfflinePlannerModel:
     return OfflinePlannerModel()
@@ -191,6 +222,18 @@ async def test_support_answer_takes_one_step(model: OfflinePlannerModel) -> None
     assert run.calls[0] == ("faq_search", {"query": "How do I reset my password?"})
     assert run.completion is not None
     assert run.completion["result"] == "Open Settings > Account and choose 'Reset password'."
+
+
+async def test_translate_and_publish_hands_the_result_on(model: OfflinePlannerModel) -> None:
+    run = await run_choreography(model, translate_and_publish())
+    assert run.calls[:2] == [
+        (
+            "translation_requested",
+            {"text": "Hello world, containers are great", "target_language": "fr"},
+        ),
+        ("blog_post_publish", {"content": "Bonjour le monde"}),
+    ]
+    assert run.completion is not None and run.completion["result"] == "https://b.test/1"
 
 
 async def test_a_large_registry_is_searched_with_find_events(model: OfflinePlannerModel) -> None:

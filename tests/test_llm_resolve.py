@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
+import sys
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
@@ -133,3 +135,17 @@ def test_the_models_layer_is_public() -> None:
     for name in ("resolve_model", "OfflinePlannerModel", "LiteLLMChatModel", "ModelError"):
         assert name in soorma_lc.__all__
         assert getattr(soorma_lc, name) is not None
+
+
+def test_the_offline_model_never_imports_litellm() -> None:
+    code = (
+        "import sys; from soorma_lc import resolve_model; "
+        "from langchain_core.messages import HumanMessage; "
+        "resolve_model().bind_tools([]).invoke([HumanMessage('hi')]); "
+        "print('litellm' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOORMA_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
