@@ -171,6 +171,31 @@ async def test_a_bad_key_is_an_authentication_error_at_once() -> None:
     assert caught.value.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("model", "variable"),
+    [
+        ("openai/gpt-4o-mini", "OPENAI_API_KEY"),
+        ("anthropic/claude-haiku-4-5", "ANTHROPIC_API_KEY"),
+        ("gemini/gemini-2.5-flash", "GEMINI_API_KEY"),
+    ],
+)
+async def test_a_missing_key_is_an_authentication_error(
+    monkeypatch: pytest.MonkeyPatch, model: str, variable: str
+) -> None:
+    for name in (variable, "GOOGLE_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    with respx.mock(assert_all_called=False) as router:
+        anywhere = router.route()
+        with pytest.raises(ModelAuthenticationError, match=r"(?i)missing|api_key"):
+            await LiteLLMChatModel(model=model, retry_base_delay=0).ainvoke(ASK)
+    assert not anywhere.called  # litellm refused before sending; nothing was retried
+
+
+async def test_an_unknown_provider_is_a_bad_request() -> None:
+    with pytest.raises(ModelBadRequestError, match="LLM Provider NOT provided"):
+        await LiteLLMChatModel(model="no-such-model-xyz").ainvoke(ASK)
+
+
 async def test_rate_limits_everywhere_are_a_rate_limit_error() -> None:
     with respx.mock() as router:
         primary = router.post(OPENAI).mock(return_value=openai_error(429, "Rate limit reached"))

@@ -65,7 +65,7 @@ class LiteLLMChatModel(BaseChatModel):
 
     model: str
     fallbacks: list[str] = Field(default_factory=list)
-    timeout: float = 60.0
+    timeout: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=2, ge=0)
     retry_base_delay: float = Field(default=0.5, ge=0)
     retry_max_delay: float = Field(default=8.0, ge=0)

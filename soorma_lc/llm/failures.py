@@ -11,6 +11,7 @@ because asking again or asking another model would not fix it.
 from __future__ import annotations
 
 import email.utils
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -33,8 +34,23 @@ def is_provider_error(error: BaseException) -> bool:
     return isinstance(error, openai.OpenAIError)
 
 
+# litellm reports a key that is not set as a 500 (OpenAI) or a connection error (Gemini) before
+# any request is sent; its message is the only sign, so it is recognised by it.
+_MISSING_KEY = re.compile(
+    r"missing (?:\w+ )*?(?:api[ _-]?key|credential)|api_key client option must be set",
+    re.IGNORECASE,
+)
+
+
+def is_missing_key(error: BaseException) -> bool:
+    """Whether ``error`` says that no API key was configured for the provider."""
+    return bool(_MISSING_KEY.search(str(error)))
+
+
 def is_transient(error: BaseException) -> bool:
     """Rate limits, 5xx answers, timeouts and connection errors: worth another attempt."""
+    if is_missing_key(error):
+        return False
     if isinstance(error, openai.RateLimitError | openai.APIConnectionError):
         return True
     status = status_code(error)
@@ -56,7 +72,9 @@ def model_error(error: BaseException, model: str) -> ModelError:
     kind: type[ModelError]
     if isinstance(error, litellm.ContextWindowExceededError):
         kind = ContextWindowExceededError
-    elif isinstance(error, openai.AuthenticationError | openai.PermissionDeniedError):
+    elif isinstance(
+        error, openai.AuthenticationError | openai.PermissionDeniedError
+    ) or is_missing_key(error):
         kind = ModelAuthenticationError
     elif isinstance(error, openai.RateLimitError):
         kind = ModelRateLimitError
