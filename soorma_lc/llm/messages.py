@@ -1,4 +1,4 @@
-"""LangChain messages and tools to litellm's OpenAI format, and litellm's answers back.
+"""LangChain messages to litellm's OpenAI format, and litellm's answers back.
 
 Requests go out in OpenAI chat format (litellm translates them for every provider); answers
 come back as :class:`AIMessage` / :class:`AIMessageChunk` with tool calls, token usage in
@@ -37,17 +37,12 @@ def _arguments(raw: Any, *, model: str, name: str | None) -> dict[str, Any]:
     text = raw if isinstance(raw, str) else ""
     try:
         parsed = json.loads(text) if text.strip() else {}
+        problem = "" if isinstance(parsed, dict) else "are not a JSON object"
     except json.JSONDecodeError as error:
+        problem = f"are not valid JSON ({error})"
+    if problem:
         raise MalformedToolCallError(
-            f"{model}: tool call {name!r} has arguments that are not valid JSON ({error}): "
-            f"{text[:500]!r}",
-            model=model,
-            tool_name=name,
-            arguments=text,
-        ) from error
-    if not isinstance(parsed, dict):
-        raise MalformedToolCallError(
-            f"{model}: tool call {name!r} has arguments that are not a JSON object: {text[:500]!r}",
+            f"{model}: the arguments of tool call {name!r} {problem}: {text[:500]!r}",
             model=model,
             tool_name=name,
             arguments=text,
