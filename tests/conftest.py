@@ -19,6 +19,9 @@ from soorma_lc.config import Settings
 from soorma_lc.memory.client import MemoryClient
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+# litellm sends async requests through aiohttp unless told otherwise; respx sees only httpx.
+# litellm reads this when it builds a client, so it is set before any test can build one.
+os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 
 
 @pytest.fixture(scope="module")

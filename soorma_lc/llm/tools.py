@@ -1,0 +1,33 @@
+"""Tools and ``tool_choice`` in OpenAI function format, the form litellm and the offline
+planner both read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+ToolLike = dict[str, Any] | type | Callable[..., Any] | BaseTool
+_KEYWORD_CHOICES = frozenset({"auto", "none", "required"})
+
+
+def openai_tools(tools: Sequence[ToolLike]) -> list[dict[str, Any]]:
+    """Tools (LangChain tools, pydantic models, functions, dicts) in OpenAI function format."""
+    return [convert_to_openai_tool(tool) for tool in tools]
+
+
+def openai_tool_choice(choice: Any) -> Any:
+    """LangChain's ``tool_choice`` conventions in OpenAI form.
+
+    ``"any"``/``True`` force some tool (``"required"``); a tool name forces that tool;
+    ``"auto"``, ``"none"``, ``"required"`` and dicts pass through; None/False leave it unset.
+    """
+    if choice is None or choice is False:
+        return None
+    if choice is True or choice == "any":
+        return "required"
+    if isinstance(choice, str) and choice not in _KEYWORD_CHOICES:
+        return {"type": "function", "function": {"name": choice}}
+    return choice
