@@ -16,7 +16,8 @@ One decision, from the conversation so far and the tools offered:
    cannot tell when a repeat would help.
 4. With no tool left, it asks ``find_events`` for more (when offered, once per query), then
    completes with the content of the latest result relevant to the goal
-   (:data:`COMPLETION_THRESHOLD`), else the most relevant one; after a rejected completion it
+   (:data:`COMPLETION_THRESHOLD`, or built on a relevant one: :data:`CARRY_SHARE`), else the
+   most relevant one; after a rejected completion it
    completes with every result received. With no result at all it completes saying that no
    registered event can serve the goal.
 
@@ -26,6 +27,7 @@ It never waits and never delegates. Nothing here knows any event, field or scena
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +53,10 @@ EVIDENCE_WEIGHT = 0.1
 COMPLETION_THRESHOLD = 0.1
 """Least similarity between a result and the goal for the result to count as relevant when
 choosing what to complete with (the latest relevant result wins)."""
+
+CARRY_SHARE = 0.6
+"""A later result that contains this share of an earlier relevant result's words builds on it,
+and counts as relevant too (a draft written from research findings)."""
 
 OFFLINE_LABEL = "Offline heuristic planner (not an LLM)"
 _QUERY_CHARS = 200
@@ -219,10 +225,16 @@ class Planner:
         return _completion(content, why)
 
     def _completion_source(self, results: list[Source]) -> tuple[Source, float]:
+        """The latest relevant result: similar to the goal, or carrying forward most of the
+        content of an earlier relevant one (a draft built from the research found for it)."""
         scored = [
             (self.relevance.similarity(self.transcript.goal_text, r.text), r) for r in results
         ]
-        relevant = [(score, r) for score, r in scored if score >= COMPLETION_THRESHOLD]
+        relevant: list[tuple[float, Source]] = []
+        for score, result in scored:
+            builds_on = any(_carries(result.text, earlier.text) for _, earlier in relevant)
+            if score >= COMPLETION_THRESHOLD or builds_on:
+                relevant.append((score, result))
         score, chosen = relevant[-1] if relevant else max(scored, key=lambda pair: pair[0])
         return chosen, score
 
@@ -247,3 +259,15 @@ class Planner:
 def _completion(content: str, why: str) -> Decision:
     """complete_goal with ``content``; its reasoning says the offline heuristic decided."""
     return Decision(COMPLETE_GOAL, {"result": content, "reasoning": f"{OFFLINE_LABEL}: {why}"}, why)
+
+
+def _content_words(text: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z0-9]+", text.lower()) if len(word) > 3}
+
+
+def _carries(later: str, earlier: str) -> bool:
+    """Whether ``later`` contains most of ``earlier``'s words (and is at least as long)."""
+    earlier_words = _content_words(earlier)
+    if not earlier_words or len(later) < len(earlier):
+        return False
+    return len(earlier_words & _content_words(later)) / len(earlier_words) >= CARRY_SHARE
