@@ -399,6 +399,82 @@ async def test_from_runnable_serves_a_runnable_and_a_langgraph_graph(
     await summer.stop()
 
 
+async def test_handlers_share_one_toolkit_cache_across_events(
+    bus: RedisStreamsBus, registry: RedisRegistry, settings: Settings
+) -> None:
+    worker = make_worker(bus, registry, settings)
+    toolkits: list[EventToolkit] = []
+    listed: list[int] = []
+    list_events = registry.list_events
+
+    async def counting_list_events(*args: Any, **kwargs: Any) -> Any:
+        listed.append(1)
+        return await list_events(*args, **kwargs)
+
+    registry.list_events = counting_list_events  # type: ignore[method-assign]
+
+    @worker.on_event(GREETING)
+    async def greet(event: EventEnvelope, context: AgentContext) -> None:
+        await context.toolkit.discover_actionable_events()
+        toolkits.append(context.toolkit)
+
+    await worker.start()
+    for name in ("Ada", "Grace", "Edsger"):
+        await bus.request("greeting.requested", {"name": name}, response_event="x")
+    await eventually(lambda: len(toolkits) == 3)
+    await worker.stop()
+
+    assert len({id(toolkit) for toolkit in toolkits}) == 3  # one view per event
+    assert len(listed) == 1  # one registry read, shared by every view
+    assert toolkits[0].context is not None and toolkits[0].context.source == "greeter"
+
+
+async def test_from_runnable_threads_by_key_and_scopes_checkpoints_by_tenant(
+    bus: RedisStreamsBus,
+    registry: RedisRegistry,
+    settings: Settings,
+    results: list[EventEnvelope],
+) -> None:
+    from soorma_lc.memory import RedisCheckpointSaver
+
+    class Chat(TypedDict):
+        said: Annotated[list[str], add]
+
+    builder = StateGraph(Chat)
+    builder.add_node("say", lambda state: {})
+    builder.add_edge(START, "say")
+    builder.add_edge("say", END)
+    saver = RedisCheckpointSaver.from_url(settings.redis_url or "")
+    chat = Worker.from_runnable(
+        "chatter",
+        builder.compile(checkpointer=saver),
+        event="chat.requested",
+        thread_key=lambda event: event.session_id or event.id,
+        concurrency=1,  # one conversation: its turns in order
+        bus=bus,
+        registry=registry,
+        settings=settings,
+    )
+    await chat.start()
+    for text in ("hello", "again"):
+        await bus.request(
+            "chat.requested",
+            {"said": [text]},
+            response_event="chat.completed",
+            tenant_id="acme",
+            session_id="s-1",
+        )
+    await eventually(lambda: len(results) == 2)
+    await chat.stop()
+
+    assert [r.data for r in results][-1] == {"said": ["hello", "again"]}
+    state = await saver.aget_tuple({"configurable": {"thread_id": "s-1", "tenant_id": "acme"}})
+    assert state is not None
+    other_tenant = {"configurable": {"thread_id": "s-1", "tenant_id": "globex"}}
+    assert await saver.aget_tuple(other_tenant) is None
+    await saver.aclose()
+
+
 async def test_a_request_without_response_event_dead_letters_for_a_runnable_worker(
     redis_url: str, registry: RedisRegistry, settings: Settings
 ) -> None:

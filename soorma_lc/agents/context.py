@@ -70,18 +70,14 @@ class AgentContext:
 
     @cached_property
     def toolkit(self) -> EventToolkit:
-        """Registry events as tools; what they publish carries this event's context."""
-        from soorma_lc.toolkit import EventToolkit, ToolContext
+        """Registry events as tools; what they publish carries this event's context.
+
+        A view of the worker's one toolkit, so the registry cache and event index are shared
+        across events instead of rebuilt for each.
+        """
+        from soorma_lc.toolkit import ToolContext
 
         context = ToolContext(
             **self.event.routing(), parent_event_id=self.event.id, source=self.worker.name
         )
-        return EventToolkit(
-            self.worker.registry, bus=self.bus, context=context, settings=self.worker.settings
-        )
-
-    async def aclose(self) -> None:
-        """Release what the handler opened through this context (the toolkit's loop thread)."""
-        toolkit = self.__dict__.pop("toolkit", None)
-        if toolkit is not None:
-            await toolkit.aclose()
+        return self.worker.toolkit.bound(context=context, bus=self.bus)

@@ -43,8 +43,15 @@ def runnable_handler(
     response_event: str | None = None,
     input_mapper: Callable[[EventEnvelope], Any] | None = None,
     output_mapper: Callable[[Any], Mapping[str, Any]] | None = None,
+    thread_key: Callable[[EventEnvelope], str] | None = None,
 ) -> EventHandler:
-    """A handler that ``ainvoke``s ``runnable`` and responds with its output."""
+    """A handler that ``ainvoke``s ``runnable`` and responds with its output.
+
+    The LangGraph thread is ``thread_key(event)`` (default: the event id, so a redelivered
+    event resumes its own checkpoint; e.g. ``lambda e: e.session_id`` keeps one conversation
+    per session), and the event's tenant is ``configurable["tenant_id"]``, where
+    :class:`~soorma_lc.memory.RedisCheckpointSaver` scopes its keys.
+    """
     if not callable(getattr(runnable, "ainvoke", None)):
         raise ConfigurationError(f"{runnable!r} is not a Runnable (it has no ainvoke)")
 
@@ -55,8 +62,14 @@ def runnable_handler(
                 f"event {event.id} names no response_event and the worker sets none"
             )
         inputs = input_mapper(event) if input_mapper else dict(event.data or {})
+        thread_id = thread_key(event) if thread_key else event.id
+        if not isinstance(thread_id, str) or not thread_id:
+            raise InvalidEventError(f"thread_key gave no thread id for event {event.id}")
+        configurable = {"thread_id": thread_id}
+        if event.tenant_id:
+            configurable["tenant_id"] = event.tenant_id
         config = {
-            "configurable": {"thread_id": event.id},
+            "configurable": configurable,
             "run_name": context.worker.name,
             "metadata": {
                 "event_id": event.id,

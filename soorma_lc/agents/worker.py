@@ -35,6 +35,7 @@ from soorma_lc.registry.base import Registry
 
 if TYPE_CHECKING:
     from soorma_lc.memory.client import MemoryClient
+    from soorma_lc.toolkit import EventToolkit
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ class Worker:
         self._bus = bus
         self._registry = registry
         self._memory = memory
+        self._toolkit: EventToolkit | None = None
         self._owned: list[Any] = []
         self._routes: dict[tuple[str, str], Route] = {}
         self._topic_routes: list[TopicRoute] = []
@@ -256,6 +258,16 @@ class Worker:
             self._memory = self._own(MemoryClient.from_settings(self.settings))
         return self._memory
 
+    @property
+    def toolkit(self) -> EventToolkit:
+        """One EventToolkit on the worker's registry and bus, made on first use: its registry
+        cache and event index last as long as the worker; handlers get views of it."""
+        if self._toolkit is None:
+            from soorma_lc.toolkit import EventToolkit
+
+            self._toolkit = self._own(EventToolkit(self.registry, self.bus, settings=self.settings))
+        return self._toolkit
+
     def _own(self, resource: Any) -> Any:
         self._owned.append(resource)
         return resource
@@ -330,11 +342,7 @@ class Worker:
         handler = self._route_for(envelope)
         if handler is None:  # accepted when read, but its route is gone: nothing to run
             return
-        context = AgentContext(self, envelope)
-        try:
-            await handler(envelope, context)
-        finally:
-            await context.aclose()
+        await handler(envelope, AgentContext(self, envelope))
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -372,6 +380,7 @@ class Worker:
             self._registry = None
         if self._memory in owned:
             self._memory = None
+        self._toolkit = None
         logger.info("worker %s (%s) stopped", self.name, self.agent_id)
 
     def request_stop(self) -> None:
@@ -401,13 +410,16 @@ class Worker:
         topic: EventTopic | str | None = None,
         input_mapper: Callable[[EventEnvelope], Any] | None = None,
         output_mapper: Callable[[Any], Mapping[str, Any]] | None = None,
+        thread_key: Callable[[EventEnvelope], str] | None = None,
         **worker_options: Any,
     ) -> Self:
         """A worker whose one handler is a LangChain Runnable or compiled LangGraph graph.
 
         The event's data is the input, the output (a dict, a pydantic model, messages, or any
         value as ``{"output": value}``) is the response payload sent to ``response_event`` or
-        the request's own ``response_event``. See :func:`runnable_handler`.
+        the request's own ``response_event``. ``thread_key`` picks the LangGraph thread per
+        event (default: its id); the event's tenant goes to ``configurable["tenant_id"]``.
+        See :func:`runnable_handler`.
         """
         from soorma_lc.agents.runnable import runnable_handler
 
@@ -417,6 +429,7 @@ class Worker:
             response_event=response_event,
             input_mapper=input_mapper,
             output_mapper=output_mapper,
+            thread_key=thread_key,
         )
         worker.add_handler(event, handler, topic=topic)
         return worker

@@ -189,15 +189,11 @@ class ChoreographyPlanner:
     def services(self) -> PlannerServices:
         """What the graph runs on (model, toolkit, bus, memory, ledger, timers), built once."""
         if self._services is None:
-            if self._toolkit is None:
-                self._toolkit = EventToolkit(
-                    self.worker.registry, self.worker.bus, settings=self.settings
-                )
             working = self.memory.working
             self._services = PlannerServices(
                 config=self.config,
                 model=_resolve_model(self._model_spec, self.settings),
-                toolkit=self._toolkit,
+                toolkit=self._toolkit or self.worker.toolkit,
                 bus=self.worker.bus,
                 memory=self.memory,
                 ledger=PlanLedger(working),
@@ -255,8 +251,6 @@ class ChoreographyPlanner:
         await self.worker.stop()
         self._services = None
         self._graph = None
-        if self._toolkit is not None:
-            await self._toolkit.aclose()
 
     async def serve(self) -> None:
         """Start, run until SIGINT/SIGTERM or :meth:`request_stop`, then stop gracefully."""

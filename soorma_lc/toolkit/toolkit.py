@@ -4,6 +4,7 @@ and semantic selection of the few tools that matter for a goal."""
 from __future__ import annotations
 
 import asyncio
+import copy
 import fnmatch
 import logging
 import time
@@ -46,6 +47,18 @@ class _Snapshot:
     consumed_at: float = 0.0
 
 
+@dataclass
+class _Caches:
+    """What a toolkit and its :meth:`EventToolkit.bound` views share: the registry snapshot,
+    the tool-name map, compiled validators and the event index."""
+
+    snapshot: _Snapshot | None = None
+    names: ToolNameMap = field(default_factory=lambda: ToolNameMap(()))
+    validators: ValidatorCache = field(default_factory=ValidatorCache)
+    index: EventIndex | None = None
+    indexed: _Snapshot | None = None
+
+
 class EventToolkit:
     """Registry events as LLM tools, with validation, caching and retrieval at scale.
 
@@ -83,17 +96,14 @@ class EventToolkit:
         )
         self.cache_ttl = cache_ttl
         self._embeddings_spec = embeddings
-        self._snapshot: _Snapshot | None = None
-        self._validators = ValidatorCache()
-        self._names = ToolNameMap(())
+        self._caches = _Caches()
+        self._view_of: EventToolkit | None = None
         self._bridge = LoopBridge(
             "the event bus",
             hint="use 'await tool.ainvoke(...)' in async code",
             timeout=60.0,
             thread_name="soorma-lc-loop-bridge",
         )
-        self._index: EventIndex | None = None
-        self._indexed: _Snapshot | None = None
         self._owns_backends = False
 
     @classmethod
@@ -118,12 +128,31 @@ class EventToolkit:
         toolkit._owns_backends = True
         return toolkit
 
+    def bound(
+        self,
+        *,
+        context: ToolContext | Mapping[str, Any] | None = None,
+        bus: SupportsPublish | None = None,
+    ) -> EventToolkit:
+        """A view that publishes with ``context`` merged over this toolkit's (and on ``bus``),
+        sharing its registry cache, validators and event index: what a Worker hands each
+        handler, so discovery and retrieval stay warm across events. Closing a view closes
+        nothing; the toolkit it came from owns the shared parts."""
+        view = copy.copy(self)
+        if context is not None:
+            view.context = (self.context or ToolContext()).merged(coerce_context(context))
+        if bus is not None:
+            view.bus = bus
+        view._owns_backends = False
+        view._view_of = self
+        return view
+
     # --- discovery -------------------------------------------------------------------------
 
     async def _current(self) -> _Snapshot:
         """The cached snapshot if the registry is unchanged, else a fresh one (one list call)."""
         version = await self.registry.version()
-        snapshot = self._snapshot
+        snapshot = self._caches.snapshot
         now = time.monotonic()
         if snapshot is not None and (
             (version is not None and version == snapshot.version)
@@ -132,17 +161,17 @@ class EventToolkit:
             return snapshot
         events = await self.registry.list_events()
         snapshot = _Snapshot(version, now, {event.event_name: event for event in events})
-        self._snapshot = snapshot
+        self._caches.snapshot = snapshot
         self._remember_names(snapshot.events)
         logger.debug("registry snapshot %s: %d events", version, len(events))
         return snapshot
 
     def _remember_names(self, names: Iterable[str]) -> None:
         """Extend the tool-name map when new events appear (names are resolved over all)."""
-        known = self._names.event_names()
+        known = self._caches.names.event_names()
         new = set(names) - known
         if new:
-            self._names = ToolNameMap(known | new)
+            self._caches.names = ToolNameMap(known | new)
 
     async def discover_events(
         self, topic: EventTopic | str | None = None, event_name_pattern: str | None = None
@@ -206,17 +235,17 @@ class EventToolkit:
 
     def tool_name(self, event_name: str) -> str:
         """The tool name of a known event; raises :class:`UnknownEventError` otherwise."""
-        return self._names.tool_name(event_name)
+        return self._caches.names.tool_name(event_name)
 
     def event_for_tool(self, tool_name: str) -> str:
         """The event name behind ``tool_name``; raises :class:`UnknownEventError` otherwise."""
-        return self._names.event_name(tool_name)
+        return self._caches.names.event_name(tool_name)
 
     # --- tools -----------------------------------------------------------------------------
 
     def _validator(self, event: EventDefinition) -> SchemaValidator:
         schema = object_schema(event.payload_schema, event_name=event.event_name)
-        return self._validators.get(schema)
+        return self._caches.validators.get(schema)
 
     def as_tools(
         self,
@@ -240,7 +269,7 @@ class EventToolkit:
             validator = self._validator(event)
             tools.append(
                 EventTool(
-                    name=self._names.tool_name(event.event_name),
+                    name=self._caches.names.tool_name(event.event_name),
                     description=formats.tool_description(event),
                     args_schema=validator.schema,
                     event=event,
@@ -268,7 +297,9 @@ class EventToolkit:
         """``data`` validated against the event's response schema (any object if it has none)."""
         event = await self._require(event_name)
         schema = object_schema(event.response_schema, event_name=event_name)
-        return self._validators.get(schema).validated(data, event_name=event_name, what="response")
+        return self._caches.validators.get(schema).validated(
+            data, event_name=event_name, what="response"
+        )
 
     async def publish(
         self,
@@ -284,15 +315,15 @@ class EventToolkit:
     # --- retrieval -------------------------------------------------------------------------
 
     async def _event_index(self) -> EventIndex:
-        if self._index is None:
+        if self._caches.index is None:
             from soorma_lc.backends.chroma import chroma_client
             from soorma_lc.backends.embeddings import resolve_embeddings
             from soorma_lc.toolkit.index import EventIndex
 
             embeddings = resolve_embeddings(self._embeddings_spec, self.settings)
             client = await asyncio.to_thread(chroma_client, self.settings)
-            self._index = EventIndex(client, embeddings, tenant_id=self.tenant_id)
-        return self._index
+            self._caches.index = EventIndex(client, embeddings, tenant_id=self.tenant_id)
+        return self._caches.index
 
     async def sync_index(self) -> int:
         """Bring the event index in step with the registry; returns how many were embedded."""
@@ -308,10 +339,10 @@ class EventToolkit:
         snapshot = await self._current()
         index = await self._event_index()
         extra = [e for e in candidates if snapshot.events.get(e.event_name) != e]
-        if not extra and self._indexed is snapshot:
+        if not extra and self._caches.indexed is snapshot:
             return 0, index
         embedded = await index.sync([*snapshot.events.values(), *extra])
-        self._indexed = None if extra else snapshot
+        self._caches.indexed = None if extra else snapshot
         return embedded, index
 
     async def select_events(
@@ -367,12 +398,16 @@ class EventToolkit:
         ``close_bus=True`` also closes the bus, on the event loop it lives on: the way for
         synchronous programs, whose bus lives on the toolkit's private loop, to release it.
         """
+        if self._view_of is not None:
+            return
         if close_bus:
             self._bridge.run(self._close_bus)
         self._bridge.close()
 
     async def aclose(self, *, close_bus: bool = False) -> None:
         """:meth:`close` from async code; a toolkit made by ``from_settings`` closes both."""
+        if self._view_of is not None:
+            return
         if close_bus or self._owns_backends:
             await self._bridge.arun(self._close_bus)
         if self._owns_backends:
