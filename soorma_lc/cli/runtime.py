@@ -1,25 +1,14 @@
-"""The ``soorma-lc`` command: run a worker, inspect the bus, replay dead letters.
-
-Each verb is one small function taking the parsed arguments and returning an exit code, so new
-verbs plug in with :func:`add_verb`.
-"""
+"""Verbs for the runtime: run an agent, inspect the bus, replay dead letters, the Redis URL."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
-from collections.abc import Callable, Sequence
 
+from soorma_lc.cli import Verbs, add_verb
+from soorma_lc.cli import out as _out
 from soorma_lc.config import Settings
-from soorma_lc.errors import SoormaError
-
-Verb = Callable[[argparse.Namespace], int]
-
-
-def _out(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -97,12 +86,8 @@ def cmd_redis_url(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every verb."""
-    parser = argparse.ArgumentParser(prog="soorma-lc", description=__doc__.splitlines()[0])
-    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
-    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
-
+def register(verbs: Verbs) -> None:
+    """Add run, inspect, replay and redis-url."""
     run = add_verb(verbs, "run", cmd_run)
     run.add_argument("worker", help="module.path:attribute (or file.py:attribute) of a Worker")
     run.add_argument("--concurrency", type=int, help="handlers running at once")
@@ -117,31 +102,3 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--group", help="with --all: only this consumer group's")
 
     add_verb(verbs, "redis-url", cmd_redis_url)
-    return parser
-
-
-def add_verb(
-    verbs: argparse._SubParsersAction[argparse.ArgumentParser], name: str, func: Verb
-) -> argparse.ArgumentParser:
-    """Add a verb whose help is ``func``'s docstring."""
-    doc = (func.__doc__ or "").strip()
-    sub = verbs.add_parser(name, help=doc, description=doc)
-    sub.set_defaults(func=func)
-    return sub
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``soorma-lc`` console script."""
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        return args.func(args)
-    except SoormaError as exc:
-        sys.stderr.write(f"soorma-lc {args.verb}: {exc}\n")
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
