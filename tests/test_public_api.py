@@ -29,6 +29,7 @@ CONTRACT = [
     "MemoryClient",
     "WorkflowState",
     "SoormaStore",
+    "ChoreographyPlanner",
 ]
 
 
