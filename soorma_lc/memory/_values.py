@@ -1,19 +1,36 @@
-"""Validation and encoding shared by working memory and plans: scopes, ids, JSON values, keys.
+"""Validation and encoding shared by the memory layer: scopes, ids, counts, JSON values, keys.
 
-Everything stored is JSON text in a compact canonical form (``json.dumps`` with no spaces), so
-that Lua scripts can rely on the first byte to know a value's type.
+Identifiers (tenant, user, plan, session, state key, agent, role, ...) follow one rule
+everywhere in the memory layer, checked before anything is read or written: a string of at
+most :data:`MAX_ID_LENGTH` characters, not blank (nor made of invisible characters only),
+without control characters, and valid Unicode: a lone surrogate cannot be encoded as UTF-8,
+which is what Redis and Chroma store.
+
+Everything stored in Redis is JSON text in a compact canonical form (``json.dumps`` with no
+spaces), so that Lua scripts can rely on the first byte to know a value's type. Reads decode
+with the rules writes encode with (no NaN or Infinity, valid UTF-8): a value changed outside
+soorma-lc raises :class:`CorruptedDataError` instead of coming back as something no write
+could have stored.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import unicodedata
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+import redis.asyncio
+
 from soorma_lc.errors import (
+    ConfigurationError,
+    CorruptedDataError,
     InvalidIdentifierError,
     ScopeError,
     SerializationError,
+    SoormaValidationError,
     ValueTooLargeError,
 )
 from soorma_lc.jsonvalues import check_json_value
@@ -22,23 +39,96 @@ DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 """Default limit on one stored value's JSON encoding (1 MiB)."""
 
 MAX_ID_LENGTH = 512
+"""Longest identifier (tenant, user, plan, session, key, agent, ...) the memory layer accepts."""
+
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
 
 
-def require_scope(tenant_id: str | None, user_id: str | None) -> tuple[str, str]:
-    """Return ``(tenant_id, user_id)`` or raise :class:`ScopeError` if either is missing."""
-    for name, value in (("tenant_id", tenant_id), ("user_id", user_id)):
-        if not isinstance(value, str) or not value.strip():
-            raise ScopeError(f"{name} is required (got {value!r})")
-    return tenant_id, user_id  # type: ignore[return-value]
+def shown(value: Any) -> str:
+    """A short description of ``value`` for error messages (type and a clipped repr)."""
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
 
 
-def require_id(value: Any, what: str) -> str:
-    """Return ``value`` if it is a usable identifier, else raise :class:`InvalidIdentifierError`."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidIdentifierError(f"{what} must be a non-empty string (got {value!r})")
-    if len(value) > MAX_ID_LENGTH:
-        raise InvalidIdentifierError(f"{what} is longer than {MAX_ID_LENGTH} characters")
+def id_problem(
+    value: Any, *, max_length: int = MAX_ID_LENGTH, allow_empty: bool = False
+) -> str | None:
+    """Why ``value`` is not a usable identifier (None when it is); see the module docstring.
+
+    ``allow_empty`` accepts ``""`` (a root namespace), never a blank or invisible one.
+    """
+    if not isinstance(value, str):
+        return f"must be a string, got {shown(value)}"
+    if not value:
+        return None if allow_empty else "must not be empty"
+    if len(value) > max_length:
+        return f"is {len(value)} characters long, over the {max_length}-character limit"
+    for char in value:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            return f"contains {char!r}: control characters and lone surrogates are refused"
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
+        return f"must not be blank, got {value!r}"
+    return None
+
+
+def require_id(
+    value: Any, what: str, *, error: type[SoormaValidationError] = InvalidIdentifierError
+) -> str:
+    """``value`` if it is a usable identifier, else ``error`` (:class:`InvalidIdentifierError`)."""
+    problem = id_problem(value)
+    if problem is not None:
+        raise error(f"{what} {problem}")
     return value
+
+
+def require_scope(tenant_id: Any, user_id: Any) -> tuple[str, str]:
+    """Return ``(tenant_id, user_id)``, or :class:`ScopeError` if either is missing or not a
+    usable identifier."""
+    for name, value in (("tenant_id", tenant_id), ("user_id", user_id)):
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ScopeError(f"{name} is required (got {value!r})")
+        require_id(value, name, error=ScopeError)
+    return tenant_id, user_id
+
+
+def require_count(
+    value: Any,
+    what: str,
+    *,
+    minimum: int = 1,
+    maximum: int | None = None,
+    error: type[SoormaValidationError] = SoormaValidationError,
+) -> int:
+    """``value`` if it is an int (not a bool, nor a numeric string) in ``[minimum, maximum]``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise error(f"{what} must be an integer, got {shown(value)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"at least {minimum}" if maximum is None else f"in {minimum}..{maximum}"
+        raise error(f"{what} must be {bound}, got {value}")
+    return value
+
+
+def as_list(value: Any, what: str, *, error: type[SoormaValidationError]) -> list[Any]:
+    """``value`` as a list of items, where one string is one item, not its characters.
+
+    Lists, tuples, sets and other iterables are listed; None, a mapping (its keys would be
+    taken silently), bytes and other scalars raise ``error``.
+    """
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
+        raise error(f"{what} must be a list (or one string), got {shown(value)}")
+    return list(value)
+
+
+def require_async_client(client: Any, component: str) -> Any:
+    """``client`` if it is a ``redis.asyncio`` client (single server or cluster), else
+    :class:`ConfigurationError`: a sync client would fail only at the first ``await``."""
+    if not isinstance(client, redis.asyncio.Redis | redis.asyncio.RedisCluster):
+        raise ConfigurationError(
+            f"{component} needs a redis.asyncio client (async_client(url)), got {shown(client)}"
+        )
+    return client
 
 
 def key_segment(value: str) -> str:
@@ -72,6 +162,30 @@ def check_size(size: int, *, limit: int, what: str) -> None:
         )
 
 
-def decode_json(data: bytes | str) -> Any:
-    """Inverse of :func:`encode_json`."""
-    return json.loads(data)
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"{text} does not fit a finite float")
+    return number
+
+
+def decode_json(data: bytes | str, *, what: str = "stored value", key: str | None = None) -> Any:
+    """Inverse of :func:`encode_json`, with its rules: :class:`CorruptedDataError` (naming
+    ``what`` and the Redis ``key``) for text that is not valid UTF-8 or not strict JSON (NaN,
+    Infinity, numbers that overflow, lone surrogates), as no write of ours could store it."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
+        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
+        if "\\u" in text:  # an escaped lone surrogate decodes to a str UTF-8 cannot encode
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except RecursionError:
+        raise CorruptedDataError(f"{what} is nested too deeply to decode", key=key) from None
+    except (ValueError, TypeError) as exc:  # JSONDecodeError, bad UTF-8, overflowing numbers
+        raise CorruptedDataError(
+            f"{what} is not JSON written by soorma-lc (changed outside it?): {exc}", key=key
+        ) from None
+    return value
