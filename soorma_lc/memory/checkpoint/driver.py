@@ -75,6 +75,14 @@ class RedisDriver:
     ) -> None:
         if client is None and aclient is None:
             raise ConfigurationError("the checkpointer needs a sync client, an async one or both")
+        if client is not None and not isinstance(client, redis.Redis | redis.RedisCluster):
+            raise ConfigurationError(
+                f"client must be a sync redis.Redis (aclient= takes the async one), got {client!r}"
+            )
+        if aclient is not None and not isinstance(
+            aclient, redis.asyncio.Redis | redis.asyncio.RedisCluster
+        ):
+            raise ConfigurationError(f"aclient must be a redis.asyncio client, got {aclient!r}")
         for given in (client, aclient):
             if given is not None and given.get_connection_kwargs().get("decode_responses"):
                 raise ConfigurationError("the checkpointer needs a client without decode_responses")
