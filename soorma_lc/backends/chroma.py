@@ -13,9 +13,10 @@ import chromadb
 import httpx
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+from soorma_lc.errors import BackendResponseError, BackendUnavailableError, ConfigurationError
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,7 +26,9 @@ _UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
 
 
 def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
-    """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
+    """Report a blocking Chroma operation's failures as backend errors: connection failures as
+    :class:`BackendUnavailableError`, Chroma's own errors (a refused argument, an internal
+    error) as :class:`BackendResponseError`, never as chromadb's exceptions."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -33,6 +36,8 @@ def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except _UNREACHABLE as exc:
             raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+        except ChromaError as exc:
+            raise BackendResponseError(f"Chroma refused the operation: {exc}") from exc
 
     return wrapper
 
@@ -65,13 +70,17 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
 
 def http_chroma_client(url: str) -> ClientAPI:
     """A client for the Chroma server at ``url`` (http:// or https://)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # a port out of range raises ValueError
+    except (TypeError, AttributeError, ValueError):
+        parsed, port = None, None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigurationError(f"unsupported Chroma URL {url!r}: use http(s)://host:port")
     try:
         return chromadb.HttpClient(
             host=parsed.hostname,
-            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            port=port or (443 if parsed.scheme == "https" else 8000),
             ssl=parsed.scheme == "https",
             settings=_chroma_settings(),
         )
@@ -80,4 +89,4 @@ def http_chroma_client(url: str) -> ClientAPI:
             raise BackendUnavailableError(
                 f"cannot reach the Chroma server at {url}: {exc}"
             ) from exc
-        raise
+        raise ConfigurationError(f"unusable Chroma URL {url!r}: {exc}") from exc

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +21,14 @@ from chromadb.api.models.Collection import Collection
 
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import require_scope
+from soorma_lc.memory._values import require_scope, shown
 from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
-from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
+from soorma_lc.memory.chroma_memory import (
+    ChromaMemory,
+    require_limit,
+    require_name,
+    require_text,
+)
 from soorma_lc.memory.twins import async_twin
 
 _OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
@@ -73,6 +78,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     """Interactions per tenant/agent/user in Chroma; async methods plus ``*_sync`` twins."""
 
     kind = "episodic"
+    filter_reserved = frozenset({"tenant_id", "agent_id", "user_id"})
     _hit = staticmethod(_interaction)
 
     @staticmethod
@@ -80,7 +86,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         tenant_id, user_id = require_scope(tenant_id, user_id)
         return {
             "tenant_id": tenant_id,
-            "agent_id": require_text(agent_id, "agent_id"),
+            "agent_id": require_name(agent_id, "agent_id"),
             "user_id": user_id,
         }
 
@@ -91,15 +97,19 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     ) -> list[Interaction]:
         """Validate every turn before anything is embedded or written (all or nothing)."""
         scope = self._scope(agent_id, tenant_id, user_id)
-        if isinstance(turns, str | bytes) or not turns:
+        if isinstance(turns, str | bytes | Mapping) or not isinstance(turns, Iterable):
             raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        turns = list(turns)
+        if not turns:
+            raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        self._check_batch(len(turns), "the interactions to log")
         prepared: list[tuple[str, str, dict[str, Any]]] = []
         for turn in turns:
             if not isinstance(turn, tuple | list) or len(turn) not in (2, 3):
                 raise InvalidMemoryInputError(
-                    f"each turn is (role, content) or (role, content, metadata), got {turn!r}"
+                    f"each turn is (role, content) or (role, content, metadata), got {shown(turn)}"
                 )
-            role, content = require_text(turn[0], "role"), require_text(turn[1], "content")
+            role, content = require_name(turn[0], "role"), require_text(turn[1], "content")
             metadata = turn[2] if len(turn) == 3 else None
             prepared.append((role, content, clean_metadata(metadata, _OWN_KEYS)))
         first_ns = time.time_ns()
@@ -129,16 +139,12 @@ class EpisodicMemory(ChromaMemory[Interaction]):
             }
             for interaction in interactions
         ]
-        collection = self._collection(interactions[0].tenant_id)
-        step = self.client.get_max_batch_size()
-        for start in range(0, len(interactions), step):
-            batch = interactions[start : start + step]
-            collection.add(
-                ids=[i.id for i in batch],
-                embeddings=vectors[start : start + step],
-                documents=[i.content for i in batch],
-                metadatas=stored[start : start + step],
-            )
+        self._collection(interactions[0].tenant_id).add(  # one call: all or nothing
+            ids=[i.id for i in interactions],
+            embeddings=vectors,
+            documents=[i.content for i in interactions],
+            metadatas=stored,
+        )
 
     def log_interaction_sync(
         self,
@@ -160,8 +166,8 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         self, agent_id: str, turns: Sequence[Turn], *, tenant_id: str, user_id: str
     ) -> list[Interaction]:
         """Append several turns at once, in order: ``(role, content)`` or ``(role, content,
-        metadata)`` each. One embedding call and one Chroma write (per Chroma batch limit);
-        nothing is written if any turn is invalid."""
+        metadata)`` each. One embedding call and one Chroma write, so at most Chroma's batch
+        size of turns per call; nothing is written if any turn is invalid."""
         interactions = self._prepare_log(agent_id, turns, tenant_id, user_id)
         vectors = self.embeddings.embed_documents([i.content for i in interactions])
         self._write(interactions, vectors)
@@ -242,7 +248,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         tenant_id, user_id = require_scope(tenant_id, user_id)
         scope = {"tenant_id": tenant_id, "user_id": user_id}
         if agent_id is not None:
-            scope["agent_id"] = require_text(agent_id, "agent_id")
+            scope["agent_id"] = require_name(agent_id, "agent_id")
         return len(self._delete_where(tenant_id, scoped_where(scope)))
 
     delete_interactions = async_twin(delete_interactions_sync)
