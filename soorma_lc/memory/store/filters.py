@@ -30,8 +30,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def validate_filter(filter: Mapping[str, Any] | None) -> None:
-    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter.
+def validate_filter(filter: Mapping[str, Any] | None, *, max_depth: int) -> None:
+    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter, or
+    nests mappings and lists more than ``max_depth`` deep.
 
     Wrong types (a filter that is not a mapping, a field name or range operand of the wrong
     type) raise :class:`StoreFilterTypeError`, also a ``TypeError`` as in ``InMemoryStore``.
@@ -43,10 +44,12 @@ def validate_filter(filter: Mapping[str, Any] | None) -> None:
     for field, condition in filter.items():
         if not isinstance(field, str):
             raise StoreFilterTypeError(f"filter field names must be strings, got {field!r}")
-        _validate_condition(field, condition)
+        _validate_condition(field, condition, max_depth)
 
 
-def _validate_condition(path: str, condition: Any) -> None:
+def _validate_condition(path: str, condition: Any, depth: int) -> None:
+    if isinstance(condition, Mapping | list | tuple) and depth <= 1:
+        raise InvalidFilterError(f"the filter at {path[:80]!r}... is nested too deeply")
     if isinstance(condition, Mapping):
         if any(isinstance(k, str) and k.startswith("$") for k in condition):
             for op, operand in condition.items():
@@ -59,10 +62,10 @@ def _validate_condition(path: str, condition: Any) -> None:
                     raise StoreFilterTypeError(f"{op} at {path!r} needs a number, got {operand!r}")
             return
         for key, sub in condition.items():
-            _validate_condition(f"{path}.{key}", sub)
+            _validate_condition(f"{path}.{key}", sub, depth - 1)
     elif isinstance(condition, list | tuple):
         for index, sub in enumerate(condition):
-            _validate_condition(f"{path}[{index}]", sub)
+            _validate_condition(f"{path}[{index}]", sub, depth - 1)
 
 
 def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:

@@ -25,6 +25,7 @@ from soorma_lc.memory.store.codec import (
     encode_namespace,
     item_id,
     parse_item_id,
+    reading,
 )
 
 # KEYS: items hash, namespaces zset, expiry zset.
@@ -115,11 +116,14 @@ class RedisItems:
         pipe = self._client.pipeline(transaction=False)
         for namespace in namespaces:
             pipe.hgetall(self._items_key(namespace))
-        items = [
-            decode_item(namespace, field.decode("utf-8"), raw)
-            for namespace, fields in zip(namespaces, await pipe.execute(), strict=True)
-            for field, raw in sorted(fields.items())
-        ]
+        rows = await pipe.execute()
+        with reading(f"a store key under {prefix!r}"):
+            keyed = [
+                (namespace, field.decode("utf-8"), raw)
+                for namespace, fields in zip(namespaces, rows, strict=True)
+                for field, raw in sorted(fields.items())
+            ]
+        items = [decode_item(namespace, key, raw) for namespace, key, raw in keyed]
         expired = await self._expired(items, now)
         return [item for item in items if item.id not in expired]
 
@@ -128,7 +132,8 @@ class RedisItems:
         encoded = encode_namespace(prefix)
         low, high = (f"[{encoded}", f"({encoded}{NAMESPACE_END}") if prefix else ("-", "+")
         members = await self._client.zrangebylex(self._namespaces, low, high)
-        return sorted(decode_namespace(member.decode("ascii")) for member in members)
+        with reading(f"the namespace index {self._namespaces}"):
+            return sorted(decode_namespace(member.decode("ascii")) for member in members)
 
     async def _expired(self, items: Iterable[StoredItem], now: float) -> set[str]:
         """The ids among ``items`` whose TTL has run out at ``now``."""
@@ -176,12 +181,17 @@ class RedisItems:
     async def expired_ids(self, now: float, batch: int) -> list[str]:
         """Up to ``batch`` ids of expired items (for the sweeper)."""
         members = await self._client.zrangebyscore(self._expiry, "-inf", now, start=0, num=batch)
-        return [member.decode("ascii") for member in members]
+        with reading(f"the expiry index {self._expiry}"):
+            ids = [member.decode("ascii") for member in members]
+            for identifier in ids:
+                parse_item_id(identifier)
+        return ids
 
     async def delete_expired(self, ids: Sequence[str], now: float) -> list[StoredItem]:
         """Delete the items among ``ids`` that are still expired; return what was deleted."""
         pipe = self._client.pipeline(transaction=False)
-        refs = [parse_item_id(identifier) for identifier in ids]
+        with reading(f"the expiry index {self._expiry}"):
+            refs = [parse_item_id(identifier) for identifier in ids]
         for (namespace, key), identifier in zip(refs, ids, strict=True):
             args = [key, encode_namespace(namespace), identifier, repr(now)]
             await self._delete(keys=self._keys(namespace), args=args, client=pipe)

@@ -33,10 +33,24 @@ from langgraph.store.base import (
     TTLConfig,
     validate_op_namespace,
 )
+from langgraph.store.base.embed import get_text_at_path
 
 from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
+from soorma_lc.memory.chroma_memory import MAX_CONTENT_BYTES
 from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
+
+MAX_NAMESPACE_DEPTH = 32
+"""Most labels in a namespace (each one is a metadata key of the item's vectors in Chroma,
+where thousands of keys on one record break the collection)."""
+MAX_LABEL_LENGTH = 512
+"""Longest namespace label, in characters."""
+MAX_KEY_LENGTH = 1024
+"""Longest item key, in characters."""
+MAX_FILTER_DEPTH = 32
+"""Deepest nesting of mappings and lists in a search filter."""
+MAX_INDEXED_TEXTS = 1000
+"""Most texts one item's index paths may select (one vector each)."""
 
 _NAMESPACE_ARGUMENTS = ("namespace", "namespace_prefix")
 _PATH_ARGUMENTS = ("prefix", "suffix")
@@ -113,17 +127,20 @@ def check_op(op: Op) -> None:
         validate_op_namespace(op)
     except InvalidNamespaceError as exc:
         raise InvalidStoreNamespaceError(str(exc)) from exc
-    for label in _labels(op):
-        _check_unicode(f"namespace label {label!r}", label, InvalidStoreNamespaceError)
+    _check_labels(op)
     if isinstance(op, GetOp | PutOp):
-        _check_string("key", op.key)
+        _check_string("key", op.key, MAX_KEY_LENGTH)
     if isinstance(op, PutOp):
         _check_put(op)
     elif isinstance(op, SearchOp):
         _check_page(op)
-        validate_filter(op.filter)
+        validate_filter(op.filter, max_depth=MAX_FILTER_DEPTH)
         if op.query is not None:
             _check_string("query", op.query)
+            if len(op.query.encode("utf-8")) > MAX_CONTENT_BYTES:
+                raise InvalidStoreItemError(
+                    f"query is over the {MAX_CONTENT_BYTES}-byte limit of UTF-8"
+                )
     elif isinstance(op, ListNamespacesOp):
         _check_page(op)
         if op.max_depth is not None:
@@ -177,10 +194,36 @@ def _labels(op: Op) -> Iterable[str]:
     return ()
 
 
-def _check_string(what: str, text: Any) -> None:
+def _check_labels(op: Op) -> None:
+    """Labels UTF-8 can encode, at most :data:`MAX_LABEL_LENGTH` characters, in namespaces
+    (and match paths) at most :data:`MAX_NAMESPACE_DEPTH` deep."""
+    paths = (
+        [condition.path for condition in op.match_conditions or ()]
+        if isinstance(op, ListNamespacesOp)
+        else [op.namespace if isinstance(op, GetOp | PutOp) else op.namespace_prefix]
+    )
+    for path in paths:
+        if len(path) > MAX_NAMESPACE_DEPTH:
+            raise InvalidStoreNamespaceError(
+                f"a namespace has {len(path)} labels, over the {MAX_NAMESPACE_DEPTH}-label limit"
+            )
+    for label in _labels(op):
+        _check_unicode(f"namespace label {label!r}", label, InvalidStoreNamespaceError)
+        if len(label) > MAX_LABEL_LENGTH:
+            raise InvalidStoreNamespaceError(
+                f"a namespace label is {len(label)} characters long, over the "
+                f"{MAX_LABEL_LENGTH}-character limit"
+            )
+
+
+def _check_string(what: str, text: Any, max_length: int | None = None) -> None:
     if not isinstance(text, str):
         raise StoreArgumentTypeError(f"{what} must be a string, got {type(text).__name__}")
-    _check_unicode(f"{what} {text!r}", text, InvalidStoreItemError)
+    if max_length is not None and len(text) > max_length:
+        raise InvalidStoreItemError(
+            f"{what} is {len(text)} characters long, over the {max_length}-character limit"
+        )
+    _check_unicode(f"{what} {text[:40]!r}", text, InvalidStoreItemError)
 
 
 def _check_unicode(what: str, text: str, error: type[SoormaError]) -> None:
@@ -229,6 +272,21 @@ def _check_put(op: PutOp) -> None:
 def _check_paths(name: str, paths: Any) -> None:
     if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
         raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {paths!r}")
+
+
+def indexed_texts(value: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
+    """The texts ``paths`` select in ``value`` (LangGraph's ``get_text_at_path``), at most
+    :data:`MAX_INDEXED_TEXTS` of them; :class:`InvalidStoreItemError` otherwise."""
+    try:
+        texts = [text for path in paths for text in get_text_at_path(value, path)]
+    except RecursionError:
+        raise InvalidStoreItemError("an index path reaches too deep into the value") from None
+    if len(texts) > MAX_INDEXED_TEXTS:
+        raise InvalidStoreItemError(
+            f"the index paths select {len(texts)} texts in one item, over the "
+            f"{MAX_INDEXED_TEXTS}-text limit"
+        )
+    return texts
 
 
 def checked_ttl_config(ttl: Any) -> TTLConfig | None:
