@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import reprlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +77,9 @@ def http_chroma_client(url: str) -> ClientAPI:
     except (TypeError, AttributeError, ValueError):
         parsed, port = None, None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigurationError(f"unsupported Chroma URL {url!r}: use http(s)://host:port")
+        raise ConfigurationError(
+            f"unsupported Chroma URL {reprlib.repr(url)}: use http(s)://host:port"
+        )
     try:
         return chromadb.HttpClient(
             host=parsed.hostname,

@@ -18,6 +18,7 @@ import itertools
 import logging
 import math
 import re
+import reprlib
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
@@ -232,7 +233,9 @@ def checked_text(text: Any) -> str:
 
 def _positive(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(f"{name} must be an integer of at least {minimum}, got {value!r}")
+        raise ConfigurationError(
+            f"{name} must be an integer of at least {minimum}, got {reprlib.repr(value)}"
+        )
     return value
 
 
@@ -322,7 +325,9 @@ class LiteLLMEmbeddings(Embeddings):
 
     def __init__(self, model: str, *, batch_size: int = 128, **litellm_kwargs: Any) -> None:
         if not isinstance(model, str) or not model.strip():
-            raise ConfigurationError(f"embedding model name must be a non-empty string: {model!r}")
+            raise ConfigurationError(
+                f"embedding model name must be a non-empty string: {reprlib.repr(model)}"
+            )
         self.model = model
         self.batch_size = _positive(batch_size, "batch_size")
         self.litellm_kwargs = litellm_kwargs
@@ -406,7 +411,7 @@ def resolve_embeddings(
     if spec is None:
         return HashingEmbeddings()
     if not isinstance(spec, str):
-        raise ConfigurationError(f"unsupported embeddings spec {spec!r}")
+        raise ConfigurationError(f"unsupported embeddings spec {reprlib.repr(spec)}")
     spec = spec.strip()
     if spec.lower() in OFFLINE_SPECS:
         return HashingEmbeddings()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import reprlib
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -44,10 +45,14 @@ MAX_ID_LENGTH = 512
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+
+
 def shown(value: Any) -> str:
-    """A short description of ``value`` for error messages (type and a clipped repr)."""
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+    """A short description of ``value`` for error messages: its type and a clipped repr that
+    stays short and safe for huge, deeply nested or self-referencing values."""
+    return f"{type(value).__name__} {_REPR.repr(value)}"
 
 
 def id_problem(
@@ -67,7 +72,7 @@ def id_problem(
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
             return f"contains {char!r}: control characters and lone surrogates are refused"
     if all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
-        return f"must not be blank, got {value!r}"
+        return f"must not be blank, got {shown(value)}"
     return None
 
 
@@ -86,7 +91,7 @@ def require_scope(tenant_id: Any, user_id: Any) -> tuple[str, str]:
     usable identifier."""
     for name, value in (("tenant_id", tenant_id), ("user_id", user_id)):
         if value is None or (isinstance(value, str) and not value.strip()):
-            raise ScopeError(f"{name} is required (got {value!r})")
+            raise ScopeError(f"{name} is required (got {shown(value)})")
         require_id(value, name, error=ScopeError)
     return tenant_id, user_id
 

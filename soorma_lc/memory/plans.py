@@ -40,6 +40,7 @@ from soorma_lc.memory._values import (
     require_count,
     require_id,
     require_scope,
+    shown,
 )
 
 DEFAULT_LIST_LIMIT = 20
@@ -218,7 +219,7 @@ def _status(value: PlanStatus | str) -> PlanStatus:
         return PlanStatus(value)
     except ValueError:
         raise SoormaValidationError(
-            f"unknown plan status {value!r}; use one of {[s.value for s in PlanStatus]}"
+            f"unknown plan status {shown(value)}; use one of {[s.value for s in PlanStatus]}"
         ) from None
 
 
@@ -475,6 +476,8 @@ class PlanStore:
     async def delete_plan_record(self, plan: Plan) -> bool:
         """Delete a plan already read by :meth:`get_plan` (its tenant, user and indexes come
         from it, so nothing is read again); True if it was still there."""
+        if not isinstance(plan, Plan):
+            raise SoormaValidationError(f"delete_plan_record takes a Plan, got {shown(plan)}")
         keys = _Keys(plan.tenant_id)
         deleted = await self._delete_plan(
             keys=[

@@ -41,6 +41,7 @@ from soorma_lc.memory._values import (
     require_count,
     require_id,
     require_scope,
+    shown,
 )
 
 logger = logging.getLogger(__name__)
@@ -188,7 +189,7 @@ class WorkingMemory:
         name = self._hash_key(plan_id, tenant_id, user_id)
         field = require_id(key, "key")
         if isinstance(delta, bool) or not isinstance(delta, int):
-            raise SoormaValidationError(f"delta must be an int (got {delta!r})")
+            raise SoormaValidationError(f"delta must be an int, got {shown(delta)}")
         if not -_INT64 <= delta < _INT64:
             raise SoormaValidationError(f"delta must fit a 64-bit signed integer (got {delta})")
         try:
@@ -219,7 +220,7 @@ class WorkingMemory:
         if not isinstance(items, list | tuple):
             raise SoormaValidationError(f"items must be a list (got {type(items).__name__})")
         if not isinstance(return_value, bool):
-            raise SoormaValidationError(f"return_value must be a bool (got {return_value!r})")
+            raise SoormaValidationError(f"return_value must be a bool, got {shown(return_value)}")
         data = encode_json(items, limit=self.max_value_bytes, what=f"items for {key!r}")
         code, payload = await self._append(
             keys=[name], args=[field, data, self.max_value_bytes, "1" if return_value else "0"]

@@ -25,6 +25,7 @@ from redis.exceptions import NoScriptError
 from soorma_lc.backends.redis_clients import async_client
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.errors import ConfigurationError
+from soorma_lc.memory._values import shown
 from soorma_lc.memory.checkpoint import scripts
 
 T = TypeVar("T")
@@ -77,12 +78,15 @@ class RedisDriver:
             raise ConfigurationError("the checkpointer needs a sync client, an async one or both")
         if client is not None and not isinstance(client, redis.Redis | redis.RedisCluster):
             raise ConfigurationError(
-                f"client must be a sync redis.Redis (aclient= takes the async one), got {client!r}"
+                "client must be a sync redis.Redis (aclient= takes the async one), got "
+                + shown(client)
             )
         if aclient is not None and not isinstance(
             aclient, redis.asyncio.Redis | redis.asyncio.RedisCluster
         ):
-            raise ConfigurationError(f"aclient must be a redis.asyncio client, got {aclient!r}")
+            raise ConfigurationError(
+                f"aclient must be a redis.asyncio client, got {shown(aclient)}"
+            )
         for given in (client, aclient):
             if given is not None and given.get_connection_kwargs().get("decode_responses"):
                 raise ConfigurationError("the checkpointer needs a client without decode_responses")

@@ -286,7 +286,9 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         else:
             number = -1
         if number < 0:
-            raise CheckpointConfigError(f"channel version {current!r} is not one a saver makes")
+            raise CheckpointConfigError(
+                f"channel version {shown(current)} is not one a saver makes"
+            )
         return f"{number + 1:010d}.{random.getrandbits(32):08x}"
 
     # ------------------------------------------------------------------------ operations
@@ -455,7 +457,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
     def _prune_steps(self, thread_ids: Sequence[str], strategy: str) -> Steps[None]:
         if strategy not in ("keep_latest", "delete"):
             raise CheckpointConfigError(
-                f"unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'"
+                f"unknown prune strategy {shown(strategy)}: use 'keep_latest' or 'delete'"
             )
         threads = as_list(thread_ids, "thread_ids", error=CheckpointConfigError)
         for thread_id in [_thread(t) for t in threads]:
@@ -718,11 +720,11 @@ def _check_options(
         or ttl_minutes <= 0
     ):
         raise ConfigurationError(
-            f"ttl_minutes must be a positive number or None, got {ttl_minutes!r}"
+            f"ttl_minutes must be a positive number or None, got {shown(ttl_minutes)}"
         )
     for name, flag in (("refresh_on_read", refresh_on_read), ("owns_client", owns_client)):
         if not isinstance(flag, bool):
-            raise ConfigurationError(f"{name} must be a bool, got {flag!r}")
+            raise ConfigurationError(f"{name} must be a bool, got {shown(flag)}")
     problem = id_problem(key_prefix, max_length=128)
     if problem is None and ("{" in key_prefix or "}" in key_prefix):
         problem = "must not contain { or } (they would move keys out of their hash slot)"

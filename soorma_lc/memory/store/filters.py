@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from soorma_lc.errors import InvalidFilterError, StoreFilterTypeError
+from soorma_lc.memory._values import shown
 
 _RANGE: dict[str, Callable[[float, float], bool]] = {
     "$gt": operator.gt,
@@ -43,7 +44,7 @@ def validate_filter(filter: Mapping[str, Any] | None, *, max_depth: int) -> None
         raise StoreFilterTypeError(f"a store filter must be a mapping, got {type(filter).__name__}")
     for field, condition in filter.items():
         if not isinstance(field, str):
-            raise StoreFilterTypeError(f"filter field names must be strings, got {field!r}")
+            raise StoreFilterTypeError(f"filter field names must be strings, got {shown(field)}")
         _validate_condition(field, condition, max_depth)
 
 
@@ -55,11 +56,13 @@ def _validate_condition(path: str, condition: Any, depth: int) -> None:
             for op, operand in condition.items():
                 if op not in OPERATORS:
                     raise InvalidFilterError(
-                        f"unknown filter operator {op!r} at {path!r}; "
+                        f"unknown filter operator {shown(op)} at {path[:80]!r}; "
                         f"supported: {', '.join(sorted(OPERATORS))}"
                     )
                 if op in _RANGE and not _is_number(operand):
-                    raise StoreFilterTypeError(f"{op} at {path!r} needs a number, got {operand!r}")
+                    raise StoreFilterTypeError(
+                        f"{op} at {path[:80]!r} needs a number, got {shown(operand)}"
+                    )
             return
         for key, sub in condition.items():
             _validate_condition(f"{path}.{key}", sub, depth - 1)

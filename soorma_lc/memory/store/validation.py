@@ -36,6 +36,7 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import get_text_at_path
 
 from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
+from soorma_lc.memory._values import shown
 from soorma_lc.memory.chroma_memory import MAX_CONTENT_BYTES
 from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
@@ -180,7 +181,7 @@ def _check_match_conditions(conditions: Any) -> None:
                 f"match conditions must be MatchCondition, got {type(condition).__name__}"
             )
         if condition.match_type not in ("prefix", "suffix"):
-            raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
+            raise InvalidStoreItemError(f"unknown match type {shown(condition.match_type)}")
         _check_path_type(condition.path, f"a {condition.match_type} path")
 
 
@@ -208,7 +209,7 @@ def _check_labels(op: Op) -> None:
                 f"a namespace has {len(path)} labels, over the {MAX_NAMESPACE_DEPTH}-label limit"
             )
     for label in _labels(op):
-        _check_unicode(f"namespace label {label!r}", label, InvalidStoreNamespaceError)
+        _check_unicode(f"namespace label {label[:40]!r}", label, InvalidStoreNamespaceError)
         if len(label) > MAX_LABEL_LENGTH:
             raise InvalidStoreNamespaceError(
                 f"a namespace label is {len(label)} characters long, over the "
@@ -252,7 +253,9 @@ def _check_minutes(name: str, value: Any) -> None:
             f"{name} must be a number of minutes, got {type(value).__name__}"
         )
     if not (math.isfinite(value) and value > 0):
-        raise InvalidStoreItemError(f"{name} must be a positive number of minutes, got {value!r}")
+        raise InvalidStoreItemError(
+            f"{name} must be a positive number of minutes, got {shown(value)}"
+        )
 
 
 def _check_put(op: PutOp) -> None:
@@ -271,7 +274,7 @@ def _check_put(op: PutOp) -> None:
 
 def _check_paths(name: str, paths: Any) -> None:
     if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
-        raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {paths!r}")
+        raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {shown(paths)}")
 
 
 def indexed_texts(value: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
@@ -300,7 +303,7 @@ def checked_ttl_config(ttl: Any) -> TTLConfig | None:
             _check_minutes(f"TTLConfig {name}", ttl[name])
     for name in ("refresh_on_read", "omit_expired"):
         if name in ttl and not isinstance(ttl[name], bool):
-            raise StoreArgumentTypeError(f"TTLConfig {name} must be a bool, got {ttl[name]!r}")
+            raise StoreArgumentTypeError(f"TTLConfig {name} must be a bool, got {shown(ttl[name])}")
     return cast(TTLConfig, dict(ttl))
 
 
@@ -319,6 +322,7 @@ def checked_index_config(index: Any) -> IndexConfig | None:
     embed = index.get("embed")
     if embed is not None and not (isinstance(embed, Embeddings | str) or callable(embed)):
         raise StoreArgumentTypeError(
-            f"IndexConfig embed must be Embeddings, a function or a model string, got {embed!r}"
+            "IndexConfig embed must be Embeddings, a function or a model string, got "
+            + shown(embed)
         )
     return cast(IndexConfig, dict(index))
