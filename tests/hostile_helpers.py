@@ -86,10 +86,10 @@ def probe(
     name: str,
     call: Callable[[], Any],
     snapshot: Callable[[], Any],
-    loop: asyncio.AbstractEventLoop | None = None,
+    loop: asyncio.AbstractEventLoop,
 ) -> Any:
-    """Run ``call`` (its result awaited on ``loop`` if it is awaitable) under the contract
-    above; the result, or :data:`_FAILED` when it raised a SoormaError."""
+    """Run ``call`` under the contract above (an awaitable result is awaited on ``loop``); the
+    result, or :data:`_FAILED` when it raised a SoormaError."""
     PROBES[name] += 1
     before = snapshot()
     try:
@@ -99,7 +99,7 @@ def probe(
         after = snapshot()
         assert after == before, f"{name} raised {exc!r} and changed stored state"
         return _FAILED
-    except concurrent.futures.TimeoutError:
+    except (TimeoutError, concurrent.futures.TimeoutError):
         raise AssertionError(f"{name} did not finish within {HANG_GUARD} s") from None
     except BaseException as exc:
         raise AssertionError(f"{name} raised a raw {type(exc).__name__}: {exc!r}") from exc
@@ -110,24 +110,21 @@ def failed(result: Any) -> bool:
     return result is _FAILED
 
 
-def _bounded(call: Callable[[], Any], loop: asyncio.AbstractEventLoop | None) -> Any:
-    if loop is not None:
-        return loop.run_until_complete(_awaited(call))
+def _bounded(call: Callable[[], Any], loop: asyncio.AbstractEventLoop) -> Any:
+    """``call()`` in a worker thread, then its awaitable result (if any) on ``loop``, each
+    under :data:`HANG_GUARD`."""
     pool = concurrent.futures.ThreadPoolExecutor(1)
     try:
-        return pool.submit(call).result(timeout=HANG_GUARD)
+        result = pool.submit(call).result(timeout=HANG_GUARD)
     finally:
         pool.shutdown(wait=False)  # a hung call keeps its thread; the test fails anyway
+    if isinstance(result, Awaitable):
+        result = loop.run_until_complete(asyncio.wait_for(_awaited(result), HANG_GUARD))
+    return result
 
 
-async def _awaited(call: Callable[[], Any]) -> Any:
-    async def run() -> Any:
-        result = call()
-        if isinstance(result, Awaitable):
-            result = await result
-        return result
-
-    return await asyncio.wait_for(run(), HANG_GUARD)
+async def _awaited(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable
 
 
 def redis_state(client: redis.Redis) -> dict[bytes, Any]:
@@ -156,9 +153,8 @@ def chroma_state(client: Any) -> dict[str, Any]:
     state: dict[str, Any] = {}
     for collection in client.list_collections():
         found = collection.get(include=["documents", "metadatas"])
-        records = zip(
-            found["ids"], found["documents"] or [], map(repr, found["metadatas"] or []), strict=True
-        )
+        metadatas = [sorted((meta or {}).items()) for meta in found["metadatas"] or []]
+        records = zip(found["ids"], found["documents"] or [], map(repr, metadatas), strict=True)
         state[collection.name] = sorted(records)
     return state
 

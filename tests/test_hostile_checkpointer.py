@@ -338,8 +338,6 @@ ENTRY_POINTS: list[EntryPoint] = [
     ),
 ]
 
-ASYNC = {e.name for e in ENTRY_POINTS if ".a" in e.name}
-
 
 async def _collect(items: Any) -> list[Any]:
     return [item async for item in items]
@@ -358,7 +356,7 @@ def test_hostile_arguments(world: World, entry_point: EntryPoint, data: st.DataO
         entry_point.name,
         lambda: entry_point.call(world, **arguments),
         lambda: redis_state(world.redis),
-        world.loop if entry_point.name in ASYNC else None,
+        world.loop,
     )
 
 

@@ -21,7 +21,7 @@ from soorma_lc.backends.chroma import chroma_call, chroma_client
 from soorma_lc.backends.chroma_collections import collection_name, find_collection, open_collection
 from soorma_lc.backends.embeddings import resolve_embeddings
 from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError, InvalidMemoryInputError
+from soorma_lc.errors import ConfigurationError, InvalidMemoryInputError, ScopeError
 from soorma_lc.memory._values import require_count, require_id, shown
 from soorma_lc.memory.chroma_filters import Where, check_filters
 
@@ -109,7 +109,7 @@ class ChromaMemory(ABC, Generic[H]):
 
     def collection_name(self, *, tenant_id: str) -> str:
         """The Chroma collection holding ``tenant_id``'s memories of this kind."""
-        return collection_name(self.kind, tenant_id)
+        return collection_name(self.kind, require_id(tenant_id, "tenant_id", error=ScopeError))
 
     @chroma_call
     def _collection(self, tenant_id: str) -> Collection:
