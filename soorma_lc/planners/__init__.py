@@ -16,8 +16,9 @@ from soorma_lc.planners.guards import (
     default_guards,
     llm_vagueness_judge,
 )
-from soorma_lc.planners.planner import ChoreographyPlanner, answer, awaits
+from soorma_lc.planners.planner import ChoreographyPlanner
 from soorma_lc.planners.records import PlanOutcome, StepRecord
+from soorma_lc.planners.waiting import answer, awaits
 
 __all__ = [
     "COMPLETE_GOAL",

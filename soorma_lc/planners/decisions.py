@@ -8,6 +8,8 @@ Each decision is also available in Soorma's ``PlannerDecision`` shape.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -76,19 +78,24 @@ DECISION_ARGS: dict[str, type[BaseModel]] = {
 }
 
 
-def decision_tool(name: str, description: str | None = None) -> dict[str, Any]:
-    """The OpenAI-format tool dict for a built-in decision tool."""
-    args = DECISION_ARGS[name]
-    schema = args.model_json_schema()
+@functools.cache
+def _parameters(name: str) -> str:
+    """The JSON Schema of a decision tool's arguments, as JSON text (made once per tool)."""
+    schema = DECISION_ARGS[name].model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
+    return json.dumps(schema)
+
+
+def decision_tool(name: str, description: str | None = None) -> dict[str, Any]:
+    """The OpenAI-format tool dict for a built-in decision tool (a fresh copy each call)."""
     return {
         "type": "function",
         "function": {
             "name": name,
-            "description": description or (args.__doc__ or "").strip(),
-            "parameters": schema,
+            "description": description or (DECISION_ARGS[name].__doc__ or "").strip(),
+            "parameters": json.loads(_parameters(name)),
         },
     }
 

@@ -70,6 +70,7 @@ from soorma_lc.planners.state import (
 )
 from soorma_lc.planners.timers import PlanTimer, PlanTimers
 from soorma_lc.planners.vague import best_content, looks_vague_result, text_of
+from soorma_lc.planners.waiting import answers
 
 if TYPE_CHECKING:
     from soorma_lc.bus.publisher import BusPublisher
@@ -383,6 +384,15 @@ class _Nodes:
         result event or a timeout. Returns the answer to the waiting tool call."""
         goal = step.goal
         answer = interrupt({"plan_id": goal["plan_id"], **awaiting})
+        while not answers(awaiting, answer):  # a duplicate, late or stray event: wait on
+            logger.info(
+                "plan %s ignores %s %s (it waits for %s)",
+                goal["plan_id"],
+                answer.get("kind"),
+                answer.get("event") or answer.get("token"),
+                awaiting["event"],
+            )
+            answer = interrupt({"plan_id": goal["plan_id"], **awaiting})
         if awaiting.get("deadline"):
             await self.s.timers.cancel(_timer(goal, awaiting))
         if awaiting["kind"] == "event":
