@@ -23,7 +23,7 @@ DELEGATE_GOAL = "delegate_goal"
 FIND_EVENTS = "find_events"
 DECISION_TOOLS = (COMPLETE_GOAL, WAIT_FOR_EVENT, DELEGATE_GOAL, FIND_EVENTS)
 
-DecisionKind = Literal["publish", "complete", "wait", "delegate", "find"]
+DecisionKind = Literal["publish", "complete", "wait", "delegate", "find", "escalate"]
 
 
 class CompleteGoalArgs(BaseModel):
@@ -117,6 +117,10 @@ class Decision:
     query: str | None = None
     definition: dict[str, Any] | None = None
     """The event's definition as offered (publish, delegate), so acting needs no lookup."""
+    attempt: int = 0
+    """0 for the first publication; a retry after a missed deadline counts up."""
+    accept: tuple[str, ...] = ()
+    """Correlation ids of earlier attempts whose result is still taken."""
 
     def as_dict(self) -> dict[str, Any]:
         """For the plan state (checkpointed as plain data)."""
@@ -131,11 +135,15 @@ class Decision:
             "timeout_seconds": self.timeout_seconds,
             "query": self.query,
             "definition": self.definition,
+            "attempt": self.attempt,
+            "accept": list(self.accept),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
-        return cls(**dict(data))
+        fields = dict(data)
+        fields["accept"] = tuple(fields.get("accept") or ())
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

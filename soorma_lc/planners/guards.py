@@ -2,7 +2,9 @@
 
 A guard looks at one decision and a read-only view of the plan and either lets it through
 (returns None) or trips: ``reject`` sends the decision back to the model with the reason,
-``replace`` carries out a corrected decision instead, ``fail`` ends the plan. Every trip is
+``replace`` carries out a corrected decision instead, ``stop`` completes the plan now with the
+best content it holds (forced), ``escalate`` pauses it for a person's review (with an
+escalation policy; else like ``stop``), ``fail`` ends the plan as failed. Every trip is
 logged and recorded in the plan's history. The action limit is not a guard here: it is enforced
 atomically in Redis when an action is taken (see :mod:`soorma_lc.planners.ledger`).
 """
@@ -47,7 +49,7 @@ class GuardTrip:
     """A guard's objection to a decision."""
 
     guard: str
-    action: Literal["reject", "replace", "fail"]
+    action: Literal["reject", "replace", "stop", "escalate", "fail"]
     reason: str
     replacement: Decision | None = None
 

@@ -33,11 +33,19 @@ from soorma_lc.errors import (
     PlanOutcomeTimeoutError,
 )
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc.planners.config import PlannerConfig, PlannerServices
 from soorma_lc.planners.envelopes import derived_id
-from soorma_lc.planners.graph import PlannerConfig, PlannerServices, build_graph
+from soorma_lc.planners.graph import build_graph
 from soorma_lc.planners.guards import Guard, default_guards
 from soorma_lc.planners.ledger import PlanLedger
 from soorma_lc.planners.offer import GOAL_ROLE_KEY, EventFilter
+from soorma_lc.planners.policies import (
+    CANCEL_EVENT,
+    REVIEW_COMPLETED_EVENT,
+    Budget,
+    EscalationPolicy,
+    RetryPolicy,
+)
 from soorma_lc.planners.records import PlanOutcome, StepRecord
 from soorma_lc.planners.state import GoalState, Outcome
 from soorma_lc.planners.timers import PlanTimer, PlanTimers
@@ -72,7 +80,12 @@ class ChoreographyPlanner:
     it has, marked forced. ``events`` limits the planner to a fixed list of event names or a
     predicate (the Trinity pattern) instead of open discovery. ``guards`` replace the default
     :func:`~soorma_lc.planners.guards.default_guards`. ``response_timeout`` (seconds) bounds how
-    long a plan waits for each result. ``registry_refresh`` (seconds) is how stale the planner's
+    long a plan waits for each result; ``retry`` publishes a request again when it passes.
+    ``budget`` limits tokens, cost and wall-clock time per plan (then a forced completion);
+    ``escalation`` pauses a plan for a person's review instead of failing it when its model keeps
+    deciding badly or a guard finds it stuck. A failed or cancelled plan publishes the
+    compensations its completed actions declare (``compensation`` metadata), newest first.
+    ``registry_refresh`` (seconds) is how stale the planner's
     view of the registry may be (0: asked at every decision). Collaborators default to ones
     built from ``settings``.
     """
@@ -91,6 +104,10 @@ class ChoreographyPlanner:
         max_repairs: int = 3,
         max_steps: int | None = None,
         response_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        budget: Budget | None = None,
+        escalation: EscalationPolicy | None = None,
+        compensation_timeout: float = 60.0,
         context_tokens: int = 12_000,
         cleanup_on_completion: bool = False,
         log_episodes: bool = True,
@@ -142,6 +159,10 @@ class ChoreographyPlanner:
             max_tools=max_tools,
             system_instructions=system_instructions,
             response_timeout=response_timeout,
+            retry=retry,
+            budget=budget,
+            escalation=escalation,
+            compensation_timeout=compensation_timeout,
             context_tokens=context_tokens,
             cleanup_on_completion=cleanup_on_completion,
             log_episodes=log_episodes,
@@ -167,7 +188,9 @@ class ChoreographyPlanner:
             self.worker.add_topic_handler(
                 topic,
                 self._on_plan_event,
-                accepts=lambda e: e.plan_id is not None and e.type not in goal_names,
+                accepts=lambda e: (
+                    e.plan_id is not None and e.type not in goal_names and e.source != name
+                ),
             )
         self._model_spec = model
         self._guards = list(default_guards() if guards is None else guards)
@@ -339,6 +362,51 @@ class ChoreographyPlanner:
         if reply is None:
             raise PlanOutcomeTimeoutError(self.plan_id_for(goal_id), timeout)
         return PlanOutcome.model_validate(reply.data or {})
+
+    async def cancel(
+        self, plan_id: str, *, tenant_id: str, user_id: str, reason: str = "cancelled by request"
+    ) -> str:
+        """Ask whichever replica serves the plan to cancel it: it publishes nothing more, runs
+        the compensations its completed actions declare, and fails with ``reason``. Returns the
+        cancel event's id (a finished plan ignores it)."""
+        return await self.bus.publish(
+            self.bus.build(
+                CANCEL_EVENT,
+                {"reason": reason},
+                EventTopic.PLAN_EVENTS,
+                {
+                    "plan_id": plan_id,
+                    "tenant_id": tenant_id,
+                    "user_id": user_id,
+                    "source": f"{self.name}.client",
+                },
+            )
+        )
+
+    async def review(
+        self,
+        plan_id: str,
+        *,
+        tenant_id: str,
+        user_id: str,
+        approve: bool,
+        instruction: str | None = None,
+    ) -> str:
+        """Answer a plan paused for review (see ``escalation``): approved, it goes on with the
+        ``instruction`` given to its model; not approved, it fails. Returns the event's id."""
+        return await self.bus.publish(
+            self.bus.build(
+                REVIEW_COMPLETED_EVENT,
+                {"approved": approve, "instruction": instruction or ""},
+                EventTopic.PLAN_EVENTS,
+                {
+                    "plan_id": plan_id,
+                    "tenant_id": tenant_id,
+                    "user_id": user_id,
+                    "source": f"{self.name}.client",
+                },
+            )
+        )
 
     async def history(self, plan_id: str, *, tenant_id: str, user_id: str) -> list[StepRecord]:
         """The plan's step history, oldest first (:class:`PlanNotFoundError` if not visible)."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from soorma_lc.events import EventEnvelope
+from soorma_lc.planners.policies import REVIEW_COMPLETED_EVENT
 
 
 def answer(envelope: EventEnvelope) -> dict[str, Any]:
@@ -36,9 +37,12 @@ def answers(waiting: Mapping[str, Any], value: Mapping[str, Any]) -> bool:
     ``awaiting``, or the planner's interrupt value, which carries the same keys)."""
     if value.get("kind") == "timeout":
         return value.get("token") == waiting.get("token")
-    if waiting.get("kind") == "result":
-        correlation = waiting.get("correlation_id")
-        return correlation is not None and value.get("correlation_id") == correlation
+    if waiting.get("kind") in ("result", "compensation"):
+        accepted = waiting.get("accept") or [waiting.get("correlation_id")]
+        correlation = value.get("correlation_id")
+        return correlation is not None and correlation in accepted
+    if waiting.get("kind") == "review":
+        return value.get("event") == REVIEW_COMPLETED_EVENT
     return value.get("event") == waiting.get("event")
 
 
