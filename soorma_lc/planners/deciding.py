@@ -369,6 +369,7 @@ class Deciding:
             results=state.get("results", []),
             actions=state.get("actions", []),
             working_memory=memory,
+            trips=_trip_counts(state.get("history", [])),
         )
         for guard in self.s.guards:
             trip = await guard.check(decision, view)
@@ -552,6 +553,14 @@ def _malformed_reply(error: MalformedToolCallError, step: int) -> AIMessage:
             }
         ],
     )
+
+
+def _trip_counts(history: Sequence[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in history:
+        for trip in record.get("guard_trips") or ():
+            counts[trip["guard"]] = counts.get(trip["guard"], 0) + 1
+    return counts
 
 
 def _trips(trips: Sequence[GuardTrip]) -> list[dict[str, Any]]:

@@ -125,12 +125,8 @@ class ChoreographyPlanner:
         registry_refresh: float = 1.0,
         **worker_options: Any,
     ) -> None:
-        _check_limits(
-            max_actions=max_actions,
-            max_tools=max_tools,
-            max_repairs=max_repairs,
-            context_tokens=context_tokens,
-        )
+        _check_limits(max_actions=max_actions, max_tools=max_tools, context_tokens=context_tokens)
+        _check_limits(minimum=0, max_repairs=max_repairs)
         if registry_refresh < 0:
             raise ConfigurationError(f"registry_refresh must be >= 0 (got {registry_refresh!r})")
         for label, value in (
@@ -562,10 +558,10 @@ def _goal_definition(goal: str | EventDefinition, planner: str) -> EventDefiniti
     return goal.model_copy(update={"metadata": metadata})
 
 
-def _check_limits(**limits: int) -> None:
+def _check_limits(*, minimum: int = 1, **limits: int) -> None:
     for label, value in limits.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigurationError(f"{label} must be a positive integer (got {value!r})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigurationError(f"{label} must be an integer >= {minimum} (got {value!r})")
 
 
 def _resolve_model(spec: str | BaseChatModel | None, settings: Settings) -> BaseChatModel:
