@@ -85,6 +85,8 @@ class ChoreographyPlanner:
     ``escalation`` pauses a plan for a person's review instead of failing it when its model keeps
     deciding badly or a guard finds it stuck. A failed or cancelled plan publishes the
     compensations its completed actions declare (``compensation`` metadata), newest first.
+    ``context_tokens`` bounds the conversation sent to the model (the oldest steps are left
+    out first) and ``result_chars`` each result as the model sees it (the plan keeps it whole).
     ``registry_refresh`` (seconds) is how stale the planner's
     view of the registry may be (0: asked at every decision). Collaborators default to ones
     built from ``settings``.
@@ -109,6 +111,7 @@ class ChoreographyPlanner:
         escalation: EscalationPolicy | None = None,
         compensation_timeout: float = 60.0,
         context_tokens: int = 12_000,
+        result_chars: int = 8_000,
         cleanup_on_completion: bool = False,
         log_episodes: bool = True,
         listen_topics: Iterable[EventTopic | str] = DEFAULT_LISTEN_TOPICS,
@@ -125,7 +128,12 @@ class ChoreographyPlanner:
         registry_refresh: float = 1.0,
         **worker_options: Any,
     ) -> None:
-        _check_limits(max_actions=max_actions, max_tools=max_tools, context_tokens=context_tokens)
+        _check_limits(
+            max_actions=max_actions,
+            max_tools=max_tools,
+            context_tokens=context_tokens,
+            result_chars=result_chars,
+        )
         _check_limits(minimum=0, max_repairs=max_repairs)
         if registry_refresh < 0:
             raise ConfigurationError(f"registry_refresh must be >= 0 (got {registry_refresh!r})")
@@ -160,6 +168,7 @@ class ChoreographyPlanner:
             escalation=escalation,
             compensation_timeout=compensation_timeout,
             context_tokens=context_tokens,
+            result_chars=result_chars,
             cleanup_on_completion=cleanup_on_completion,
             log_episodes=log_episodes,
             allow=events,
