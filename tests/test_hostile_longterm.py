@@ -512,7 +512,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 
 @settings(
-    max_examples=15,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

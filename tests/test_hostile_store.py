@@ -278,7 +278,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 
 @settings(
-    max_examples=20,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
