@@ -19,7 +19,8 @@ import json
 import math
 import reprlib
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -31,6 +32,7 @@ from soorma_lc.errors import (
     InvalidIdentifierError,
     ScopeError,
     SerializationError,
+    SoormaError,
     SoormaValidationError,
     ValueTooLargeError,
 )
@@ -165,6 +167,39 @@ def check_size(size: int, *, limit: int, what: str) -> None:
         raise ValueTooLargeError(
             f"{what} is {size} bytes of JSON, over the {limit}-byte limit", size=size, limit=limit
         )
+
+
+# What decoding stored bytes raises when they are not what soorma-lc wrote: bad JSON or UTF-8
+# (ValueError), missing fields (KeyError), wrong shapes (TypeError, IndexError, AttributeError),
+# numbers out of range (OverflowError), nesting too deep (RecursionError).
+_DECODE_ERRORS = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+)
+
+
+@contextmanager
+def reading(
+    what: str,
+    *,
+    error: type[CorruptedDataError] = CorruptedDataError,
+    hint: str = "changed outside soorma-lc?",
+    also: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """Report stored data that fails to decode inside the block as ``error`` ("<what> cannot
+    be read back (<hint>)"); SoormaErrors pass through. ``also`` adds exception types (e.g. a
+    decompressor's own)."""
+    try:
+        yield
+    except SoormaError:
+        raise
+    except (*_DECODE_ERRORS, *also) as exc:
+        raise error(f"{what} cannot be read back ({hint}): {exc!r}") from exc
 
 
 def _refuse_constant(name: str) -> Any:

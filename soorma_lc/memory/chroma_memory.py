@@ -22,7 +22,7 @@ from soorma_lc.backends.chroma_collections import collection_name, find_collecti
 from soorma_lc.backends.embeddings import resolve_embeddings
 from soorma_lc.config import Settings
 from soorma_lc.errors import ConfigurationError, InvalidMemoryInputError, ScopeError
-from soorma_lc.memory._values import require_count, require_id, shown
+from soorma_lc.memory._values import reading, require_count, require_id, shown
 from soorma_lc.memory.chroma_filters import Where, check_filters
 
 MAX_LIMIT = 1000
@@ -153,16 +153,17 @@ class ChromaMemory(ABC, Generic[H]):
             where=where,
             include=["documents", "metadatas", "distances"],
         )
-        return [
-            self._hit(id, document or "", dict(metadata or {}), similarity(distance))
-            for id, document, metadata, distance in zip(
-                found["ids"][0],
-                (found["documents"] or [[]])[0],
-                (found["metadatas"] or [[]])[0],
-                (found["distances"] or [[]])[0],
-                strict=True,
-            )
-        ]
+        with reading(f"a record of Chroma collection {collection.name}"):
+            return [
+                self._hit(id, document or "", dict(metadata or {}), similarity(distance))
+                for id, document, metadata, distance in zip(
+                    found["ids"][0],
+                    (found["documents"] or [[]])[0],
+                    (found["metadatas"] or [[]])[0],
+                    (found["distances"] or [[]])[0],
+                    strict=True,
+                )
+            ]
 
     def _search(self, tenant_id: str, query: str, where: Where, limit: int) -> list[H]:
         """Embed ``query`` and return the tenant's ``limit`` nearest records under ``where``."""

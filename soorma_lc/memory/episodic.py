@@ -21,7 +21,7 @@ from chromadb.api.models.Collection import Collection
 
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import require_scope, shown
+from soorma_lc.memory._values import reading, require_scope, shown
 from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
     ChromaMemory,
@@ -188,10 +188,11 @@ class EpisodicMemory(ChromaMemory[Interaction]):
             found = collection.get(where=scoped_where(scope, time_filter), include=["metadatas"])
             if len(found["ids"]) >= limit or window is None:
                 break
-        keyed = sorted(
-            zip(found["ids"], found["metadatas"] or [], strict=True),
-            key=lambda pair: (int(pair[1]["created_at_ns"]), pair[0]),
-        )[-limit:]
+        with reading(f"a record of Chroma collection {collection.name}"):
+            keyed = sorted(
+                zip(found["ids"], found["metadatas"] or [], strict=True),
+                key=lambda pair: (int(pair[1]["created_at_ns"]), pair[0]),
+            )[-limit:]
         return self._fetch_documents(collection, [id for id, _ in keyed])
 
     @staticmethod
@@ -199,12 +200,13 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         if not ids:
             return []
         found = collection.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {
-            id: _interaction(id, doc or "", meta)
-            for id, doc, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            )
-        }
+        with reading(f"a record of Chroma collection {collection.name}"):
+            by_id = {
+                id: _interaction(id, doc or "", meta)
+                for id, doc, meta in zip(
+                    found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+                )
+            }
         return [by_id[id] for id in ids if id in by_id]
 
     def get_recent_history_sync(

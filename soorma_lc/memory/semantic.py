@@ -271,7 +271,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
     def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
         deleted = self._delete_where(tenant_id, where)
-        return len({metadata["knowledge_id"] for metadata in deleted})
+        return len({metadata.get("knowledge_id") for metadata in deleted})
 
     def delete_knowledge_sync(self, knowledge_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete one knowledge item (all its chunks) owned by the user; False if none."""

@@ -9,8 +9,8 @@ be read back (changed outside soorma-lc) are a :class:`CheckpointCorruptedError`
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import ormsgpack
@@ -22,15 +22,14 @@ from soorma_lc.errors import (
     CheckpointSerializationError,
     SoormaError,
 )
+from soorma_lc.memory._values import reading as stored_reading
 
 _LEN = 4
 
-# What serdes and decoders raise for values they cannot handle: msgpack and json raise
-# TypeError / ValueError (and OverflowError for huge ints), deep structures RecursionError,
-# a lone surrogate UnicodeEncodeError (a ValueError); corrupted blobs also zlib.error, and
-# IndexError / KeyError from malformed layouts.
+# What serdes raise for values they cannot write: msgpack and json raise TypeError / ValueError
+# (and OverflowError for huge ints), deep structures RecursionError, a lone surrogate
+# UnicodeEncodeError (a ValueError).
 _SERDE_ERRORS = (TypeError, ValueError, OverflowError, RecursionError, AttributeError)
-_DECODE_ERRORS = (*_SERDE_ERRORS, IndexError, KeyError, zlib.error)
 
 
 def dumps(serde: SerializerProtocol, value: Any, what: str) -> tuple[str, bytes]:
@@ -45,19 +44,14 @@ def dumps(serde: SerializerProtocol, value: Any, what: str) -> tuple[str, bytes]
         ) from exc
 
 
-@contextmanager
-def reading(what: str) -> Iterator[None]:
-    """Report a failure to decode stored bytes inside the block as
-    :class:`CheckpointCorruptedError` ("<what> cannot be read back")."""
-    try:
-        yield
-    except SoormaError:
-        raise
-    except _DECODE_ERRORS as exc:
-        raise CheckpointCorruptedError(
-            f"{what} cannot be read back (changed outside soorma-lc, or written with another "
-            f"serde or key?): {exc!r}"
-        ) from exc
+def reading(what: str) -> AbstractContextManager[None]:
+    """Report stored checkpoint data that fails to decode as :class:`CheckpointCorruptedError`."""
+    return stored_reading(
+        what,
+        error=CheckpointCorruptedError,
+        hint="changed outside soorma-lc, or written with another serde or key?",
+        also=(zlib.error,),
+    )
 
 
 def loads(serde: SerializerProtocol, typed: tuple[str, bytes], what: str) -> Any:

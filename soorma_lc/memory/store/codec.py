@@ -8,15 +8,13 @@ UTF-8 keeps byte order, so a namespace prefix is a lexicographic range of the en
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from soorma_lc.errors import CorruptedDataError, SerializationError
+from soorma_lc.errors import SerializationError
 from soorma_lc.jsonvalues import check_json_value
-from soorma_lc.memory._values import check_size
+from soorma_lc.memory._values import check_size, reading
 
 NAMESPACE_END = "g"  # sorts after every hex digit and "/": the upper bound of a prefix range
 
@@ -104,18 +102,6 @@ def dump_value(value: dict[str, Any], *, limit: int) -> str:
         raise SerializationError(f"store values must be JSON-serialisable: {exc}") from exc
     check_size(size, limit=limit, what="store value")
     return text
-
-
-@contextmanager
-def reading(what: str) -> Iterator[None]:
-    """Report stored data that does not decode (changed outside soorma-lc) as
-    :class:`CorruptedDataError` naming ``what``."""
-    try:
-        yield
-    except (ValueError, TypeError, KeyError, RecursionError) as exc:
-        raise CorruptedDataError(
-            f"{what} is not what SoormaStore writes (changed outside soorma-lc?): {exc!r}"
-        ) from None
 
 
 def encode_body(

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import redis.asyncio
 
+from soorma_lc.memory._values import reading
 from soorma_lc.memory.store.codec import (
     NAMESPACE_END,
     StoredItem,
@@ -25,7 +26,6 @@ from soorma_lc.memory.store.codec import (
     encode_namespace,
     item_id,
     parse_item_id,
-    reading,
 )
 
 # KEYS: items hash, namespaces zset, expiry zset.

@@ -70,6 +70,7 @@ from soorma_lc.errors import (
 )
 from soorma_lc.memory._values import (
     DEFAULT_MAX_VALUE_BYTES,
+    reading,
     require_async_client,
     require_count,
     require_id,
@@ -79,7 +80,6 @@ from soorma_lc.memory.store.codec import (
     dump_value,
     encode_body,
     parse_item_id,
-    reading,
     scope_tag,
 )
 from soorma_lc.memory.store.filters import matches
