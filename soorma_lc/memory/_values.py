@@ -190,16 +190,17 @@ def reading(
     error: type[CorruptedDataError] = CorruptedDataError,
     hint: str = "changed outside soorma-lc?",
     also: tuple[type[Exception], ...] = (),
+    key: str | None = None,
 ) -> Iterator[None]:
     """Report stored data that fails to decode inside the block as ``error`` ("<what> cannot
-    be read back (<hint>)"); SoormaErrors pass through. ``also`` adds exception types (e.g. a
-    decompressor's own)."""
+    be read back (<hint>)", naming the Redis ``key``); SoormaErrors pass through. ``also`` adds
+    exception types (e.g. a decompressor's own)."""
     try:
         yield
     except SoormaError:
         raise
     except (*_DECODE_ERRORS, *also) as exc:
-        raise error(f"{what} cannot be read back ({hint}): {exc!r}") from exc
+        raise error(f"{what} cannot be read back ({hint}): {exc!r}", key=key) from exc
 
 
 def _refuse_constant(name: str) -> Any:

@@ -18,7 +18,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 import redis.asyncio
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_errors import reports_redis_errors
@@ -36,6 +36,7 @@ from soorma_lc.memory._values import (
     decode_json,
     encode_json,
     key_segment,
+    reading,
     require_async_client,
     require_count,
     require_id,
@@ -256,21 +257,14 @@ _MUTABLE_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
 def _load(model: type[_M], raw: dict[Any, Any], user: str, key: str) -> _M | None:
     """The plan or session stored in the hash ``key`` (its fields ``raw``); None unless
     ``user`` owns it. :class:`CorruptedDataError` if the hash was changed outside soorma-lc."""
-    what = f"{model.__name__.lower()} record"
-    try:
+    what = f"{model.__name__.lower()} record {key}"
+    with reading(what, key=key):  # pydantic's ValidationError is a ValueError
         fields = {reply_text(k): reply_text(v) for k, v in raw.items()}
-    except UnicodeDecodeError:
-        raise CorruptedDataError(f"{what} {key} is not UTF-8 text", key=key) from None
-    if fields.get("user_id") != user:
-        return None
-    try:
+        if fields.get("user_id") != user:
+            return None
         mutable = {name: fields[name] for name in _MUTABLE_FIELDS[model]}
         record = decode_json(fields["record"], what=what, key=key)
         return model.model_validate({**record, **mutable})
-    except (KeyError, TypeError, ValidationError) as exc:
-        raise CorruptedDataError(
-            f"{what} {key} is not what soorma-lc stores (changed outside it?): {exc}", key=key
-        ) from None
 
 
 def _new_session(session_id: str, tenant: str, user: str, now: datetime, **fields: Any) -> Session:
