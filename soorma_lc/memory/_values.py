@@ -16,7 +16,6 @@ could have stored.
 from __future__ import annotations
 
 import json
-import math
 import reprlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -207,22 +206,16 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _finite_float(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text} does not fit a finite float")
-    return number
-
-
 def decode_json(data: bytes | str, *, what: str = "stored value", key: str | None = None) -> Any:
     """Inverse of :func:`encode_json`, with its rules: :class:`CorruptedDataError` (naming
     ``what`` and the Redis ``key``) for text that is not valid UTF-8 or not strict JSON (NaN,
     Infinity, numbers that overflow, lone surrogates), as no write of ours could store it."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-        value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
-        if "\\u" in text:  # an escaped lone surrogate decodes to a str UTF-8 cannot encode
-            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant)
+        # Encoding back refuses what the text may still hold and no write of ours stores: a
+        # number that overflowed to infinity (1e999), an escaped lone surrogate ("\\ud800").
+        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except RecursionError:
         raise CorruptedDataError(f"{what} is nested too deeply to decode", key=key) from None
     except (ValueError, TypeError) as exc:  # JSONDecodeError, bad UTF-8, overflowing numbers
