@@ -45,7 +45,7 @@ REFUSED: Counter[str] = Counter()
 _FAILED = object()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Slot:
     """One argument: values a careful caller passes, and hostile ones."""
 
@@ -53,7 +53,7 @@ class Slot:
     hostile: st.SearchStrategy[Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class EntryPoint:
     """A public entry point: ``call(target, **drawn)`` with one :class:`Slot` per argument."""
 

@@ -36,7 +36,6 @@ from tests.hostile_helpers import (
     draw_arguments,
     entry,
     ids,
-    mappings,
     optional,
     probe,
     redis_state,
@@ -139,13 +138,17 @@ THREAD = Slot(
     st.one_of(st.sampled_from(THREADS), st.just(7), st.just(uuid.UUID(int=7))),
     anything,
 )
-CHANNEL_VALUES = mappings(Slot(st.one_of(JSON.valid, st.just(b"bytes")), JSON.hostile))
+CHANNEL_VALUES = st.dictionaries(
+    st.text(max_size=6), st.one_of(JSON.valid, st.just(b"bytes")), max_size=3
+)
 CHECKPOINT = Slot(
-    st.builds(lambda n, values: _checkpoint(n, values), st.integers(3, 9), CHANNEL_VALUES.valid),
+    st.builds(lambda n, values: _checkpoint(n, values), st.integers(3, 9), CHANNEL_VALUES),
     st.one_of(
         anything,
         st.builds(
-            lambda n, values: _checkpoint(n, values), st.integers(3, 9), CHANNEL_VALUES.hostile
+            lambda n, values: _checkpoint(n, values),
+            st.integers(3, 9),
+            st.dictionaries(st.text(max_size=6), JSON.hostile, min_size=1, max_size=2),
         ),
         st.builds(
             lambda key, value: {**_checkpoint(3, {"n": 1}), key: value},

@@ -438,3 +438,20 @@ def test_data_changed_outside_raises_corrupted_data(settings: Settings, redis_cl
         assert store.get(NS, "good").value == ORIGINAL
     finally:
         store.close()
+
+
+def test_a_put_or_delete_repairs_an_item_changed_outside(
+    settings: Settings, redis_client: Any
+) -> None:
+    store = SoormaStore.from_url(settings.redis_url or "", tenant_id="repair")
+    try:
+        store.put(NS, "bad", ORIGINAL)
+        store.put(NS, "gone", ORIGINAL)
+        (items,) = redis_client.keys("soorma:store:*:i:*")
+        redis_client.hset(items, mapping={"bad": b"\xff not json", "gone": b"{}"})
+        store.put(NS, "bad", {"text": "fixed"})
+        assert store.get(NS, "bad").value == {"text": "fixed"}
+        store.delete(NS, "gone")
+        assert store.get(NS, "gone") is None
+    finally:
+        store.close()

@@ -12,11 +12,13 @@ Expired items are invisible to every read even before a sweep deletes them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio
 
+from soorma_lc.errors import CorruptedDataError
 from soorma_lc.memory._values import reading
 from soorma_lc.memory.store.codec import (
     NAMESPACE_END,
@@ -27,6 +29,8 @@ from soorma_lc.memory.store.codec import (
     item_id,
     parse_item_id,
 )
+
+logger = logging.getLogger(__name__)
 
 # KEYS: items hash, namespaces zset, expiry zset.
 # ARGV: key, body, now_us, encoded namespace, expiry member, expires_at ('' = none), now_s.
@@ -163,7 +167,7 @@ class RedisItems:
                 await self._put(keys=keys, args=args, client=pipe)
         olds = await pipe.execute()
         return [
-            decode_item(write.namespace, write.key, old) if old else None
+            _replaced(write.namespace, write.key, old)
             for write, old in zip(writes, olds, strict=True)
         ]
 
@@ -196,8 +200,18 @@ class RedisItems:
             args = [key, encode_namespace(namespace), identifier, repr(now)]
             await self._delete(keys=self._keys(namespace), args=args, client=pipe)
         olds = await pipe.execute()
-        return [
-            decode_item(namespace, key, old)
-            for (namespace, key), old in zip(refs, olds, strict=True)
-            if old
-        ]
+        replaced = [_replaced(ns, key, old) for (ns, key), old in zip(refs, olds, strict=True)]
+        return [item for item in replaced if item is not None]
+
+
+def _replaced(namespace: tuple[str, ...], key: str, old: bytes | None) -> StoredItem | None:
+    """The item a write replaced or deleted, for dropping its vectors. One changed outside
+    soorma-lc cannot be decoded: the write still goes through (it repairs the item), and its
+    old vectors, if any, stay behind, skipped by searches (their generation is not the item's)."""
+    if not old:
+        return None
+    try:
+        return decode_item(namespace, key, old)
+    except CorruptedDataError:
+        logger.warning("replaced a corrupted store item %r in %r", key, namespace, exc_info=True)
+        return None

@@ -154,6 +154,7 @@ def _check_namespace_type(namespace: Any, name: str) -> None:
             f"{name} must be a tuple of strings, got {type(namespace).__name__}"
             + _comma_hint(namespace)
         )
+    _check_label_types(namespace, name)
 
 
 def _check_path_type(path: Any, name: str) -> None:
@@ -162,10 +163,19 @@ def _check_path_type(path: Any, name: str) -> None:
             f"{name} must be a tuple (or list) of strings, got {type(path).__name__}"
             + _comma_hint(path)
         )
+    _check_label_types(path, name)
+
+
+def _check_label_types(labels: Iterable[Any], name: str) -> None:
+    """Refuse labels that are not strings before LangGraph does: its message embeds the
+    label's repr, which fails on a deeply nested one (RecursionError)."""
+    for label in labels:
+        if not isinstance(label, str):
+            raise InvalidStoreNamespaceError(f"{name} labels must be strings, got {shown(label)}")
 
 
 def _comma_hint(value: Any) -> str:
-    return f' (did you mean ("{value}",)?)' if isinstance(value, str) else ""
+    return f' (did you mean ("{value[:40]}",)?)' if isinstance(value, str) else ""
 
 
 def _check_match_conditions(conditions: Any) -> None:
