@@ -13,7 +13,8 @@ issue 15 for it:
 - when it raises, the stored state (every Redis key, every Chroma record) is unchanged.
 
 With ``SOORMA_HOSTILE_TALLY=<file>`` each process appends its probe counts per entry point to
-that file (JSON lines) at exit, for the closing note of the issue.
+that file (JSON lines) at exit, for the closing note of the issue. ``SOORMA_HOSTILE_SCALE=20``
+runs twenty times as many examples per entry point (a deeper run than the suite's default).
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ REFUSED: Counter[str] = Counter()
 """Probes that ended in a SoormaError, by entry point (the rest succeeded)."""
 
 _FAILED = object()
+_SCALE = float(os.environ.get("SOORMA_HOSTILE_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """``count`` hypothesis examples per entry point, times ``SOORMA_HOSTILE_SCALE``."""
+    return max(1, round(count * _SCALE))
 
 
 @dataclass(frozen=True, repr=False)

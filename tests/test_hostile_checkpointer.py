@@ -35,6 +35,8 @@ from tests.hostile_helpers import (
     counts,
     draw_arguments,
     entry,
+    examples,
+    hostile_scalars,
     ids,
     optional,
     probe,
@@ -187,7 +189,7 @@ WRITES = sequences(
 FILTER = optional(
     Slot(
         st.dictionaries(st.sampled_from(["source", "step", "run_id"]), JSON.valid, max_size=2),
-        st.one_of(anything, st.dictionaries(anything, anything, min_size=1, max_size=1)),
+        st.one_of(anything, st.dictionaries(hostile_scalars, anything, min_size=1, max_size=1)),
     )
 )
 STRATEGY = Slot(st.sampled_from(["keep_latest", "delete"]), anything)
@@ -347,7 +349,7 @@ async def _collect(items: Any) -> list[Any]:
 
 
 @settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

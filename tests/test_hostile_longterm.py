@@ -44,6 +44,7 @@ from tests.hostile_helpers import (
     counts,
     draw_arguments,
     entry,
+    examples,
     hostile_scalars,
     ids,
     mappings,
@@ -512,7 +513,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 
 @settings(
-    max_examples=10,
+    max_examples=examples(10),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

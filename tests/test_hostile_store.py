@@ -34,6 +34,7 @@ from tests.hostile_helpers import (
     counts,
     draw_arguments,
     entry,
+    examples,
     ids,
     mappings,
     optional,
@@ -278,7 +279,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 
 @settings(
-    max_examples=15,
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -34,6 +34,7 @@ from tests.hostile_helpers import (
     counts,
     draw_arguments,
     entry,
+    examples,
     ids,
     mappings,
     optional,
@@ -382,7 +383,7 @@ ENTRY_POINTS: list[EntryPoint] = [
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -74,6 +74,8 @@ def checked_entry_point(method: Callable[..., Any]) -> Callable[..., Any]:
         for name in _PATH_ARGUMENTS:
             if arguments.get(name) is not None:
                 _check_path_type(arguments[name], name)
+        if "key" in arguments:
+            _check_key_text(arguments["key"])
 
     if inspect.iscoroutinefunction(method):
 
@@ -172,6 +174,16 @@ def _check_label_types(labels: Iterable[Any], name: str) -> None:
     for label in labels:
         if not isinstance(label, str):
             raise InvalidStoreNamespaceError(f"{name} labels must be strings, got {shown(label)}")
+
+
+def _check_key_text(key: Any) -> None:
+    """LangGraph's public methods take ``str(key)``; refuse a key whose text cannot be made
+    (a deeply nested structure raises RecursionError there)."""
+    if not isinstance(key, str):
+        try:
+            str(key)
+        except RecursionError:
+            raise StoreArgumentTypeError(f"key must be a string, got {shown(key)}") from None
 
 
 def _comma_hint(value: Any) -> str:
@@ -278,7 +290,7 @@ def _check_put(op: PutOp) -> None:
             raise StoreArgumentTypeError("store value keys must be strings")
     if op.ttl is not None:
         _check_minutes("ttl", op.ttl)
-    if op.index not in (None, False):
+    if op.index is not None and op.index is not False:  # 0 == False, but is no flag
         _check_paths("index", op.index)
 
 
