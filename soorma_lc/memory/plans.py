@@ -217,6 +217,8 @@ def _now() -> tuple[datetime, str, int]:
 
 def _status(value: PlanStatus | str) -> PlanStatus:
     try:
+        if not isinstance(value, str):  # Enum's own error repr()s the value, which may fail
+            raise ValueError(value)
         return PlanStatus(value)
     except ValueError:
         raise SoormaValidationError(
