@@ -5,8 +5,10 @@ again afterwards (no temporary folders left behind, the embedded redis-server st
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -20,8 +22,9 @@ def run_example(
     timeout: float = 180,
 ) -> str:
     """Run ``examples/<script>`` in ``cwd`` and return its stdout (stderr on failure)."""
-    tmp = cwd / ".tmp-of-example"
-    tmp.mkdir(exist_ok=True)
+    # Short, so that the unix socket the embedded redis-server makes in it stays under the
+    # 107-character limit of socket paths.
+    tmp = Path(tempfile.mkdtemp(prefix="ex-"))
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SOORMA_")}
     done = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args],
@@ -32,9 +35,9 @@ def run_example(
         timeout=timeout,
         check=False,
     )
-    assert done.returncode == 0, done.stderr
     leftovers = sorted(p.name for p in tmp.iterdir())
-    tmp.rmdir()
+    shutil.rmtree(tmp, ignore_errors=True)
+    assert done.returncode == 0, done.stderr
     assert not leftovers, f"{script} left temporary files behind: {leftovers}"
     return done.stdout
 
