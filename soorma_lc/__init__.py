@@ -1,6 +1,6 @@
 """soorma-lc: Soorma's autonomous choreography for LangGraph apps.
 
-The names below are the public API (see ARCHITECTURE.md). The event model, settings and errors
+The names below are the public API (see docs/architecture.md). The event model, settings and errors
 load with the package; the components load on first access, so ``import soorma_lc`` (and the
 CLI) never pays for LangGraph, Chroma or litellm unless they are used.
 """
