@@ -30,6 +30,8 @@ VERB_MODULES: tuple[str, ...] = (
 )
 """Modules whose ``register(verbs)`` adds verbs, in the order ``--help`` lists them."""
 
+DESCRIPTION = "soorma-lc: run agents, watch plans, and look into the bus, the registry and memory."
+
 DEFAULT_LOG_LEVEL = "WARNING"
 """Log level of verbs that report through their own output (``run`` logs at INFO)."""
 
@@ -46,7 +48,7 @@ def err(text: str) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb."""
-    parser = argparse.ArgumentParser(prog="soorma-lc", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="soorma-lc", description=DESCRIPTION)
     parser.add_argument(
         "--log-level",
         help=f"logging level (default {DEFAULT_LOG_LEVEL}; INFO for run)",

@@ -20,6 +20,7 @@ from soorma_lc.cli.settings import (
     scope,
     verb_settings,
 )
+from soorma_lc.errors import PlanNotFoundError
 
 if TYPE_CHECKING:
     from soorma_lc.timeline import PlanFeed
@@ -52,6 +53,14 @@ def _feed(plan_id: str, parts: dict[str, Any]) -> PlanFeed:
     from soorma_lc.timeline import PlanFeed
 
     return PlanFeed(plan_id, **parts)
+
+
+def _not_found(exc: PlanNotFoundError, parts: dict[str, Any]) -> int:
+    err(
+        f"{exc} for tenant {parts['tenant_id']}, user {parts['user_id']} "
+        "(see soorma-lc plan list; --tenant and --user choose whose plans)"
+    )
+    return 1
 
 
 def _printer() -> Any:
@@ -92,16 +101,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     """A plan's timeline (past or running) from its recorded history, and its summary."""
     from soorma_lc.timeline import build_timeline
 
-    async def show() -> None:
+    async def show() -> int:
         async with _feed_parts(args) as parts:
-            snapshot = await _feed(args.plan_id, parts).snapshot()
+            try:
+                snapshot = await _feed(args.plan_id, parts).snapshot()
+            except PlanNotFoundError as exc:
+                return _not_found(exc, parts)
         printer = _printer()
         for entry in build_timeline(snapshot):
             printer.entry(entry)
         printer.summary(snapshot)
+        return 0
 
-    asyncio.run(show())
-    return 0
+    return asyncio.run(show())
 
 
 def cmd_watch(args: argparse.Namespace) -> int:
@@ -110,7 +122,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
     from soorma_lc.memory import PlanStatus
     from soorma_lc.timeline import PlanSnapshot, next_plan
 
-    async def watch() -> bool:
+    async def watch() -> int:
         async with _feed_parts(args) as parts:
             plan_id = args.plan_id
             memory, who = parts["memory"], {k: parts[k] for k in ("tenant_id", "user_id")}
@@ -130,12 +142,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
                         printer.summary(item)
                     else:
                         printer.entry(item)
+            except PlanNotFoundError as exc:
+                return _not_found(exc, parts)
             except TimeoutError as exc:
                 err(f"soorma-lc plan watch: {exc}")
-                return False
-            return True
+                return 1
+            return 0
 
-    return 0 if asyncio.run(watch()) else 1
+    return asyncio.run(watch())
 
 
 def register(verbs: Verbs) -> None:

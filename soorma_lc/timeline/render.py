@@ -35,7 +35,7 @@ class TimelinePrinter:
 
     def notice(self, text: str, style: str = "yellow") -> None:
         """A line that is not part of a plan (what runs, what was set up)."""
-        self.console.print(Text(text, style=style))
+        self.console.print(Text(text, style=style), soft_wrap=True)
 
     def entry(self, entry: TimelineEntry) -> None:
         icon, style = _STYLE[entry.kind]
@@ -50,4 +50,4 @@ class TimelinePrinter:
             self.console.print(Panel(Markdown(entry.text), title="answer", expand=True))
 
     def summary(self, snapshot: PlanSnapshot) -> None:
-        self.console.print(Text(summary_line(snapshot), style="bold"))
+        self.console.print(Text(summary_line(snapshot), style="bold"), soft_wrap=True)
