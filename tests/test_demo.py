@@ -183,3 +183,16 @@ async def test_with_a_model_every_decision_is_a_model_call(
     assert any("cite the findings of vector-search-chunking.md" in d for d in validation.details)
     assert snapshot.outcome is not None and snapshot.outcome.input_tokens == 400
     assert out.splitlines()[-1].endswith("400 in / 40 out tokens, $0.0040")
+
+
+async def test_a_topic_the_corpus_does_not_cover_ends_with_an_honest_answer(
+    demo: ModuleType, settings: Settings
+) -> None:
+    console, _ = _console()
+    snapshot = await demo.run_demo(console, settings=settings, topic="quantum gardening")
+    outcome = snapshot.outcome
+    assert outcome is not None and outcome.status == "completed"
+    assert "The knowledge base has nothing about 'quantum gardening'" in (outcome.result or "")
+    assert "covers docker, kubernetes, redis, vector search" in (outcome.result or "")
+    review = [e for e in build_timeline(snapshot) if e.kind == "result"][-1]
+    assert "approved: false" in review.details

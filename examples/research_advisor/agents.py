@@ -120,6 +120,13 @@ def _state(event: EventEnvelope, context: AgentContext) -> WorkflowState:
     )
 
 
+def corpus_subjects() -> list[str]:
+    """What the corpus is about, from its file names (``redis-streams.md``: redis)."""
+    return sorted(
+        {path.stem.rsplit("-", 1)[0].replace("-", " ") for path in CORPUS_DIR.glob("*.md")}
+    )
+
+
 async def ingest_corpus(memory: MemoryClient, *, tenant_id: str) -> int:
     """Store every corpus document in semantic memory, keyed by file name (an upsert: a second
     run stores nothing twice and re-embeds only changed files). Returns the document count."""
@@ -156,7 +163,13 @@ def make_researcher(**options: Any) -> Worker:
         )
         findings = findings_from_hits(topic, hits)
         await _state(event, context).set("findings", findings)
-        await context.bus.respond(event, data={"topic": topic, "findings": findings})
+        answer: dict[str, Any] = {"topic": topic, "findings": findings}
+        if not findings:
+            answer["note"] = (
+                f"The knowledge base has nothing about {topic!r}; it covers "
+                f"{', '.join(corpus_subjects())}."
+            )
+        await context.bus.respond(event, data=answer)
 
     return researcher
 
