@@ -6,6 +6,7 @@ python examples/hello_worker/run.py
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -68,3 +69,4 @@ if __name__ == "__main__":
         asyncio.run(main(Settings(data_dir=data_dir)))
     finally:
         shutdown_embedded_redis(data_dir)
+        shutil.rmtree(data_dir, ignore_errors=True)  # a private server: leave nothing behind

@@ -34,7 +34,9 @@ async def remember(settings: Settings) -> None:
     episodic = EpisodicMemory.from_settings(settings)
     semantic = SemanticMemory.from_settings(settings)
 
-    await episodic.log_interactions(AGENT, CHAT, tenant_id=TENANT, user_id=ALICE)
+    # Keys make logging idempotent: run `remember` twice and recall still shows each turn once.
+    keys = [f"lisbon-chat-{n}" for n in range(len(CHAT))]
+    await episodic.log_interactions(AGENT, CHAT, tenant_id=TENANT, user_id=ALICE, keys=keys)
     await semantic.store_knowledge(
         "Alice prefers window seats and morning flights.",
         tenant_id=TENANT,

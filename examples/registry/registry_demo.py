@@ -4,7 +4,8 @@
     python examples/registry/registry_demo.py discover   # another process: see what is there
 
 Data lives under SOORMA_DATA_DIR (default ./.soorma); set SOORMA_REDIS_URL to use a real
-Redis, or SOORMA_REGISTRY_URL to talk to a Soorma Registry service instead.
+Redis, or SOORMA_REGISTRY_URL to talk to a Soorma Registry service instead. It registers under
+its own tenant, so its agents never show up in another example's planner.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from soorma_lc.config import Settings
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventTopic
 from soorma_lc.registry import Registry, registry_from_settings
+
+TENANT = "registry-example"
 
 SEARCH = EventDefinition(
     event_name="web.search.request",
@@ -69,7 +73,7 @@ async def discover(registry: Registry) -> None:
 
 
 async def main(command: str) -> None:
-    registry = registry_from_settings()
+    registry = registry_from_settings(Settings(tenant_id=TENANT))
     try:
         if command == "register":
             for agent in AGENTS:  # also registers the events in the agents' capabilities

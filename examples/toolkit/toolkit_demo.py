@@ -21,6 +21,7 @@ from soorma_lc.config import Settings
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventEnvelope
 from soorma_lc.toolkit import CONTEXT_CONFIG_KEY, EventToolkit
 
+TENANT = "toolkit-example"
 RESEARCH = EventDefinition(
     event_name="research.requested",
     topic="action-requests",
@@ -58,7 +59,7 @@ OTHER_TASKS = {
 
 
 async def main() -> None:
-    settings = Settings()
+    settings = Settings(tenant_id=TENANT)  # its own tenant: its agent stays out of other demos
     toolkit = EventToolkit.from_settings(settings, embeddings="offline")
     bus = toolkit.bus
     assert isinstance(bus, RedisStreamsBus)
@@ -123,6 +124,7 @@ async def main() -> None:
         f"on {envelope.response_topic}"
     )
     await subscription.stop()
+    await toolkit.registry.deregister_agent("demo-worker")
     await toolkit.aclose()
 
 
