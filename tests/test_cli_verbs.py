@@ -324,3 +324,14 @@ def test_the_demo_says_where_its_code_should_be(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="ships with the source checkout"):
         load_demo(tmp_path)
     assert os.path.isfile(Path(load_demo().__file__ or ""))
+
+
+def test_plan_watch_of_an_ended_plan_whose_outcome_event_was_trimmed(
+    env: Settings, redis_client: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_id = asyncio.run(_research_plan(env))
+    redis_client.delete("soorma:bus:stream:system-events")  # type: ignore[attr-defined]
+    assert main(["plan", "watch", plan_id, "--timeout", "30", *SCOPE]) == 0
+    out = capsys.readouterr().out
+    assert "✓ plan completed" in out and "★ answer" not in out
+    assert out.rstrip().splitlines()[-1].startswith(f"plan {plan_id} completed")

@@ -198,3 +198,27 @@ def test_brief_values_are_short_and_stable() -> None:
     assert brief(["x", "y"]) == "2 items"
     assert brief("one\n  two") == "one two"
     assert brief("x" * 300, 10) == "x" * 9 + "…"
+
+
+def test_a_plan_failed_by_a_guard_reads_as_one_failure() -> None:
+    trip = {"guard": "budget", "action": "fail", "reason": "over budget"}
+    history = [
+        *HISTORY[:4],
+        _record(2, "failed", 0.7, note="over budget", guard_trips=[trip]),
+        _record(2, "failed", 0.8, note="over budget"),
+    ]
+    failed = PlanOutcome(plan_id=PLAN, status="failed", reason="over budget", actions=1, steps=2)
+    done = _envelope(
+        "plan.failed", EventTopic.SYSTEM_EVENTS, "sys-2", data=failed.model_dump(mode="json")
+    )
+    entries = build_timeline(
+        _snapshot(plan=_plan(PlanStatus.FAILED), history=history, events=[REQUEST, RESULT, done])
+    )
+    assert [(e.kind, e.title) for e in entries[-4:]] == [
+        ("failed", "this step fails the plan"),
+        ("failed", "plan failed"),
+        ("memory", "working memory"),
+        ("answer", "no answer: the plan failed"),
+    ]
+    assert entries[-4].details == ("reason: over budget", "guard budget → fail: over budget")
+    assert entries[-1].details == ("reason: over budget",) and entries[-1].text is None

@@ -84,12 +84,17 @@ class PlanSnapshot:
         return None
 
     @property
-    def finished(self) -> bool:
-        """True once the history records the end and the outcome is announced (or, for a
-        plan no planner runs, once its record is completed or failed)."""
+    def ended(self) -> bool:
+        """True once the history records the plan's end (or, for a plan no planner runs, once
+        its record is completed or failed)."""
         if self.history:
-            return self.outcome is not None
+            return self.history[-1].kind in ("completed", "failed")
         return self.plan.status.value in ("completed", "failed")
+
+    @property
+    def finished(self) -> bool:
+        """True once the plan has ended and, for a planner's plan, announced its outcome."""
+        return self.ended and (not self.history or self.outcome is not None)
 
 
 def build_timeline(snapshot: PlanSnapshot) -> list[TimelineEntry]:
@@ -105,7 +110,8 @@ def summary_line(snapshot: PlanSnapshot) -> str:
     if outcome is not None:
         parts.append(f"{outcome.steps} steps, {outcome.actions} actions")
     elif snapshot.history:
-        parts.append(f"{snapshot.history[-1].step} steps so far")
+        steps = snapshot.history[-1].step
+        parts.append(f"{steps} steps" if snapshot.ended else f"{steps} steps so far")
     if snapshot.history:
         seconds = (snapshot.history[-1].at - snapshot.history[0].at).total_seconds()
         parts.append(f"{seconds:.2f} s")
@@ -162,8 +168,9 @@ class _Builder:
 
     def build(self) -> list[TimelineEntry]:
         entries = [self._goal()]
-        for record in self.snapshot.history:
-            entry = self._entry(record)
+        last = len(self.snapshot.history) - 1
+        for index, record in enumerate(self.snapshot.history):
+            entry = self._entry(record, final=index == last)
             if entry is not None:
                 entries.append(entry)
         if not self.snapshot.history and self.snapshot.finished:
@@ -186,7 +193,7 @@ class _Builder:
             data_lines(plan.goal_data),
         )
 
-    def _entry(self, record: StepRecord) -> TimelineEntry | None:
+    def _entry(self, record: StepRecord, *, final: bool) -> TimelineEntry | None:
         if record.kind == "decision":
             return None if record.step == 0 else self._decision(record)
         if record.kind == "rejected":
@@ -209,7 +216,10 @@ class _Builder:
             return TimelineEntry(record.kind, record.step, f"{what} {record.event}", details)
         status = record.kind
         details = (f"reason: {brief(record.note or '')}",) if status == "failed" else ()
-        title = "plan completed" if status == "completed" else "plan failed"
+        if status == "completed":
+            title = "plan completed"
+        else:  # a step that fails the plan is recorded, then the plan's end
+            title = "plan failed" if final else "this step fails the plan"
         trips = _trip_lines(record.guard_trips)
         return TimelineEntry(status, record.step, title, (*details, *trips))
 
@@ -337,11 +347,12 @@ class _Builder:
 
 
 def _unique(envelopes: Iterable[EventEnvelope]) -> list[EventEnvelope]:
-    """Envelopes without repeats of one id (a step re-run after a crash republishes it)."""
+    """Envelopes oldest first, without repeats of one id (a step re-run after a crash
+    republishes it), whatever order they were read in."""
     seen: dict[str, EventEnvelope] = {}
     for envelope in envelopes:
         seen.setdefault(envelope.id, envelope)
-    return list(seen.values())
+    return sorted(seen.values(), key=lambda e: (e.time, e.id))
 
 
 def _trip_lines(trips: Sequence[Mapping[str, Any]]) -> list[str]:

@@ -103,19 +103,23 @@ class PlanFeed:
         """Yield the timeline's entries as they happen, then the final snapshot.
 
         Between snapshots it waits on the bus (up to ``poll`` seconds) so entries show as soon
-        as the plan's events arrive. Raises :class:`TimeoutError` after ``timeout`` seconds.
+        as the plan's events arrive. A plan that has ended but whose outcome event is not on
+        the bus one wait later (trimmed from a stream) ends the timeline without it. Raises
+        :class:`TimeoutError` after ``timeout`` seconds.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
         shown = 0
+        ended_before = False
         while True:
             snapshot = await self.snapshot()
             entries = build_timeline(snapshot)
             for entry in entries[shown:]:
                 yield entry
             shown = max(shown, len(entries))
-            if snapshot.finished:
+            if snapshot.finished or (snapshot.ended and ended_before):
                 yield snapshot
                 return
+            ended_before = snapshot.ended
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"plan {self.plan_id} did not finish within {timeout} s")
             await self.read_events(snapshot.plan, block=poll)
