@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -62,9 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
 def add_verb(
     verbs: Verbs, name: str, func: Verb, *, log_level: str = DEFAULT_LOG_LEVEL
 ) -> argparse.ArgumentParser:
-    """Add a verb whose help is the first paragraph of ``func``'s docstring."""
-    doc = (func.__doc__ or "").strip().split("\n\n")[0]
-    sub = verbs.add_parser(name, help=doc, description=doc)
+    """Add a verb: its one-line help is the first paragraph of ``func``'s docstring, its
+    ``--help`` shows the whole docstring."""
+    doc = inspect.cleandoc(func.__doc__ or "")
+    sub = verbs.add_parser(
+        name,
+        help=" ".join(doc.split("\n\n")[0].split()),
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub.set_defaults(func=func, default_log_level=log_level)
     return sub
 
