@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import importlib.util
 import io
+import json
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
+import respx
 from langchain_core.messages import AIMessage, BaseMessage
 from rich.console import Console
 
 from soorma_lc.cli import main
 from soorma_lc.config import Settings
 from soorma_lc.timeline import build_timeline
+from tests.llm_wire import Turn, openai_reply
 from tests.planner_helpers import PolicyChatModel, call, goal_data, results
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "research_advisor"
@@ -182,7 +187,7 @@ async def test_with_a_model_every_decision_is_a_model_call(
     assert "approved: false" in validation.details
     assert any("cite the findings of vector-search-chunking.md" in d for d in validation.details)
     assert snapshot.outcome is not None and snapshot.outcome.input_tokens == 400
-    assert out.splitlines()[-1].endswith("400 in / 40 out tokens, $0.0040")
+    assert out.splitlines()[-1].endswith("400 in / 40 out tokens, $0.004000")
 
 
 async def test_a_topic_the_corpus_does_not_cover_ends_with_an_honest_answer(
@@ -196,3 +201,75 @@ async def test_a_topic_the_corpus_does_not_cover_ends_with_an_honest_answer(
     assert "covers docker, kubernetes, redis, vector search" in (outcome.result or "")
     review = [e for e in build_timeline(snapshot) if e.kind == "result"][-1]
     assert "approved: false" in review.details
+
+
+_JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.S)
+
+
+def _openai(request: httpx.Request) -> httpx.Response:
+    """OpenAI's chat API as a competent model: plans with tool calls, drafts in text."""
+    body = json.loads(request.content)
+    if not body.get("tools"):  # the advisor drafting
+        text = "# Vector search\n\n" + "\n".join(f"- A point [{source}]" for source in SOURCES)
+        return httpx.Response(
+            200,
+            json={
+                "id": "chatcmpl-draft",
+                "object": "chat.completion",
+                "created": 1_700_000_000,
+                "model": "gpt-4o-mini-2024-07-18",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": {"role": "assistant", "content": text},
+                        "finish_reason": "stop",
+                    }
+                ],
+                "usage": {"prompt_tokens": 50, "completion_tokens": 20, "total_tokens": 70},
+            },
+        )
+    got = [
+        json.loads(found.group(1))
+        for m in body["messages"]
+        if m["role"] == "tool" and (found := _JSON_BLOCK.search(m.get("content") or ""))
+    ]
+    if not got:
+        turn = Turn("research_requested", {"topic": "vector search"}, "call_r")
+    elif len(got) == 1:
+        args = {"topic": "vector search", "findings": got[0]["findings"]}
+        turn = Turn("draft_requested", args, "call_d")
+    elif len(got) == 2:
+        turn = Turn("validation_requested", {"draft": got[1]["draft"]}, "call_v")
+    else:
+        assert got[2]["approved"] is True, got[2]
+        turn = Turn("complete_goal", {"result": got[1]["draft"], "reasoning": "ok"}, "call_c")
+    return openai_reply(turn)
+
+
+def test_soorma_lc_demo_with_model_plans_with_real_llm_calls(
+    redis_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("SOORMA_REDIS_URL", redis_url)
+    monkeypatch.setenv("SOORMA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with respx.mock(assert_all_called=False) as router:
+        route = router.post("https://api.openai.com/v1/chat/completions").mock(side_effect=_openai)
+        assert main(["demo", "--model", "openai/gpt-4o-mini"]) == 0
+
+    assert route.call_count == 5  # four decisions and one draft
+    out = capsys.readouterr().out
+    assert out.startswith("model: openai/gpt-4o-mini: every decision below is a real LLM call")
+    assert "offline" not in out
+    assert (
+        len(
+            re.findall(
+                r"model: openai/gpt-4o-mini · 120 in / 30 out tokens · .* s · \$0\.0000\d\d", out
+            )
+        )
+        == 4
+    )
+    summary = out.rstrip().splitlines()[-1]
+    assert re.search(r"· 480 in / 120 out tokens, \$0\.000\d{3}$", summary), summary

@@ -131,7 +131,7 @@ def test_entries_follow_the_history_with_bus_and_memory_detail() -> None:
     assert decision.title == "decision: publish research.requested"
     assert decision.details == (
         "reasoning: Find facts first.",
-        "model: gpt-x · 90 in / 9 out tokens · 0.80 s · $0.0012",
+        "model: gpt-x · 90 in / 9 out tokens · 0.80 s · $0.001200",
     )
     assert not decision.offline and decision.agent == "research-planner"
     assert published.details == ("topic: Docker", "expects: research.completed")

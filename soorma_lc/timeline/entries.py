@@ -120,9 +120,14 @@ def summary_line(snapshot: PlanSnapshot) -> str:
         if _offline_only(snapshot.history):
             tokens += " (offline heuristic, no LLM)"
         elif outcome.cost_usd:
-            tokens += f", ${outcome.cost_usd:.4f}"
+            tokens += f", {dollars(outcome.cost_usd)}"
         parts.append(tokens)
     return " · ".join(parts)
+
+
+def dollars(cost: float) -> str:
+    """A cost in US dollars, with the digits a fraction of a cent needs."""
+    return f"${cost:.4f}" if cost >= 0.01 else f"${cost:.6f}"
 
 
 def is_offline(model: str | None) -> bool:
@@ -370,5 +375,5 @@ def _model_line(record: StepRecord) -> str:
     if record.latency_ms is not None:
         parts.append(f"{record.latency_ms / 1000:.2f} s")
     if record.cost_usd:
-        parts.append(f"${record.cost_usd:.4f}")
+        parts.append(dollars(record.cost_usd))
     return " · ".join(parts)
