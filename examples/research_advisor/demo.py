@@ -93,6 +93,12 @@ async def run_demo(
     }
     scope = {"tenant_id": settings.tenant_id, "user_id": settings.user_id}
     try:
+        if not settings.redis_url or not settings.chroma_url:
+            printer.notice(
+                f"data dir: {settings.data_dir.resolve()} (embedded servers; plans stay there "
+                "for soorma-lc plan show, and soorma-lc reset starts over)",
+                style="dim",
+            )
         count = await ingest_corpus(memory, tenant_id=settings.tenant_id)
         printer.notice(
             f"knowledge base: {count} documents of examples/research_advisor/corpus in "

@@ -46,7 +46,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     snapshot = asyncio.run(
         demo.run_demo(
             Console(),
-            settings=verb_settings(("redis", "chroma"), create=True),
+            settings=verb_settings(("redis", "chroma"), create=True, announce=False),
             model=args.model,
             external_agents=args.external_agents,
             **{name: value for name, value in chosen.items() if value is not None},

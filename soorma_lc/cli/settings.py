@@ -11,10 +11,13 @@ from soorma_lc.config import Settings
 from soorma_lc.errors import DataDirNotFoundError
 
 
-def verb_settings(backends: Iterable[str] = ("redis",), *, create: bool = False) -> Settings:
-    """The settings from the environment; says on stderr which data dir the embedded
-    ``backends`` ("redis", "chroma") use. Unless ``create``, a data dir that does not exist
-    raises :class:`DataDirNotFoundError` instead of being created by an embedded server."""
+def verb_settings(
+    backends: Iterable[str] = ("redis",), *, create: bool = False, announce: bool = True
+) -> Settings:
+    """The settings from the environment; says on stderr (unless not ``announce``) which data
+    dir the embedded ``backends`` ("redis", "chroma") use. Unless ``create``, a data dir that
+    does not exist raises :class:`DataDirNotFoundError` instead of being created by an
+    embedded server."""
     settings = Settings()
     embedded = [name for name in backends if not getattr(settings, f"{name}_url")]
     if embedded:
@@ -22,7 +25,8 @@ def verb_settings(backends: Iterable[str] = ("redis",), *, create: bool = False)
         if not create and not data_dir.is_dir():
             raise DataDirNotFoundError(data_dir)
         names = " and ".join({"redis": "Redis", "chroma": "Chroma"}[name] for name in embedded)
-        err(f"data dir: {data_dir} (embedded {names})")
+        if announce:
+            err(f"data dir: {data_dir} (embedded {names})")
     return settings
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.text import Text
 
@@ -24,7 +25,6 @@ _STYLE: dict[EntryKind, tuple[str, str]] = {
     "memory": ("▣", "magenta"),
     "answer": ("★", "bold"),
 }
-_INDENT = " " * 7
 
 
 class TimelinePrinter:
@@ -45,7 +45,9 @@ class TimelinePrinter:
             line.append("  [offline heuristic, not an LLM]", style="yellow")
         self.console.print(line)
         for detail in entry.details:
-            self.console.print(Text(f"{_INDENT}{detail}", style="dim"), overflow="fold")
+            self.console.print(
+                Padding(Text(detail, style="dim", overflow="fold"), (0, 0, 0, 7), expand=False)
+            )
         if entry.text:
             self.console.print(Panel(Markdown(entry.text), title="answer", expand=True))
 
