@@ -378,3 +378,65 @@ async def test_large_registries_offer_top_k_tools_and_a_search(settings):
         )
         assert "validation_requested" in str(found.content)
         assert "validation_requested" in planner.services.model.tool_names[-1]
+
+
+async def test_an_oversized_result_is_cut_for_the_model_and_kept_whole_in_the_plan(settings):
+    long_findings = "Docker layers images. " * 2000  # ~44 kB
+    async with Stack(settings) as stack:
+        _, advisor, validator = research_workers(**stack.shared())
+        researcher = Worker("researcher", consumes=[RESEARCH], **stack.shared())
+
+        @researcher.on_event("research.requested")
+        async def verbose(event: EventEnvelope, context: AgentContext) -> None:
+            await context.bus.respond(event, data={"findings": long_findings})
+
+        def research_then_complete(messages: list[BaseMessage], tools: list[str]) -> AIMessage:
+            if results(messages):
+                return call("complete_goal", {"result": "Docker layers images."})
+            return call("research_requested", {"topic": "Docker"})
+
+        planner = stack.planner(research_then_complete, result_chars=2000)
+        await stack.start(researcher, advisor, validator, planner)
+
+        outcome = await run_goal(planner)
+
+        assert outcome.status == "completed"
+        shown = next(
+            m
+            for prompt in planner.services.model.prompts
+            for m in prompt
+            if isinstance(m, ToolMessage) and "research.completed" in str(m.content)
+        )
+        assert len(str(shown.content)) < 2200 and "characters cut" in str(shown.content)
+        snapshot = await planner.graph.aget_state(
+            planner.run_config(outcome.plan_id, tenant_id="acme")
+        )
+        assert snapshot.values["results"][0]["data"]["findings"] == long_findings
+
+
+async def test_a_bad_event_never_stops_the_planner(settings):
+    async with Stack(settings) as stack:
+        planner = stack.planner(research_policy)
+        await stack.start(*research_workers(**stack.shared()), planner)
+        # a result for a plan that does not exist, one with no scope, and garbage on the stream
+        await stack.bus.respond(
+            EventEnvelope(
+                type="x.requested",
+                topic=EventTopic.ACTION_REQUESTS,
+                plan_id="nope",
+                tenant_id="acme",
+                user_id="alice",
+            ),
+            "x.completed",
+            {"n": 1},
+        )
+        await stack.bus.publish(
+            EventEnvelope(type="y.completed", topic=EventTopic.ACTION_RESULTS, plan_id="nope")
+        )
+        await stack.bus.client.xadd(
+            stack.bus.keys.stream(EventTopic.ACTION_RESULTS), {b"e": b"not json"}
+        )
+
+        outcome = await run_goal(planner)
+
+        assert outcome.status == "completed" and planner.worker.running
