@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Worker
@@ -440,3 +441,32 @@ async def test_a_bad_event_never_stops_the_planner(settings):
         outcome = await run_goal(planner)
 
         assert outcome.status == "completed" and planner.worker.running
+
+
+async def test_planner_configuration_errors_are_typed(settings):
+    from soorma_lc.errors import ConfigurationError
+
+    bad_options: list[dict[str, Any]] = [
+        {"goal_events": []},
+        {"max_actions": 0},
+        {"max_repairs": -1},
+        {"max_tools": "3"},
+        {"lease_ttl": 0},
+        {"response_timeout": -1},
+        {"registry_refresh": -1},
+        {"compensation_timeout": 0},
+        {"goal_events": [EventDefinition(event_name="g.goal", topic=EventTopic.BUSINESS_FACTS)]},
+    ]
+    async with Stack(settings) as stack:
+        for options in bad_options:
+            with pytest.raises(ConfigurationError):
+                stack.planner(research_policy, **options)
+        planner = ChoreographyPlanner(
+            "p",
+            42,
+            goal_events=["research.goal"],
+            **stack.shared(),  # type: ignore[arg-type]
+        )
+        with pytest.raises(ConfigurationError, match="model must be"):
+            await planner.start()  # refused when the planner builds its services
+        assert not planner.worker.running

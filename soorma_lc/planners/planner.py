@@ -141,6 +141,7 @@ class ChoreographyPlanner:
             ("lease_ttl", lease_ttl),
             ("lease_wait", lease_wait),
             ("timer_interval", timer_interval),
+            ("compensation_timeout", compensation_timeout),
         ):
             if not value > 0:
                 raise ConfigurationError(f"{label} must be positive (got {value!r})")
@@ -202,6 +203,7 @@ class ChoreographyPlanner:
         self._toolkit = toolkit
         self._owned_toolkit = False
         self._checkpointer = checkpointer
+        self._owned_checkpointer = False
         self._graph: CompiledStateGraph | None = None
         self._services: PlannerServices | None = None
         self._timer_task: asyncio.Task[None] | None = None
@@ -261,6 +263,7 @@ class ChoreographyPlanner:
                 from soorma_lc.memory.checkpoint.saver import RedisCheckpointSaver
 
                 self._checkpointer = RedisCheckpointSaver.from_settings(self.settings)
+                self._owned_checkpointer = True
             self._graph = build_graph(self.services).compile(
                 checkpointer=self._checkpointer, name=self.name
             )
@@ -302,6 +305,9 @@ class ChoreographyPlanner:
         if self._owned_toolkit and self._toolkit is not None:
             await self._toolkit.aclose()
             self._toolkit, self._owned_toolkit = None, False
+        if self._owned_checkpointer and self._checkpointer is not None:
+            await self._checkpointer.aclose()  # type: ignore[attr-defined]
+            self._checkpointer, self._owned_checkpointer = None, False
 
     async def serve(self) -> None:
         """Start, run until SIGINT/SIGTERM or :meth:`request_stop`, then stop gracefully."""
