@@ -335,3 +335,46 @@ def test_plan_watch_of_an_ended_plan_whose_outcome_event_was_trimmed(
     out = capsys.readouterr().out
     assert "✓ plan completed" in out and "★ answer" not in out
     assert out.rstrip().splitlines()[-1].startswith(f"plan {plan_id} completed")
+
+
+async def test_plan_cancel_and_review_steer_a_running_plan(
+    env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from soorma_lc.planners import EscalationPolicy
+    from tests.planner_helpers import RESEARCH, call
+    from tests.toolkit_helpers import agent_consuming
+
+    def stubborn(messages: list, tools: list[str]):
+        if any("approved going on" in str(m.content) for m in messages):
+            return call("research_requested", {"topic": "Docker"})
+        return call("web_search", {"q": "docker"})
+
+    async with Stack(env) as stack:
+        planner = stack.planner(stubborn, max_repairs=0, escalation=EscalationPolicy())
+        await stack.start(planner)
+        await stack.registry.register_agent(agent_consuming(RESEARCH))  # never answers
+        outcome = asyncio.create_task(run_goal(planner))
+
+        async def last(kind: str) -> str:
+            while True:
+                plans = await stack.memory.list_plans(tenant_id="acme", user_id="alice")
+                if plans:
+                    history = await planner.history(
+                        plans[0].plan_id, tenant_id="acme", user_id="alice"
+                    )
+                    if history and history[-1].kind == kind:
+                        return plans[0].plan_id
+                await asyncio.sleep(0.02)
+
+        plan_id = await last("waiting")  # paused for review
+        review = ["plan", "review", plan_id, "--approve", "--instruction", "research it", *SCOPE]
+        assert await asyncio.to_thread(main, review) == 0
+        await last("published")  # it went on: research requested
+        cancel = ["plan", "cancel", plan_id, "--reason", "enough", *SCOPE]
+        assert await asyncio.to_thread(main, cancel) == 0
+        done = await outcome
+
+    assert (done.status, done.reason) == ("failed", "cancelled: enough")
+    assert f"the planner serving plan {plan_id} handles it" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["plan", "cancel", "no-such-plan", *SCOPE]) == 1
+    assert "plan 'no-such-plan' not found for tenant acme" in capsys.readouterr().err

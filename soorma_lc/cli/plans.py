@@ -1,4 +1,5 @@
-"""Verbs for plans: list them, show a plan's timeline from its recorded history, watch one live.
+"""Verbs for plans: list them, show a plan's timeline from its recorded history, watch one live,
+cancel one, answer one paused for review.
 
 Plans are visible to the tenant and user that own them: ``--tenant`` / ``--user`` (default:
 the settings' SOORMA_TENANT_ID / SOORMA_USER_ID).
@@ -152,9 +153,50 @@ def cmd_watch(args: argparse.Namespace) -> int:
     return asyncio.run(watch())
 
 
+def _steer(args: argparse.Namespace, build: Any) -> int:
+    """Publish a control event for a plan the user can see (cancel, review)."""
+
+    async def send() -> int:
+        async with _feed_parts(args) as parts:
+            who = {"tenant_id": parts["tenant_id"], "user_id": parts["user_id"]}
+            if await parts["memory"].get_plan(args.plan_id, **who) is None:
+                return _not_found(PlanNotFoundError(args.plan_id), parts)
+            event_id = await parts["bus"].publish(build(args.plan_id, **who))
+            out(f"sent {event_id}; the planner serving plan {args.plan_id} handles it")
+            return 0
+
+    return asyncio.run(send())
+
+
+def cmd_cancel(args: argparse.Namespace) -> int:
+    """Cancel a plan: it publishes nothing more, undoes what declares a compensation, fails."""
+    from soorma_lc.planners.control import cancel_request
+
+    return _steer(
+        args,
+        lambda plan_id, **who: cancel_request(
+            plan_id, reason=args.reason, source="soorma-lc", **who
+        ),
+    )
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Answer a plan paused for review: --approve (with an --instruction) or --reject."""
+    from soorma_lc.planners.control import review_answer
+
+    return _steer(
+        args,
+        lambda plan_id, **who: review_answer(
+            plan_id, approve=args.approve, instruction=args.instruction, source="soorma-lc", **who
+        ),
+    )
+
+
 def register(verbs: Verbs) -> None:
-    """Add plan list|show|watch."""
-    plan = add_group(verbs, "plan", "Plans: list them, show a plan's timeline, watch one live.")
+    """Add plan list|show|watch|cancel|review."""
+    plan = add_group(
+        verbs, "plan", "Plans: list, show a timeline, watch live, cancel, answer a review."
+    )
     listing = add_verb(plan, "list", cmd_list)
     listing.add_argument(
         "--status", choices=["running", "paused", "completed", "failed"], help="only these"
@@ -172,3 +214,16 @@ def register(verbs: Verbs) -> None:
     watch.add_argument("plan_id", metavar="PLAN_ID", nargs="?", help="the plan to follow")
     watch.add_argument("--timeout", type=positive_float, help="give up after this many seconds")
     add_scope(watch)
+
+    cancel = add_verb(plan, "cancel", cmd_cancel)
+    cancel.add_argument("plan_id", metavar="PLAN_ID", help="the plan (see plan list)")
+    cancel.add_argument("--reason", default="cancelled from the command line", help="why")
+    add_scope(cancel)
+
+    review = add_verb(plan, "review", cmd_review)
+    review.add_argument("plan_id", metavar="PLAN_ID", help="the paused plan (see plan list)")
+    decision = review.add_mutually_exclusive_group(required=True)
+    decision.add_argument("--approve", action="store_true", help="let the plan go on")
+    decision.add_argument("--reject", action="store_true", help="stop the plan (it fails)")
+    review.add_argument("--instruction", help="what the planner's model should do now")
+    add_scope(review)
