@@ -34,14 +34,13 @@ from soorma_lc.errors import (
 )
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
 from soorma_lc.planners.config import PlannerConfig, PlannerServices
+from soorma_lc.planners.control import cancel_request, review_answer
 from soorma_lc.planners.envelopes import derived_id
 from soorma_lc.planners.graph import build_graph
 from soorma_lc.planners.guards import Guard, default_guards
 from soorma_lc.planners.ledger import PlanLedger
 from soorma_lc.planners.offer import GOAL_ROLE_KEY, EventFilter
 from soorma_lc.planners.policies import (
-    CANCEL_EVENT,
-    REVIEW_COMPLETED_EVENT,
     Budget,
     EscalationPolicy,
     RetryPolicy,
@@ -380,19 +379,14 @@ class ChoreographyPlanner:
         """Ask whichever replica serves the plan to cancel it: it publishes nothing more, runs
         the compensations its completed actions declare, and fails with ``reason``. Returns the
         cancel event's id (a finished plan ignores it)."""
-        return await self.bus.publish(
-            self.bus.build(
-                CANCEL_EVENT,
-                {"reason": reason},
-                EventTopic.PLAN_EVENTS,
-                {
-                    "plan_id": plan_id,
-                    "tenant_id": tenant_id,
-                    "user_id": user_id,
-                    "source": f"{self.name}.client",
-                },
-            )
+        request = cancel_request(
+            plan_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            reason=reason,
+            source=f"{self.name}.client",
         )
+        return await self.bus.publish(request)
 
     async def review(
         self,
@@ -405,19 +399,15 @@ class ChoreographyPlanner:
     ) -> str:
         """Answer a plan paused for review (see ``escalation``): approved, it goes on with the
         ``instruction`` given to its model; not approved, it fails. Returns the event's id."""
-        return await self.bus.publish(
-            self.bus.build(
-                REVIEW_COMPLETED_EVENT,
-                {"approved": approve, "instruction": instruction or ""},
-                EventTopic.PLAN_EVENTS,
-                {
-                    "plan_id": plan_id,
-                    "tenant_id": tenant_id,
-                    "user_id": user_id,
-                    "source": f"{self.name}.client",
-                },
-            )
+        answer_ = review_answer(
+            plan_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            approve=approve,
+            instruction=instruction,
+            source=f"{self.name}.client",
         )
+        return await self.bus.publish(answer_)
 
     async def history(self, plan_id: str, *, tenant_id: str, user_id: str) -> list[StepRecord]:
         """The plan's step history, oldest first (:class:`PlanNotFoundError` if not visible)."""
