@@ -217,13 +217,16 @@ ENTRY_POINTS: list[EntryPoint] = [
     ),
     entry(
         "EpisodicMemory.log_interaction_sync",
-        lambda w, agent, role, content, tenant, user, metadata: w.episodic.log_interaction_sync(
-            agent, role, content, **_scope(tenant, user), metadata=metadata
+        lambda w, agent, role, content, tenant, user, metadata, key: (
+            w.episodic.log_interaction_sync(
+                agent, role, content, **_scope(tenant, user), metadata=metadata, key=key
+            )
         ),
         agent=ids(*AGENTS),
         role=ids(*ROLES),
         content=TEXT,
         metadata=METADATA,
+        key=optional(ids("m-1", "m-2")),
         **SCOPE,
     ),
     entry(
@@ -238,11 +241,14 @@ ENTRY_POINTS: list[EntryPoint] = [
     ),
     entry(
         "EpisodicMemory.log_interactions_sync",
-        lambda w, agent, turns, tenant, user: w.episodic.log_interactions_sync(
-            agent, turns, **_scope(tenant, user)
+        lambda w, agent, turns, tenant, user, keys: w.episodic.log_interactions_sync(
+            agent, turns, **_scope(tenant, user), keys=keys
         ),
         agent=ids(*AGENTS),
         turns=sequences(TURN),
+        keys=Slot(
+            st.none(), sequences(optional(ids("m-1", "m-2"))).valid | sequences(ids("m-1")).hostile
+        ),
         **SCOPE,
     ),
     entry(
