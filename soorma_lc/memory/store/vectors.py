@@ -114,12 +114,19 @@ class ChromaVectors:
 
     @chroma_call
     def query(self, vector: list[float], prefix: tuple[str, ...], k: int) -> list[Hit]:
-        """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first."""
+        """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first.
+
+        ``k`` is clamped to the collection's size: Chroma refuses a count past its integer
+        range, and fewer hits than ``k`` already tells the caller every vector was seen."""
+        collection = self._open()
+        k = min(k, collection.count())
+        if k < 1:
+            return []
         conditions = [{"scope": self._scope}] + [
             {f"ns_{i}": label} for i, label in enumerate(prefix)
         ]
         where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        result = self._open().query(
+        result = collection.query(
             query_embeddings=[vector],
             n_results=k,
             where=where,
