@@ -183,6 +183,19 @@ def _nested_dict(depth: int) -> dict[str, Any]:
     return value
 
 
+class Evil:
+    """An object whose str, format, length and iteration raise (repr, equality and hash stay:
+    hypothesis needs them for its own bookkeeping and reports)."""
+
+    def _fail(self, *args: Any) -> Any:
+        raise RuntimeError("evil")
+
+    __str__ = __format__ = __len__ = __iter__ = _fail
+
+    def __repr__(self) -> str:
+        return "Evil()"
+
+
 def _cyclic() -> list[Any]:
     value: list[Any] = [1]
     value.append(value)
@@ -192,6 +205,11 @@ def _cyclic() -> list[Any]:
 def big_text() -> str:
     """A string over every 1 MiB text and value limit of the memory layer."""
     return "x" * (2 * 1024 * 1024 + 1)
+
+
+def _huge_int(negative: bool) -> int:
+    """An int too long for Python to print (over 4300 digits)."""
+    return -(10**5000) if negative else 10**5000
 
 
 SPECIAL_STRINGS = [
@@ -228,6 +246,7 @@ hostile_scalars = st.one_of(
     st.booleans(),
     st.integers(),
     st.sampled_from([2**63, -(2**63) - 1, 2**100, -1, 0]),
+    st.builds(_huge_int, st.booleans()),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from(SPECIAL_STRINGS),
     st.text(max_size=12),
@@ -238,6 +257,7 @@ hostile_scalars = st.one_of(
 
 hostile_objects = st.one_of(
     st.builds(object),
+    st.builds(Evil),
     st.just(lambda: 1),
     st.builds(set, st.lists(st.integers(), max_size=3)),
     st.builds(bytearray, st.binary(max_size=4)),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import reprlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from chromadb.errors import ChromaError
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import BackendResponseError, BackendUnavailableError, ConfigurationError
+from soorma_lc.memory._values import shown
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -72,14 +72,12 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
 def http_chroma_client(url: str) -> ClientAPI:
     """A client for the Chroma server at ``url`` (http:// or https://)."""
     try:
-        parsed = urlparse(url)
-        port = parsed.port  # a port out of range raises ValueError
-    except (TypeError, AttributeError, ValueError):
+        parsed = urlparse(url) if isinstance(url, str) else None
+        port = parsed.port if parsed is not None else None  # out of range: ValueError
+    except ValueError:
         parsed, port = None, None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigurationError(
-            f"unsupported Chroma URL {reprlib.repr(url)}: use http(s)://host:port"
-        )
+        raise ConfigurationError(f"unsupported Chroma URL {shown(url)}: use http(s)://host:port")
     try:
         return chromadb.HttpClient(
             host=parsed.hostname,

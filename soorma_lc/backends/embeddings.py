@@ -18,7 +18,6 @@ import itertools
 import logging
 import math
 import re
-import reprlib
 import unicodedata
 import zlib
 from collections.abc import Iterable, Sequence
@@ -31,10 +30,12 @@ from langchain_core.embeddings import Embeddings
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError
+from soorma_lc.memory._values import shown
 
 logger = logging.getLogger(__name__)
 
 OFFLINE_SPECS = frozenset({"offline", "hash", "default"})
+_MAX_DIMENSIONS = 65_536
 LOCAL_SPEC = "local"
 
 # Words that carry no topic; dropped before hashing so they do not dominate short texts.
@@ -234,7 +235,7 @@ def checked_text(text: Any) -> str:
 def _positive(value: Any, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigurationError(
-            f"{name} must be an integer of at least {minimum}, got {reprlib.repr(value)}"
+            f"{name} must be an integer of at least {minimum}, got {shown(value)}"
         )
     return value
 
@@ -255,6 +256,10 @@ class HashingEmbeddings(Embeddings):
 
     def __init__(self, dimensions: int = 512) -> None:
         self.dimensions = _positive(dimensions, "HashingEmbeddings dimensions", minimum=64)
+        if self.dimensions > _MAX_DIMENSIONS:
+            raise ConfigurationError(
+                f"HashingEmbeddings takes at most {_MAX_DIMENSIONS} dimensions"
+            )
         self.model_id = f"soorma-hashing-v{self.VERSION}-{dimensions}"
         self._token_features = lru_cache(maxsize=100_000)(self._features_of_token)
 
@@ -326,7 +331,7 @@ class LiteLLMEmbeddings(Embeddings):
     def __init__(self, model: str, *, batch_size: int = 128, **litellm_kwargs: Any) -> None:
         if not isinstance(model, str) or not model.strip():
             raise ConfigurationError(
-                f"embedding model name must be a non-empty string: {reprlib.repr(model)}"
+                f"embedding model name must be a non-empty string, got {shown(model)}"
             )
         self.model = model
         self.batch_size = _positive(batch_size, "batch_size")
@@ -411,7 +416,7 @@ def resolve_embeddings(
     if spec is None:
         return HashingEmbeddings()
     if not isinstance(spec, str):
-        raise ConfigurationError(f"unsupported embeddings spec {reprlib.repr(spec)}")
+        raise ConfigurationError(f"unsupported embeddings spec {shown(spec)}")
     spec = spec.strip()
     if spec.lower() in OFFLINE_SPECS:
         return HashingEmbeddings()
@@ -434,6 +439,8 @@ def embedding_model_id(embeddings: Embeddings) -> str:
     parts = [f"{cls.__module__}.{cls.__qualname__}"]
     for attribute in ("model", "model_name", "deployment", "size", "dimensions"):
         value = getattr(embeddings, attribute, None)
-        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+        if (isinstance(value, str) and value) or (
+            isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+        ):
             parts.append(f"{attribute}={value}")
     return ":".join(parts)

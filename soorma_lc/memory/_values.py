@@ -46,13 +46,24 @@ MAX_ID_LENGTH = 512
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
 
 
-_REPR = reprlib.Repr()
+class _ClippedRepr(reprlib.Repr):
+    """reprlib's bounded repr, also for ints too long to print (Python refuses to turn an int
+    of more than 4300 digits into text)."""
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 128:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _ClippedRepr()
 _REPR.maxstring = _REPR.maxother = 60
 
 
 def shown(value: Any) -> str:
     """A short description of ``value`` for error messages: its type and a clipped repr that
-    stays short and safe for huge, deeply nested or self-referencing values."""
+    stays short and safe for huge, deeply nested or self-referencing values, huge ints, and
+    objects whose repr fails."""
     return f"{type(value).__name__} {_REPR.repr(value)}"
 
 
@@ -110,8 +121,21 @@ def require_count(
         raise error(f"{what} must be an integer, got {shown(value)}")
     if value < minimum or (maximum is not None and value > maximum):
         bound = f"at least {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise error(f"{what} must be {bound}, got {value}")
+        raise error(f"{what} must be {bound}, got {shown(value)}")
     return value
+
+
+MAX_TTL_MINUTES = 10**9
+"""Longest TTL the memory layer accepts (about 1900 years): Redis expiry times are 64-bit
+milliseconds, and an int past float range cannot be turned into a time at all."""
+
+
+def is_ttl_minutes(value: Any) -> bool:
+    """True when ``value`` is a number of minutes in ``(0, MAX_TTL_MINUTES]`` (not a bool,
+    NaN or infinity; compared without float conversion, which overflows for huge ints)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return 0 < value <= MAX_TTL_MINUTES  # NaN fails both comparisons
 
 
 def as_list(value: Any, what: str, *, error: type[SoormaValidationError]) -> list[Any]:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticSerializationError
 
 from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_errors import reports_redis_errors
@@ -28,6 +29,7 @@ from soorma_lc.errors import (
     DuplicateSessionError,
     InvalidStatusTransitionError,
     PlanNotFoundError,
+    SerializationError,
     SoormaValidationError,
 )
 from soorma_lc.memory._values import (
@@ -283,7 +285,10 @@ def _new_session(session_id: str, tenant: str, user: str, now: datetime, **field
 def _record(item: Plan | Session, limit: int) -> str:
     """The immutable part of a plan or session, stored as the hash's ``record`` field
     (:class:`ValueTooLargeError` when longer than ``limit`` bytes)."""
-    record = item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
+    try:
+        record = item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
+    except PydanticSerializationError as exc:  # e.g. goal data past pydantic's depth limit
+        raise SerializationError(f"{type(item).__name__} cannot be stored: {exc}") from exc
     check_size(len(record.encode("utf-8")), limit=limit, what=f"{type(item).__name__} record")
     return record
 

@@ -191,7 +191,9 @@ class WorkingMemory:
         if isinstance(delta, bool) or not isinstance(delta, int):
             raise SoormaValidationError(f"delta must be an int, got {shown(delta)}")
         if not -_INT64 <= delta < _INT64:
-            raise SoormaValidationError(f"delta must fit a 64-bit signed integer (got {delta})")
+            raise SoormaValidationError(
+                f"delta must fit a 64-bit signed integer, got {shown(delta)}"
+            )
         try:
             return int(await self.client.hincrby(name, field, delta))
         except ResponseError as exc:

@@ -38,7 +38,15 @@ from soorma_lc.errors import (
     CheckpointCorruptedError,
     ConfigurationError,
 )
-from soorma_lc.memory._values import MAX_ID_LENGTH, as_list, id_problem, require_count, shown
+from soorma_lc.memory._values import (
+    MAX_ID_LENGTH,
+    MAX_TTL_MINUTES,
+    as_list,
+    id_problem,
+    is_ttl_minutes,
+    require_count,
+    shown,
+)
 from soorma_lc.memory.checkpoint import scripts
 from soorma_lc.memory.checkpoint.cache import BlobCache
 from soorma_lc.memory.checkpoint.codec import (
@@ -66,6 +74,7 @@ logger = logging.getLogger(__name__)
 _DELTA_MIN = 512  # blobs shorter than this are always stored in full (and never cached)
 _LIST_PAGE = 100
 _MAX_PATH = 4096  # checkpoint_ns and task_path: nested subgraphs make them longer than an id
+_INT64 = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +289,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         if current is None:
             number = 0
         elif isinstance(current, int | float) and not isinstance(current, bool):
-            number = int(current) if math.isfinite(current) else -1
+            number = int(current) if 0 <= current < _INT64 else -1  # NaN fails too
         elif isinstance(current, str) and current.split(".")[0].isdigit():
             number = int(current.split(".")[0])
         else:
@@ -325,7 +334,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
             all_ns = True
         else:
             targets = [self._target(config)]
-            all_ns = "checkpoint_ns" not in (config.get("configurable") or {})
+            all_ns = "checkpoint_ns" not in _configurable(config)
         for target in targets:
             if remaining[0] == 0:
                 return
@@ -384,8 +393,8 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
                 f"new_versions must be a mapping, got {shown(new_versions)}"
             )
         metadata = get_checkpoint_metadata(config, metadata)
-        run_id = metadata.get("run_id") or ""
-        run_id = _checked(str(run_id), "run_id", allow_empty=True) if run_id else ""
+        run_id = _unset(metadata.get("run_id"), "")
+        run_id = _run_id(run_id) if run_id != "" else ""
         record = pack_record(self.serde, saved, metadata, target.checkpoint_id)
         refs = "".join([run_id + "\1"] + [f"{ch}\0{v}\1" for ch, v in versions.items()])
         blobs = {}
@@ -579,9 +588,12 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         if tenant is not None:
             _check_tenant(tenant)
         ns = _checked(
-            conf.get("checkpoint_ns") or "", "checkpoint_ns", allow_empty=True, max_length=_MAX_PATH
+            _unset(conf.get("checkpoint_ns"), ""),
+            "checkpoint_ns",
+            allow_empty=True,
+            max_length=_MAX_PATH,
         )
-        checkpoint_id = conf.get("checkpoint_id") or None
+        checkpoint_id = _unset(conf.get("checkpoint_id"), None)
         if checkpoint_id is not None:
             _checked(checkpoint_id, "checkpoint_id")
         return _Target(
@@ -610,7 +622,11 @@ def _thread(thread_id: Any) -> str:
         raise CheckpointConfigError(
             "a thread_id is required: pass config={'configurable': {'thread_id': ...}}"
         )
-    if isinstance(thread_id, int | uuid.UUID) and not isinstance(thread_id, bool):
+    if isinstance(thread_id, uuid.UUID) or (
+        isinstance(thread_id, int)
+        and not isinstance(thread_id, bool)
+        and -_INT64 <= thread_id < _INT64
+    ):
         thread_id = str(thread_id)
     return _checked(thread_id, "thread_id")
 
@@ -648,14 +664,20 @@ def _configurable(config: Any, what: str = "config") -> Mapping[str, Any]:
             raise CheckpointConfigError(
                 f"{what}[{part!r}] must be a mapping, got {shown(config[part])}"
             )
-    return config.get("configurable") or {}
+    return _unset(config.get("configurable"), {})
+
+
+def _unset(value: Any, default: Any) -> Any:
+    """``default`` for a config entry that is None or empty text, else ``value`` (tested
+    without truthiness, which a hostile object may not support)."""
+    return default if value is None or (isinstance(value, str) and not value) else value
 
 
 def _before_id(before: Any) -> str | None:
     """The checkpoint id of ``list(before=...)`` (None: no bound)."""
     if before is None:
         return None
-    checkpoint_id = _configurable(before, "before").get("checkpoint_id") or None
+    checkpoint_id = _unset(_configurable(before, "before").get("checkpoint_id"), None)
     return None if checkpoint_id is None else _checked(checkpoint_id, "before checkpoint_id")
 
 
@@ -670,9 +692,14 @@ def _check_filter(filter: Any) -> dict[str, Any] | None:
 
 
 def _version(version: Any) -> str:
-    if isinstance(version, bool) or not isinstance(version, str | int | float):
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, str | int | float)
+        or (isinstance(version, int) and not -_INT64 <= version < _INT64)
+        or (isinstance(version, float) and not math.isfinite(version))
+    ):
         raise CheckpointConfigError(
-            f"channel versions must be strings or numbers, got {shown(version)}"
+            f"channel versions must be strings or 64-bit numbers, got {shown(version)}"
         )
     return _checked(str(version), "channel version")
 
@@ -713,14 +740,10 @@ def _check_writes(writes: Any) -> list[tuple[str, Any]]:
 def _check_options(
     ttl_minutes: Any, refresh_on_read: Any, key_prefix: Any, owns_client: Any
 ) -> None:
-    if ttl_minutes is not None and (
-        isinstance(ttl_minutes, bool)
-        or not isinstance(ttl_minutes, int | float)
-        or not math.isfinite(ttl_minutes)
-        or ttl_minutes <= 0
-    ):
+    if ttl_minutes is not None and not is_ttl_minutes(ttl_minutes):
         raise ConfigurationError(
-            f"ttl_minutes must be a positive number or None, got {shown(ttl_minutes)}"
+            f"ttl_minutes must be None or a positive number up to {MAX_TTL_MINUTES}, "
+            f"got {shown(ttl_minutes)}"
         )
     for name, flag in (("refresh_on_read", refresh_on_read), ("owns_client", owns_client)):
         if not isinstance(flag, bool):

@@ -99,4 +99,5 @@ def _apply(actual: Any, op: str, operand: Any) -> bool:
         return actual == operand
     if op == "$ne":
         return actual != operand
-    return _is_number(actual) and _RANGE[op](float(actual), float(operand))
+    # Python compares ints and floats exactly; float() would overflow on huge ints.
+    return _is_number(actual) and _RANGE[op](actual, operand)

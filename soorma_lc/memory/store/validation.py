@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -36,7 +35,7 @@ from langgraph.store.base import (
 from langgraph.store.base.embed import get_text_at_path
 
 from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
-from soorma_lc.memory._values import shown
+from soorma_lc.memory._values import MAX_TTL_MINUTES, is_ttl_minutes, shown
 from soorma_lc.memory.chroma_memory import MAX_CONTENT_BYTES
 from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
@@ -182,7 +181,7 @@ def _check_key_text(key: Any) -> None:
     if not isinstance(key, str):
         try:
             str(key)
-        except RecursionError:
+        except Exception:  # RecursionError, an int too long for text, a failing __str__
             raise StoreArgumentTypeError(f"key must be a string, got {shown(key)}") from None
 
 
@@ -261,7 +260,7 @@ def _check_int(name: str, value: Any, *, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise StoreArgumentTypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
-        raise InvalidStoreItemError(f"{name} must be at least {minimum}, got {value}")
+        raise InvalidStoreItemError(f"{name} must be at least {minimum}, got {shown(value)}")
 
 
 def _check_page(op: SearchOp | ListNamespacesOp) -> None:
@@ -274,9 +273,10 @@ def _check_minutes(name: str, value: Any) -> None:
         raise StoreArgumentTypeError(
             f"{name} must be a number of minutes, got {type(value).__name__}"
         )
-    if not (math.isfinite(value) and value > 0):
+    if not is_ttl_minutes(value):
         raise InvalidStoreItemError(
-            f"{name} must be a positive number of minutes, got {shown(value)}"
+            f"{name} must be a positive number of minutes up to {MAX_TTL_MINUTES}, "
+            f"got {shown(value)}"
         )
 
 
