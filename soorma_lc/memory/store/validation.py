@@ -331,8 +331,8 @@ def checked_ttl_config(ttl: Any) -> TTLConfig | None:
 
 def checked_index_config(index: Any) -> IndexConfig | None:
     """A copy of an ``IndexConfig`` (None when empty) whose entries have usable types."""
-    if not index:
-        return None
+    if index is None or index is False or (isinstance(index, Mapping) and not index):
+        return None  # no truthiness test on anything else: a hostile object may refuse it
     if not isinstance(index, Mapping):
         raise StoreArgumentTypeError(
             f"index must be an IndexConfig mapping, got {type(index).__name__}"
