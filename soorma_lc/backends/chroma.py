@@ -16,8 +16,12 @@ from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import BackendResponseError, BackendUnavailableError, ConfigurationError
-from soorma_lc.memory._values import shown
+from soorma_lc.errors import (
+    BackendResponseError,
+    BackendUnavailableError,
+    ConfigurationError,
+    shown,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -29,8 +29,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError
-from soorma_lc.memory._values import shown
+from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError, shown
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,6 @@ could have stored.
 from __future__ import annotations
 
 import json
-import reprlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ from soorma_lc.errors import (
     SoormaError,
     SoormaValidationError,
     ValueTooLargeError,
+    shown,
 )
 from soorma_lc.jsonvalues import check_json_value
 
@@ -44,27 +44,6 @@ MAX_ID_LENGTH = 512
 """Longest identifier (tenant, user, plan, session, key, agent, ...) the memory layer accepts."""
 
 _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
-
-
-class _ClippedRepr(reprlib.Repr):
-    """reprlib's bounded repr, also for ints too long to print (Python refuses to turn an int
-    of more than 4300 digits into text)."""
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() > 128:
-            return f"<int of {x.bit_length()} bits>"
-        return super().repr_int(x, level)
-
-
-_REPR = _ClippedRepr()
-_REPR.maxstring = _REPR.maxother = 60
-
-
-def shown(value: Any) -> str:
-    """A short description of ``value`` for error messages: its type and a clipped repr that
-    stays short and safe for huge, deeply nested or self-referencing values, huge ints, and
-    objects whose repr fails."""
-    return f"{type(value).__name__} {_REPR.repr(value)}"
 
 
 def id_problem(
