@@ -18,7 +18,7 @@ from soorma_lc.errors import SoormaError
 Verb = Callable[[argparse.Namespace], int]
 Verbs = argparse._SubParsersAction  # the object ``register`` functions add their verbs to
 
-VERB_MODULES: tuple[str, ...] = ("soorma_lc.cli.runtime",)
+VERB_MODULES: tuple[str, ...] = ("soorma_lc.cli.runtime", "soorma_lc.cli.evals")
 """Modules whose ``register(verbs)`` adds verbs, in the order ``--help`` lists them."""
 
 
