@@ -79,6 +79,9 @@ def _checks(expect: Expect, seen: Observation) -> Iterator[CheckResult]:
         bounds: Bounds | None = getattr(expect, name)
         if bounds is not None:
             yield _check(f"{name} {bounds}", bounds.holds(value), f"got {value}")
+    waited = [d.removeprefix("wait_for_event:") for d in seen.decisions if d.startswith("wait_for")]
+    for event in expect.waits:
+        yield _check(f"waits for {event}", event in waited, f"waited for {waited or 'nothing'}")
     trips = seen.guard_trips
     for guard in expect.guards.expected:
         yield _check(f"guard {guard} trips", trips[guard] > 0, f"trips: {dict(trips) or 'none'}")

@@ -17,20 +17,19 @@ from math import comb
 
 from soorma_lc.evals.observe import Observation
 from soorma_lc.evals.results import CaseResult, ModelSummary, TrialMetrics, TrialResult
-from soorma_lc.evals.scenario import Scenario
+from soorma_lc.evals.scenario import Expect
 from soorma_lc.evals.trajectory import next_action_hits, precision_recall_f1
 
 BOOTSTRAP_ROUNDS = 2000
 
 
-def trial_metrics(seen: Observation, scenario: Scenario) -> TrialMetrics:
-    """What one trial measured."""
+def trial_metrics(seen: Observation, expect: Expect, *, max_actions: int) -> TrialMetrics:
+    """What one trial measured (trajectory figures against ``expect``'s trajectory)."""
     outcome = seen.outcome
-    expect = scenario.expect
     metrics = TrialMetrics(
         steps=outcome.steps if outcome else len({r.step for r in seen.history}),
         actions=len(seen.actions),
-        max_actions=scenario.planner.max_actions,
+        max_actions=max_actions,
         model_calls=sum(1 for r in seen.history if r.latency_ms is not None),
         rejections=seen.count("rejected"),
         timeouts=seen.count("timeout"),

@@ -17,7 +17,7 @@ from pathlib import Path
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.evals.backends import EvalBackends
 from soorma_lc.evals.cassettes import provider_traffic
-from soorma_lc.evals.models import DETERMINISTIC, Mode, check_models
+from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, Mode, check_models
 from soorma_lc.evals.reports import build_report
 from soorma_lc.evals.results import CaseResult, Report, TrialResult
 from soorma_lc.evals.scenario import Scenario
@@ -118,7 +118,7 @@ class EvalRunner:
         results = []
         for index, (scenario, model, file) in enumerate(cases):
             start = index * self.config.trials
-            expected = scenario.expect.trajectory
+            expected = scenario.expectations(scripted=model == SCRIPTED).trajectory
             results.append(
                 CaseResult(
                     scenario=scenario.id,

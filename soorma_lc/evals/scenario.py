@@ -334,6 +334,8 @@ class Expect(_Spec):
     timeouts: Bounds | None = None
     vague_results: Bounds | None = None
     guards: GuardsExpect = Field(default_factory=GuardsExpect)
+    waits: list[str] = Field(default_factory=list)
+    """Events the plan must wait for (``wait_for_event``) at some point."""
     rubric: str | None = None
     """What a good completion contains, for the optional LLM judge."""
 
@@ -360,6 +362,10 @@ class Scenario(_Spec):
     timeout: float = Field(default=30.0, gt=0)
     """Seconds the runner waits for the plan's outcome."""
     expect: Expect
+    """What a good run shows, whatever the model."""
+    expect_scripted: Expect | None = None
+    """What the planner makes of this script's choices (wrong ones included): checked for the
+    scripted model only, over ``expect`` (a field given here replaces the same field there)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -376,6 +382,16 @@ class Scenario(_Spec):
         if duplicates:
             raise ValueError(f"agent names must be unique: {duplicates}")
         return self
+
+    def expectations(self, *, scripted: bool) -> Expect:
+        """The checks for a run: ``expect``, with ``expect_scripted`` over it when the model
+        is the scripted one."""
+        if not scripted or self.expect_scripted is None:
+            return self.expect
+        given = self.expect_scripted.model_fields_set
+        return self.expect.model_copy(
+            update={name: getattr(self.expect_scripted, name) for name in given}
+        )
 
     def planner_goals(self) -> list[tuple[PlannerSpec, GoalSpec]]:
         """Each planner with the goal it serves, the main planner first."""

@@ -15,7 +15,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.utils import count_tokens_approximately
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -32,7 +32,7 @@ from soorma_lc.errors import (
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.scenario import ModelFailure, ScriptCall, ScriptTurn
 from soorma_lc.evals.templates import TemplateError, render
-from soorma_lc.llm.offline.transcript import read_transcript
+from soorma_lc.llm.offline.transcript import json_objects, message_text
 from soorma_lc.llm.tools import ToolLike, openai_tools
 from soorma_lc.planners.decisions import DECISION_TOOLS
 from soorma_lc.toolkit.naming import sanitize_tool_name
@@ -48,17 +48,27 @@ _FAILURES: dict[ModelFailure, type[ModelError]] = {
 
 
 def conversation_scope(messages: Sequence[BaseMessage]) -> dict[str, Any]:
-    """What a script may refer to: ``goal``, ``last`` (latest result data), ``result``
-    (latest data per result event) and ``memory`` (the plan's working memory)."""
-    transcript = read_transcript(messages, frozenset(DECISION_TOOLS))
-    results = {source.label.removeprefix("result "): source.data for source in transcript.results}
-    latest = transcript.latest_result
-    memory = transcript.memory[-1].data if transcript.memory else None
+    """What a script may refer to: ``goal`` (the goal data), ``last`` (the latest result's
+    data), ``result`` (the latest data per result event: results of requests, delegated goals
+    and awaited events alike) and ``memory`` (the plan's working memory)."""
+    humans = [m for m in messages if isinstance(m, HumanMessage)]
+    goal = json_objects(message_text(humans[0])) if humans else []
+    results = [
+        m.artifact
+        for m in messages
+        if isinstance(m, ToolMessage) and isinstance(m.artifact, dict) and "event" in m.artifact
+    ]
+    memory = [
+        found
+        for m in messages
+        if isinstance(m, SystemMessage)
+        for found in json_objects(message_text(m))
+    ]
     return {
-        "goal": transcript.goal.data if transcript.goal else None,
-        "last": latest.data if latest else None,
-        "result": results,
-        "memory": memory,
+        "goal": goal[0] if goal else None,
+        "last": results[-1].get("data") if results else None,
+        "result": {r["event"]: r.get("data") for r in results},
+        "memory": memory[-1] if memory else None,
     }
 
 

@@ -63,9 +63,36 @@ def _problems(error: ValidationError) -> list[str]:
     return problems
 
 
+EXTENDS_KEY = "extends"
+"""A scenario key naming a file (relative to the scenario) whose content it builds on."""
+
+
+def merged(base: Any, override: Any, depth: int = 2) -> Any:
+    """``override`` over ``base``, merging mappings ``depth`` levels deep: a scenario's
+    sections (``registry``, ``planner``, ``goal``, ``expect``) merge field by field, and a
+    field's value (``goal.data``, ``registry.events``, ``expect.completion``) is replaced."""
+    if depth and isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: merged(base.get(k), v, depth - 1) for k, v in override.items()}}
+    return override
+
+
+def resolved_document(path: Path, seen: tuple[Path, ...] = ()) -> Any:
+    """The content of ``path`` with its ``extends`` chain applied (shared parts of several
+    scenarios live in one file; see :func:`merged`)."""
+    document = read_document(path)
+    if not isinstance(document, dict) or EXTENDS_KEY not in document:
+        return document
+    base_path = (path.parent / str(document.pop(EXTENDS_KEY))).resolve()
+    if base_path in seen or base_path == path.resolve():
+        raise ScenarioError(str(path), [f"{EXTENDS_KEY}: {base_path} extends itself"])
+    if not base_path.is_file():
+        raise ScenarioError(str(path), [f"{EXTENDS_KEY}: no file {base_path}"])
+    return merged(resolved_document(base_path, (*seen, path.resolve())), document)
+
+
 def load_scenario(path: Path) -> Scenario:
-    """The scenario in ``path``."""
-    return scenario_from(read_document(path), str(path))
+    """The scenario in ``path`` (its ``extends`` chain applied)."""
+    return scenario_from(resolved_document(path), str(path))
 
 
 def is_scenario_file(path: Path) -> bool:

@@ -50,7 +50,18 @@ def render(value: Any, scope: Mapping[str, Any]) -> Any:
 
 
 def resolve(reference: str, scope: Mapping[str, Any]) -> Any:
-    """The value ``reference`` names (``goal.topic``, ``result[x.completed].items[0]``)."""
+    """The value ``reference`` names (``goal.topic``, ``result[x.completed].items[0]``);
+    ``path|text`` falls back to ``text`` when the path leads nowhere."""
+    path, bar, fallback = reference.partition("|")
+    try:
+        return _resolve(path.strip(), scope)
+    except TemplateError:
+        if bar:
+            return fallback
+        raise
+
+
+def _resolve(reference: str, scope: Mapping[str, Any]) -> Any:
     try:
         root, steps = parse(reference)
     except PathError as exc:

@@ -23,7 +23,7 @@ from soorma_lc.evals.cassettes import Cassette, cassette_path, using
 from soorma_lc.evals.checks import evaluate
 from soorma_lc.evals.judge import judge_completion
 from soorma_lc.evals.metrics import trial_metrics
-from soorma_lc.evals.models import DETERMINISTIC, Mode, planner_model
+from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, Mode, planner_model
 from soorma_lc.evals.observe import Observation
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.results import JudgeVerdict, TrialResult
@@ -82,6 +82,7 @@ async def run_trial(
 ) -> TrialResult:
     """Play trial ``number`` of ``scenario`` with ``model`` in ``space``."""
     problems = TrialProblems()
+    expect = scenario.expectations(scripted=model == SCRIPTED)
     cassette = _cassette(setup, model, scenario, number, problems)
     verdict: JudgeVerdict | None = None
     try:
@@ -94,7 +95,7 @@ async def run_trial(
                     name=setup.judge_name or "judge",
                     goal=scenario.goal.data,
                     completion=result,
-                    rubric=scenario.expect.rubric,
+                    rubric=expect.rubric,
                 )
     except Exception as exc:  # a harness or backend failure fails this trial, not the run
         logger.exception("trial %d of %s with %s failed", number, scenario.id, model)
@@ -103,7 +104,7 @@ async def run_trial(
     finally:
         if cassette is not None and cassette.mode == "record":
             cassette.save()
-    checks = evaluate(scenario.expect, seen)
+    checks = evaluate(expect, seen)
     unique_problems = list(dict.fromkeys(problems.messages))
     return TrialResult(
         scenario=scenario.id,
@@ -118,7 +119,7 @@ async def run_trial(
         decisions=seen.decisions,
         actions=seen.actions,
         history=[record.model_dump(mode="json") for record in seen.history],
-        metrics=trial_metrics(seen, scenario),
+        metrics=trial_metrics(seen, expect, max_actions=scenario.planner.max_actions),
         judge=verdict,
     )
 
