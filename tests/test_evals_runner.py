@@ -139,3 +139,11 @@ def test_bad_run_configurations_are_configuration_errors(config: RunConfig, prob
 def test_concurrency_is_bounded_by_the_databases_of_one_server(slots: int) -> None:
     with pytest.raises(ConfigurationError, match="between 1 and 16"):
         EvalBackends(slots)
+
+
+def test_live_and_replay_default_to_the_configured_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOORMA_LLM_MODEL", raising=False)
+    with pytest.raises(ConfigurationError, match="live mode needs a model"):
+        RunConfig(mode="live").checked_models()
+    monkeypatch.setenv("SOORMA_LLM_MODEL", "anthropic/claude-haiku-4-5")
+    assert RunConfig(mode="live").checked_models() == ["anthropic/claude-haiku-4-5"]

@@ -29,14 +29,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     """Run planner eval scenarios (scripted, replay or live) and report pass rates."""
     from tqdm import tqdm
 
-    from soorma_lc.evals import RunConfig, compare, load_report, load_suite, run_evals
+    from soorma_lc.evals import RunConfig, TrialResult, compare, load_report, load_suite, run_evals
     from soorma_lc.evals.markdown import render_markdown
     from soorma_lc.evals.models import DETERMINISTIC
     from soorma_lc.evals.reports import write_reports
 
-    if not args.verbose:  # the progress bar instead of every plan step
+    if not args.verbose:  # a progress bar instead of every plan step: the report has them
         for name in ("soorma_lc", "LiteLLM", "httpx"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        logging.getLogger("soorma_lc.evals").setLevel(logging.WARNING)
     suite = load_suite(args.path).selected(args.only, args.tag)
     if not suite.scenarios:
         _out("no scenario matches --only/--tag")
@@ -56,9 +57,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     with tqdm(total=total, unit="trial", file=sys.stderr, disable=args.quiet) as bar:
         failed = 0
 
-        def progress(result: object) -> None:
+        def progress(result: TrialResult) -> None:
             nonlocal failed
-            failed += not getattr(result, "passed", True)
+            failed += not result.passed
             bar.set_postfix(failed=failed)
             bar.update(1)
 

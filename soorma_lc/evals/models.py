@@ -2,7 +2,8 @@
 
 Model names in a run: ``scripted`` (each scenario's scripted model; scripted mode only),
 ``offline`` (the :class:`~soorma_lc.llm.OfflinePlannerModel` heuristic, any mode: the
-baseline every report can show) and litellm model strings (replay and live modes).
+baseline every report can show) and litellm model strings (replay and live modes; by default
+``SOORMA_LLM_MODEL``).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
-from soorma_lc.config import Settings
+from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.scenario import PlannerSpec, Scenario
@@ -30,7 +31,7 @@ def check_models(mode: Mode, models: Sequence[str]) -> list[str]:
     """The run's models, checked against the mode (:class:`ConfigurationError` if wrong)."""
     if mode not in MODES:
         raise ConfigurationError(f"mode must be one of {', '.join(MODES)} (got {mode!r})")
-    chosen = list(dict.fromkeys(models)) or [SCRIPTED if mode == "scripted" else OFFLINE]
+    chosen = list(dict.fromkeys(models)) or [_default_model(mode)]
     for model in chosen:
         if model == SCRIPTED and mode != "scripted":
             raise ConfigurationError("the scripted model plays only in scripted mode")
@@ -40,6 +41,19 @@ def check_models(mode: Mode, models: Sequence[str]) -> list[str]:
                 "--mode replay); scripted mode runs 'scripted' and 'offline'"
             )
     return chosen
+
+
+def _default_model(mode: Mode) -> str:
+    """scripted in scripted mode; otherwise the configured LLM (``SOORMA_LLM_MODEL``)."""
+    if mode == "scripted":
+        return SCRIPTED
+    configured = resolve_settings(None).llm_model
+    if not configured:
+        raise ConfigurationError(
+            f"{mode} mode needs a model: name one (a litellm model string, or offline) or set "
+            "SOORMA_LLM_MODEL"
+        )
+    return configured
 
 
 def planner_model(
