@@ -23,8 +23,8 @@ class Observation:
     history: list[StepRecord] = field(default_factory=list)
     actions: list[dict[str, Any]] = field(default_factory=list)
     results: list[dict[str, Any]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
     fatal: bool = False
+    """A harness problem ended the trial (see :class:`~soorma_lc.evals.problems.TrialProblems`)."""
     latency_s: float = 0.0
 
     @property

@@ -71,7 +71,7 @@ def guards(specs: list[Any] | None) -> list[Guard] | None:
 def _cassette(
     setup: TrialSetup, model: str, scenario: Scenario, number: int, problems: TrialProblems
 ) -> Cassette | None:
-    if model in DETERMINISTIC or setup.cassettes is None or setup.mode == "scripted":
+    if model in DETERMINISTIC or setup.cassettes is None:
         return None
     path = cassette_path(setup.cassettes, model, scenario.id, number)
     return Cassette(path, "replay" if setup.mode == "replay" else "record", problems)
@@ -100,7 +100,7 @@ async def run_trial(
     except Exception as exc:  # a harness or backend failure fails this trial, not the run
         logger.exception("trial %d of %s with %s failed", number, scenario.id, model)
         problems.add(f"{type(exc).__name__}: {exc}", fatal=True)
-        seen = Observation(outcome=None, problems=problems.messages, fatal=True)
+        seen = Observation(outcome=None, fatal=True)
     finally:
         if cassette is not None and cassette.mode == "record":
             cassette.save()
@@ -258,7 +258,6 @@ async def _observed(
         history=[StepRecord.model_validate(record) for record in values.get("history", [])],
         actions=list(values.get("actions", [])),
         results=list(values.get("results", [])),
-        problems=list(problems.messages),
         fatal=problems.fatal.is_set(),
         latency_s=latency,
     )
