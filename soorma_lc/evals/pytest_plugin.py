@@ -1,7 +1,8 @@
 """pytest plugin: every scenario file under the paths pytest is given is a test item.
 
 Enable it with ``-p soorma_lc.evals.pytest_plugin`` or, for a suite folder, a ``conftest.py``
-that imports its hooks (evals/conftest.py does). One item per scenario and model; an item
+that imports its hooks (evals/conftest.py does). Under pytest-xdist each worker writes its
+own report into ``<--eval-report>/<worker id>``. One item per scenario and model; an item
 passes when every trial of the case passes. Options: ``--eval-mode``, ``--eval-model``
 (repeatable), ``--eval-trials``, ``--eval-cassettes``, ``--eval-timeout``, ``--eval-report``.
 """
@@ -76,11 +77,14 @@ class EvalSession:
             cassettes=Path(cassettes) if cassettes else None,
         )
         self.models = self.run_config.checked_models()
-        self.report_dir = _option(config, "eval_report", None)
+        report_dir = _option(config, "eval_report", None)
+        worker = getattr(config, "workerinput", {}).get("workerid")  # pytest-xdist
+        self.report_dir = Path(report_dir) / worker if report_dir and worker else report_dir
         self.root = Path(config.rootpath)
         self.started_at = datetime.now(UTC)
         self.results: list[CaseResult] = []
         self.scenarios: dict[str, tuple[Scenario, Path]] = {}
+        self.summary: str | None = None
         self._backends: EvalBackends | None = None
 
     def run(self, scenario: Scenario, model: str, file: Path) -> CaseResult:
@@ -92,12 +96,10 @@ class EvalSession:
         self.scenarios[scenario.id] = (scenario, file)
         return case
 
-    def finish(self) -> str | None:
-        """Write the reports (when asked) and return the Markdown summary (None: no cases)."""
-        if self._backends is not None:
-            self._backends.close()
+    def finish(self) -> None:
+        """Build the report of the cases run: write it (when asked), keep its summary."""
         if not self.results:
-            return None
+            return
         suite = Suite(
             self.root,
             tuple(scenario for scenario, _ in self.scenarios.values()),
@@ -112,9 +114,14 @@ class EvalSession:
             started_at=self.started_at,
             duration_s=elapsed,
         )
-        if self.report_dir:
+        if self.report_dir:  # under xdist, one folder per worker
             write_reports(report, Path(self.report_dir))
-        return render_markdown(report)
+        self.summary = render_markdown(report)
+
+    def close(self) -> None:
+        if self._backends is not None:
+            self._backends.close()
+            self._backends = None
 
 
 def _session(config: pytest.Config) -> EvalSession:
@@ -129,13 +136,21 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _SESSION in session.config.stash:
+        session.config.stash[_SESSION].finish()
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    if _SESSION not in config.stash:
-        return
-    summary = config.stash[_SESSION].finish()
+    summary = config.stash[_SESSION].summary if _SESSION in config.stash else None
     if summary:
         terminalreporter.write_sep("=", "planner evals")
         terminalreporter.write_line(summary)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION in config.stash:
+        config.stash[_SESSION].close()
 
 
 class ScenarioFile(pytest.File):
