@@ -50,6 +50,10 @@ def test_payload_shorthand_becomes_a_json_schema() -> None:
             "exactly one of data, fail or silent",
         ),
         ({"planner": {"name": "echoer"}}, "agent names must be unique"),
+        (
+            {"expect": {"payloads": [{"event": "echo.requested", "occurrence": 0}]}},
+            "occurrence counts from 1",
+        ),
     ],
 )
 def test_mistakes_are_scenario_errors_naming_the_place(

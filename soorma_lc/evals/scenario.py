@@ -299,6 +299,12 @@ class PayloadExpect(_Spec):
     from_result: ResultRef | None = None
     """The value carries (equals, or contains as text) this earlier result's value."""
 
+    @model_validator(mode="after")
+    def _counted_from_one(self) -> Self:
+        if self.occurrence == 0:
+            raise ValueError("occurrence counts from 1 (the first) or from -1 (the last)")
+        return self
+
 
 class CompletionExpect(_Spec):
     contains: list[str] = Field(default_factory=list)
