@@ -6,6 +6,7 @@ catches them all; the subclasses say what went wrong and carry the details neede
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from soorma_lc._lazy import lazy_getattr
@@ -256,6 +257,20 @@ class DeadLetterNotFoundError(BusError, LookupError):
 
 class WorkerLoadError(ConfigurationError):
     """A ``module:attribute`` worker reference cannot be imported or is not a Worker."""
+
+
+class DataDirNotFoundError(ConfigurationError):
+    """An inspecting command found no data dir where the settings point: nothing has run with
+    this ``SOORMA_DATA_DIR`` (it is not created just to look)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(
+            f"no data dir at {data_dir}: nothing has run with this SOORMA_DATA_DIR yet, and "
+            "soorma-lc does not create one just to look. Run the command from the folder your "
+            "agents run in, set SOORMA_DATA_DIR to their data dir, or set SOORMA_REDIS_URL "
+            "for a shared Redis"
+        )
+        self.data_dir = data_dir
 
 
 class ModelError(SoormaError):

@@ -3,6 +3,7 @@ the planner's checkpoint, and what they add up to (trajectory, decisions, termin
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -103,12 +104,14 @@ class Observation:
             return "harness_error"
         if outcome is None:
             return "no_outcome"
-        if outcome.ok:
-            return "action_limit" if outcome.forced else "completed"
         reason = outcome.reason or ""
-        for marker, termination in _FAILURE_REASONS:
-            if marker in reason:
+        if outcome.ok and not outcome.forced:
+            return "completed"
+        for marker, termination in _FORCED_REASONS if outcome.ok else _FAILURE_REASONS:
+            if re.search(marker, reason):
                 return termination
+        if outcome.ok:
+            return "forced"
         failed = [r for r in self.history if r.kind == "failed"]
         if failed and failed[-1].guard_trips:
             return "guard"
@@ -122,10 +125,16 @@ class Observation:
         )
 
 
+_FORCED_REASONS = (
+    (r"action limit reached", "action_limit"),
+    (r"budget exhausted", "budget"),
+)
+"""How the planner words a forced completion (PlanOutcome.reason) -> termination."""
 _FAILURE_REASONS = (
-    ("invalid decisions in a row", "invalid_decisions"),
-    ("decisions without finishing", "step_limit"),
-    ("the model failed", "model_error"),
-    ("the goal's data is invalid", "invalid_goal"),
+    (r"invalid decisions in a row", "invalid_decisions"),
+    (r"the plan made \d+ decisions", "step_limit"),
+    (r"^the model failed", "model_error"),
+    (r"^the goal's data is invalid", "invalid_goal"),
+    (r"^cancelled", "cancelled"),
 )
 """How the planner words its failures (PlanOutcome.reason) -> termination."""
