@@ -153,3 +153,23 @@ def test_scripted_expectations_replace_fields_for_the_scripted_model_only() -> N
     assert (scripted.status, any_model.status) == ("failed", "completed")
     assert scripted.rejections is not None and any_model.rejections is None
     assert scripted.trajectory == any_model.trajectory  # not given: kept
+
+
+def test_planner_policies_and_steering_are_part_of_the_format(tmp_path: Path) -> None:
+    loaded = scenario(
+        planner={
+            "retry": {"attempts": 1},
+            "budget": {"tokens": 500, "seconds": 2},
+            "escalation": {"timeout": 5},
+        },
+        review={"approve": False},
+        cancel={"waiting_for": "echo.requested"},
+    )
+    assert loaded.planner.retry is not None and loaded.planner.retry.backoff == 2.0
+    assert loaded.review is not None and loaded.cancel is not None
+    broken = echo(
+        registry={"events": [{"name": "echo.requested", "compensation": {"payload": {}}}]}
+    )
+    [path] = write_suite(tmp_path, broken).glob("*.yaml")
+    with pytest.raises(ScenarioError, match="must be an object with an 'event' name"):
+        load_scenario(path)

@@ -82,11 +82,20 @@ def _checks(expect: Expect, seen: Observation) -> Iterator[CheckResult]:
     waited = [d.removeprefix("wait_for_event:") for d in seen.decisions if d.startswith("wait_for")]
     for event in expect.waits:
         yield _check(f"waits for {event}", event in waited, f"waited for {waited or 'nothing'}")
+    if expect.compensated is not None:
+        done = [c.get("event") for c in (outcome.compensations if outcome else []) if _done(c)]
+        yield _check(
+            f"compensates {expect.compensated}", done == expect.compensated, f"compensated {done}"
+        )
     trips = seen.guard_trips
     for guard in expect.guards.expected:
         yield _check(f"guard {guard} trips", trips[guard] > 0, f"trips: {dict(trips) or 'none'}")
     for guard in expect.guards.forbidden:
         yield _check(f"guard {guard} never trips", trips[guard] == 0, f"tripped {trips[guard]}x")
+
+
+def _done(compensation: dict[str, Any]) -> bool:
+    return compensation.get("status") == "done"
 
 
 def _event_checks(expect: Expect, seen: Observation) -> Iterator[CheckResult]:

@@ -136,5 +136,6 @@ _FAILURE_REASONS = (
     (r"^the model failed", "model_error"),
     (r"^the goal's data is invalid", "invalid_goal"),
     (r"^cancelled", "cancelled"),
+    (r"^a reviewer stopped the plan|^no review arrived", "review"),
 )
 """How the planner words its failures (PlanOutcome.reason) -> termination."""

@@ -14,6 +14,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from soorma_lc.events import EventDefinition, EventTopic
+from soorma_lc.planners.compensation import COMPENSATION_KEY, compensation_spec
 from soorma_lc.toolkit.publishing import RESPONSE_EVENT_METADATA_KEY
 
 SCENARIO_VERSION = 1
@@ -33,6 +34,7 @@ Termination = Literal[
     "model_error",
     "invalid_goal",
     "guard",
+    "review",
     "cancelled",
     "failed",
     "no_outcome",
@@ -79,6 +81,9 @@ class EventSpec(_Spec):
     """A JSON Schema, or the shorthand ``{field: type}`` (see :func:`payload_schema`)."""
     response: str | None = None
     """The result event's name (default: Soorma's convention, x.requested -> x.completed)."""
+    compensation: dict[str, Any] | None = None
+    """What undoes this event when a plan fails or is cancelled: ``{event, payload}``, payload
+    values ``$.request.<field>`` / ``$.result.<field>`` (the planner's compensation spec)."""
 
     @model_validator(mode="after")
     def _valid(self) -> Self:
@@ -86,7 +91,12 @@ class EventSpec(_Spec):
         return self
 
     def definition(self) -> EventDefinition:
-        metadata = {RESPONSE_EVENT_METADATA_KEY: self.response} if self.response else {}
+        metadata: dict[str, Any] = {}
+        if self.response:
+            metadata[RESPONSE_EVENT_METADATA_KEY] = self.response
+        if self.compensation is not None:
+            metadata[COMPENSATION_KEY] = self.compensation
+            compensation_spec(metadata)  # its shape, checked now
         return EventDefinition(
             event_name=self.name,
             topic=self.topic,
@@ -180,6 +190,27 @@ class GuardSpec(_Spec):
     substitute: bool = True
 
 
+class RetrySpec(_Spec):
+    """Publish a request again when its response deadline passes (the planner's RetryPolicy)."""
+
+    attempts: int = Field(default=2, ge=0)
+    backoff: float = Field(default=2.0, gt=0)
+
+
+class BudgetSpec(_Spec):
+    """Limits per plan; past one, a forced completion (the planner's Budget)."""
+
+    tokens: int | None = Field(default=None, gt=0)
+    cost_usd: float | None = Field(default=None, gt=0)
+    seconds: float | None = Field(default=None, gt=0)
+
+
+class EscalationSpec(_Spec):
+    """Pause for a person's review instead of failing a stuck plan (EscalationPolicy)."""
+
+    timeout: float = Field(default=60.0, gt=0)
+
+
 class PlannerSpec(_Spec):
     """The ChoreographyPlanner's settings."""
 
@@ -194,6 +225,9 @@ class PlannerSpec(_Spec):
     """None: the default guards; [] runs none."""
     events: list[str] | None = None
     """A fixed event list (Trinity) instead of open discovery."""
+    retry: RetrySpec | None = None
+    budget: BudgetSpec | None = None
+    escalation: EscalationSpec | None = None
 
 
 ModelFailure = Literal["unavailable", "rate_limit", "authentication", "context_window"]
@@ -244,6 +278,20 @@ class Announcement(_Spec):
 
     event: str
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class Review(_Spec):
+    """A person's answer to the plan's review request (with an escalation policy)."""
+
+    approve: bool
+    instruction: str | None = None
+
+
+class Cancellation(_Spec):
+    """Cancel the plan once it waits for the result of ``waiting_for``."""
+
+    waiting_for: str
+    reason: str = "cancelled by the scenario"
 
 
 class BusSpec(_Spec):
@@ -345,6 +393,9 @@ class Expect(_Spec):
     guards: GuardsExpect = Field(default_factory=GuardsExpect)
     waits: list[str] = Field(default_factory=list)
     """Events the plan must wait for (``wait_for_event``) at some point."""
+    compensated: list[str] | None = None
+    """The compensating events the failed or cancelled plan published and had answered, in
+    order (newest action first); [] checks that nothing was compensated."""
     rubric: str | None = None
     """What a good completion contains, for the optional LLM judge."""
 
@@ -365,6 +416,8 @@ class Scenario(_Spec):
     """Other planners (delegation targets), each with its own script."""
     goal: GoalSpec
     announce: list[Announcement] = Field(default_factory=list)
+    review: Review | None = None
+    cancel: Cancellation | None = None
     script: list[ScriptTurn] = Field(default_factory=list)
     """The scripted model's replies, in the order the planner asks for them."""
     bus: BusSpec = Field(default_factory=BusSpec)

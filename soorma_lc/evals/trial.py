@@ -16,6 +16,7 @@ from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 
+from soorma_lc.bus.streams import RedisStreamsBus
 from soorma_lc.config import Settings
 from soorma_lc.errors import PlanOutcomeTimeoutError
 from soorma_lc.evals.backends import TrialSpace
@@ -28,9 +29,20 @@ from soorma_lc.evals.observe import Observation
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.results import JudgeVerdict, TrialResult
 from soorma_lc.evals.scenario import GoalSpec, GuardSpec, PlannerSpec, Scenario
-from soorma_lc.evals.world import announce_when_waiting, populate, simulated_workers
-from soorma_lc.planners.guards import Guard, RepeatedActionGuard, VagueCompletionGuard
+from soorma_lc.evals.world import populate, simulated_workers, steer_when_waiting
+from soorma_lc.memory.checkpoint.saver import RedisCheckpointSaver
+from soorma_lc.memory.client import MemoryClient
+from soorma_lc.planners import (
+    Budget,
+    ChoreographyPlanner,
+    EscalationPolicy,
+    Guard,
+    RepeatedActionGuard,
+    RetryPolicy,
+    VagueCompletionGuard,
+)
 from soorma_lc.planners.records import PlanOutcome, StepRecord
+from soorma_lc.registry.redis import RedisRegistry
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +78,18 @@ def guards(specs: list[Any] | None) -> list[Guard] | None:
         else:
             built.append(VagueCompletionGuard(substitute=spec.substitute))
     return built
+
+
+def policies(spec: PlannerSpec) -> dict[str, Any]:
+    """The planner's retry, budget and escalation policies a spec names."""
+    chosen: dict[str, Any] = {}
+    if spec.retry is not None:
+        chosen["retry"] = RetryPolicy(attempts=spec.retry.attempts, backoff=spec.retry.backoff)
+    if spec.budget is not None:
+        chosen["budget"] = Budget(**spec.budget.model_dump())
+    if spec.escalation is not None:
+        chosen["escalation"] = EscalationPolicy(timeout=spec.escalation.timeout)
+    return chosen
 
 
 def _cassette(
@@ -127,11 +151,6 @@ async def run_trial(
 async def _play(
     scenario: Scenario, model: str, settings: Settings, problems: TrialProblems, setup: TrialSetup
 ) -> Observation:
-    from soorma_lc.bus.streams import RedisStreamsBus
-    from soorma_lc.memory.checkpoint.saver import RedisCheckpointSaver
-    from soorma_lc.memory.client import MemoryClient
-    from soorma_lc.registry.redis import RedisRegistry
-
     bus = RedisStreamsBus.from_settings(
         settings, max_deliveries=scenario.bus.max_deliveries, **BUS_OPTIONS
     )
@@ -170,8 +189,6 @@ def _planner(
     checkpointer: Any,
     shared: dict[str, Any],
 ) -> Any:
-    from soorma_lc.planners import ChoreographyPlanner
-
     chat_model = planner_model(
         model,
         scenario,
@@ -193,6 +210,7 @@ def _planner(
         system_instructions=spec.instructions,
         guards=guards(spec.guards),
         events=spec.events,
+        **policies(spec),
         checkpointer=checkpointer,
         **PLANNER_OPTIONS,
         **AGENT_OPTIONS,
@@ -212,11 +230,9 @@ async def _submit(
     scope = {"tenant_id": settings.tenant_id, "user_id": settings.user_id}
     goal = scenario.goal
     background: list[asyncio.Task[Any]] = []
-    if scenario.announce:
+    if scenario.announce or scenario.review or scenario.cancel:
         background.append(
-            asyncio.create_task(
-                announce_when_waiting(planner, memory, scope, goal.event, scenario.announce)
-            )
+            asyncio.create_task(steer_when_waiting(planner, memory, scope, goal.event, scenario))
         )
     timeout = setup.timeout or scenario.timeout
     submitted = asyncio.create_task(planner.submit(goal.event, goal.data, timeout=timeout, **scope))

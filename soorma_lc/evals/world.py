@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Sequence
 from typing import Any
 
 from soorma_lc.agents.context import AgentContext
 from soorma_lc.agents.worker import Worker
 from soorma_lc.evals.distractors import distractor_events, distractor_reply
 from soorma_lc.evals.problems import TrialProblems
-from soorma_lc.evals.scenario import Announcement, Reply, Scenario, WorkerSpec
+from soorma_lc.evals.scenario import Reply, Scenario, WorkerSpec
 from soorma_lc.evals.templates import TemplateError, render
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventEnvelope
 from soorma_lc.registry.base import Registry
@@ -24,7 +23,7 @@ from soorma_lc.registry.base import Registry
 logger = logging.getLogger(__name__)
 
 DISTRACTOR_AGENT = "distractor-agent"
-ANNOUNCE_POLL_SECONDS = 0.02
+STEER_POLL_SECONDS = 0.02
 
 
 class SimulatedFailure(RuntimeError):
@@ -118,26 +117,35 @@ async def populate(registry: Registry, scenario: Scenario) -> None:
         )
 
 
-async def announce_when_waiting(
-    planner: Any,
-    memory: Any,
-    scope: dict[str, str],
-    goal_event: str,
-    pending: Sequence[Announcement],
+async def steer_when_waiting(
+    planner: Any, memory: Any, scope: dict[str, str], goal_event: str, scenario: Scenario
 ) -> None:
-    """Publish each announcement once the plan waits for its event (runs until cancelled or
-    every announcement is out)."""
-    waiting = list(pending)
-    while waiting:
+    """What people and other agents do to the plan, each once the plan waits for it: publish
+    the announcements, answer the review request, cancel the plan. Runs until all are done
+    (or it is cancelled)."""
+    announcements = list(scenario.announce)
+    review, cancel = scenario.review, scenario.cancel
+    while announcements or review or cancel:
         plans = [p for p in await memory.list_plans(**scope) if p.goal_event == goal_event]
         if plans:
-            config = planner.run_config(plans[0].plan_id, tenant_id=scope["tenant_id"])
-            snapshot = await planner.graph.aget_state(config)
+            plan_id = plans[0].plan_id
+            snapshot = await planner.graph.aget_state(
+                planner.run_config(plan_id, tenant_id=scope["tenant_id"])
+            )
             awaiting = (snapshot.values or {}).get("awaiting") or {}
-            if snapshot.interrupts and awaiting.get("kind") == "event":
-                for item in [a for a in waiting if a.event == awaiting.get("event")]:
-                    await planner.bus.announce(
-                        item.event, item.data, plan_id=plans[0].plan_id, **scope
-                    )
-                    waiting.remove(item)
-        await asyncio.sleep(ANNOUNCE_POLL_SECONDS)
+            kind, event = awaiting.get("kind"), awaiting.get("event")
+            if not snapshot.interrupts:
+                kind = None
+            if kind == "event":
+                for item in [a for a in announcements if a.event == event]:
+                    await planner.bus.announce(item.event, item.data, plan_id=plan_id, **scope)
+                    announcements.remove(item)
+            elif kind == "review" and review is not None:
+                await planner.review(
+                    plan_id, approve=review.approve, instruction=review.instruction, **scope
+                )
+                review = None
+            elif kind == "result" and cancel is not None and event == cancel.waiting_for:
+                await planner.cancel(plan_id, reason=cancel.reason, **scope)
+                cancel = None
+        await asyncio.sleep(STEER_POLL_SECONDS)
