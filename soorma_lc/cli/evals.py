@@ -94,7 +94,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def register(verbs: Verbs) -> None:
     """Add eval."""
-    from soorma_lc.evals.models import MODES
+    from soorma_lc.evals.modes import MODES
 
     run = add_verb(verbs, "eval", cmd_eval)
     run.add_argument("path", help="a suite folder (or one scenario file), e.g. evals/")

@@ -9,18 +9,16 @@ baseline every report can show) and litellm model strings (replay and live modes
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 from langchain_core.language_models import BaseChatModel
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError
+from soorma_lc.evals.modes import MODES, Mode
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.scenario import PlannerSpec, Scenario
 from soorma_lc.evals.scripted import SCRIPTED_MODEL_NAME, ScriptedPlannerModel
 
-Mode = Literal["scripted", "replay", "live"]
-MODES: tuple[Mode, ...] = ("scripted", "replay", "live")
 OFFLINE = "offline"
 SCRIPTED = SCRIPTED_MODEL_NAME
 DETERMINISTIC = frozenset({SCRIPTED, OFFLINE})

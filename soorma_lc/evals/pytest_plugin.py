@@ -19,7 +19,7 @@ import pytest
 
 from soorma_lc.evals.backends import EvalBackends
 from soorma_lc.evals.markdown import render_markdown
-from soorma_lc.evals.models import MODES
+from soorma_lc.evals.modes import MODES
 from soorma_lc.evals.reports import build_report, write_reports
 from soorma_lc.evals.results import CaseResult
 from soorma_lc.evals.runner import EvalRunner, RunConfig

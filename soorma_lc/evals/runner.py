@@ -17,7 +17,8 @@ from pathlib import Path
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.evals.backends import EvalBackends
 from soorma_lc.evals.cassettes import provider_traffic
-from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, Mode, check_models
+from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, check_models
+from soorma_lc.evals.modes import Mode
 from soorma_lc.evals.reports import build_report
 from soorma_lc.evals.results import CaseResult, Report, TrialResult
 from soorma_lc.evals.scenario import Scenario

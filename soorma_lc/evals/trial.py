@@ -24,7 +24,8 @@ from soorma_lc.evals.cassettes import Cassette, cassette_path, using
 from soorma_lc.evals.checks import evaluate
 from soorma_lc.evals.judge import judge_completion
 from soorma_lc.evals.metrics import trial_metrics
-from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, Mode, planner_model
+from soorma_lc.evals.models import DETERMINISTIC, SCRIPTED, planner_model
+from soorma_lc.evals.modes import Mode
 from soorma_lc.evals.observe import Observation
 from soorma_lc.evals.problems import TrialProblems
 from soorma_lc.evals.results import JudgeVerdict, TrialResult
