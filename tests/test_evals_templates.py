@@ -7,7 +7,7 @@ import re
 import pytest
 
 from soorma_lc.evals.paths import PathError, json_path, parse
-from soorma_lc.evals.templates import TemplateError, references, render
+from soorma_lc.evals.templates import TemplateError, render
 
 SCOPE = {
     "goal": {"topic": "Docker", "nights": 3},
@@ -45,14 +45,6 @@ def test_a_fallback_covers_a_missing_value_only() -> None:
 def test_a_reference_to_nothing_says_what_is_missing(text: str, problem: str) -> None:
     with pytest.raises(TemplateError, match=re.escape(problem)):
         render(text, SCOPE)
-
-
-def test_references_are_listed_in_order() -> None:
-    assert references({"a": "${goal.x} and ${last.y}", "b": ["${result[e].z}"]}) == [
-        "goal.x",
-        "last.y",
-        "result[e].z",
-    ]
 
 
 def test_json_paths() -> None:

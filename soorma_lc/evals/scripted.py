@@ -95,11 +95,6 @@ class ScriptedPlannerModel(BaseChatModel):
     def _llm_type(self) -> str:
         return SCRIPTED_MODEL_NAME
 
-    @property
-    def used(self) -> int:
-        """How many turns were played."""
-        return self._position
-
     def bind_tools(
         self, tools: Sequence[ToolLike], **kwargs: Any
     ) -> Runnable[LanguageModelInput, AIMessage]:

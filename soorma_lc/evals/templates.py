@@ -24,17 +24,6 @@ class TemplateError(ValueError):
     """A reference that names nothing in its scope."""
 
 
-def references(value: Any) -> list[str]:
-    """Every reference in ``value`` (strings, nested in dicts and lists), in order."""
-    if isinstance(value, str):
-        return [match.group(1).strip() for match in _REFERENCE.finditer(value)]
-    if isinstance(value, Mapping):
-        return [ref for item in value.values() for ref in references(item)]
-    if isinstance(value, list):
-        return [ref for item in value for ref in references(item)]
-    return []
-
-
 def render(value: Any, scope: Mapping[str, Any]) -> Any:
     """``value`` with its references replaced from ``scope`` (root name -> value)."""
     if isinstance(value, str):

@@ -7,7 +7,6 @@ answer comes from the scenario.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import Counter
 from typing import Any
 
@@ -19,8 +18,6 @@ from soorma_lc.evals.scenario import Reply, Scenario, WorkerSpec
 from soorma_lc.evals.templates import TemplateError, render
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventEnvelope
 from soorma_lc.registry.base import Registry
-
-logger = logging.getLogger(__name__)
 
 DISTRACTOR_AGENT = "distractor-agent"
 STEER_POLL_SECONDS = 0.02
