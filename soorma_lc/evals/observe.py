@@ -3,11 +3,11 @@ the planner's checkpoint, and what they add up to (trajectory, decisions, termin
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from soorma_lc.evals.scenario import Termination
 from soorma_lc.planners.records import PlanOutcome, StepRecord
 
 SCHEMA_REJECTIONS = ("do not match the schema", "goal_data does not match")
@@ -104,18 +104,7 @@ class Observation:
             return "harness_error"
         if outcome is None:
             return "no_outcome"
-        reason = outcome.reason or ""
-        if outcome.ok and not outcome.forced:
-            return "completed"
-        for marker, termination in _FORCED_REASONS if outcome.ok else _FAILURE_REASONS:
-            if re.search(marker, reason):
-                return termination
-        if outcome.ok:
-            return "forced"
-        failed = [r for r in self.history if r.kind == "failed"]
-        if failed and failed[-1].guard_trips:
-            return "guard"
-        return "failed"
+        return _TERMINATIONS[outcome.termination]
 
     @property
     def loop(self) -> bool:
@@ -125,17 +114,18 @@ class Observation:
         )
 
 
-_FORCED_REASONS = (
-    (r"action limit reached", "action_limit"),
-    (r"budget exhausted", "budget"),
-)
-"""How the planner words a forced completion (PlanOutcome.reason) -> termination."""
-_FAILURE_REASONS = (
-    (r"invalid decisions in a row", "invalid_decisions"),
-    (r"the plan made \d+ decisions", "step_limit"),
-    (r"^the model failed", "model_error"),
-    (r"^the goal's data is invalid", "invalid_goal"),
-    (r"^cancelled", "cancelled"),
-    (r"^a reviewer stopped the plan|^no review arrived", "review"),
-)
-"""How the planner words its failures (PlanOutcome.reason) -> termination."""
+_TERMINATIONS: dict[str, Termination] = {
+    "goal_completed": "completed",
+    "action_limit": "action_limit",
+    "budget": "budget",
+    "guard_stopped": "forced",
+    "guard_failed": "guard",
+    "invalid_decisions": "invalid_decisions",
+    "step_limit": "step_limit",
+    "model_failed": "model_error",
+    "invalid_goal": "invalid_goal",
+    "cancelled": "cancelled",
+    "review_rejected": "review",
+    "review_timeout": "review",
+}
+"""The planner's PlanOutcome.termination -> the eval vocabulary."""
