@@ -158,7 +158,7 @@ async def planner_steps(
         result = EventEnvelope(
             type="work.completed",
             topic=EventTopic.ACTION_RESULTS,
-            data={"n": n, "ok": True},
+            data={"n": n, "receipt": uuid.uuid4().hex},  # new content each step
             correlation_id=waiting["correlation_id"],
             plan_id=plan_id,
             tenant_id="t",

@@ -367,6 +367,36 @@ class PlanOutcomeTimeoutError(PlannerError, TimeoutError):
         self.timeout = timeout
 
 
+class EvalError(SoormaError):
+    """The eval harness could not run or read something (see the subclasses)."""
+
+
+class ScenarioError(EvalError, SoormaValidationError):
+    """A scenario file is invalid; ``errors`` lists each problem by location in the file."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(f"invalid eval scenario {source}: " + "; ".join(errors), errors)
+        self.source = source
+
+
+class ScriptError(EvalError):
+    """A scripted model's turn cannot be played (a reference to a result the conversation
+    does not hold, or the script ran out): the scenario and the planner disagree."""
+
+
+class CassetteMissError(EvalError):
+    """A replayed run made a provider request that its cassette has no recording of."""
+
+    def __init__(self, cassette: str, request: str) -> None:
+        super().__init__(f"cassette {cassette} has no recording of {request} (record it again)")
+        self.cassette = cassette
+        self.request = request
+
+
+class ReportError(EvalError):
+    """An eval report (or a baseline) cannot be read: not JSON, another version, bad shape."""
+
+
 class _ClippedRepr(reprlib.Repr):
     """reprlib's bounded repr, also for ints too long to print (Python refuses to turn an int
     of more than 4300 digits into text)."""

@@ -24,7 +24,7 @@ async def test_research_choreography_completes_with_the_draft(settings) -> None:
             "research.goal", {"topic": "Docker"}, tenant_id="acme", user_id="alice", timeout=30
         )
 
-        assert outcome.status == "completed"
+        assert (outcome.status, outcome.termination) == ("completed", "goal_completed")
         assert outcome.result == draft_text("Docker", FINDINGS)
         assert (outcome.actions, outcome.forced, outcome.substituted) == (3, False, False)
         assert outcome.input_tokens == 400 and outcome.cost_usd > 0

@@ -69,6 +69,7 @@ async def test_action_limit_forces_a_completion_with_the_best_content(settings, 
         outcome = await run_goal(planner)
 
         assert outcome.status == "completed" and outcome.forced
+        assert outcome.termination == "action_limit"
         assert "action limit reached (2 actions)" in (outcome.reason or "")
         assert outcome.result == DRAFT_TEXT  # the most recent substantive result
         assert outcome.actions == 2
@@ -246,7 +247,7 @@ async def test_a_model_that_keeps_deciding_badly_fails_the_plan(settings, redis_
 
         outcome = await run_goal(planner)
 
-        assert outcome.status == "failed"
+        assert (outcome.status, outcome.termination) == ("failed", "invalid_decisions")
         assert "4 invalid decisions in a row" in (outcome.reason or "")
         assert "web_search" in (outcome.reason or "")
         assert published_types(redis_client) == ["research.goal"]

@@ -57,6 +57,7 @@ async def test_a_token_budget_forces_a_graceful_completion(settings, redis_clien
         outcome = await run_goal(planner)
 
         assert outcome.forced and "token budget exhausted (220 of 200" in (outcome.reason or "")
+        assert outcome.termination == "budget"
         assert outcome.result == DRAFT_TEXT and outcome.actions == 2
         assert "validation.requested" not in published_types(redis_client)
 
@@ -274,7 +275,7 @@ async def test_cancel_runs_the_compensations_in_reverse_order(settings):
         await planner.cancel(plan_id, reason="twice", **SCOPE)  # redelivery-like: no effect
         outcome = await outcome_task
 
-        assert outcome.status == "failed"
+        assert (outcome.status, outcome.termination) == ("failed", "cancelled")
         assert outcome.reason == "cancelled: customer changed their mind"
         assert undone == [
             (
@@ -403,7 +404,7 @@ async def test_a_person_can_stop_a_paused_plan(settings):
         await planner.review(plan_id, approve=False, instruction="wrong goal", **SCOPE)
         outcome = await task
 
-        assert outcome.status == "failed"
+        assert (outcome.status, outcome.termination) == ("failed", "review_rejected")
         assert outcome.reason == "a reviewer stopped the plan: wrong goal"
 
 
@@ -460,4 +461,5 @@ async def test_a_persistent_stall_escalates_or_stops(settings):
         outcome = await run_goal(planner)
 
         assert outcome.forced and "stalled" in (outcome.reason or "")
+        assert outcome.termination == "guard_stopped"
         assert outcome.result == FINDINGS

@@ -259,7 +259,7 @@ async def test_goal_data_that_fails_the_goal_schema_fails_the_plan(settings, red
 
         outcome = await run_goal(planner, {"subject": "Docker"})
 
-        assert outcome.status == "failed"
+        assert (outcome.status, outcome.termination) == ("failed", "invalid_goal")
         assert "missing required field 'topic'" in (outcome.reason or "")
         assert published_types(redis_client) == ["research.goal"]
 
@@ -300,6 +300,7 @@ async def test_a_model_that_stays_down_fails_the_plan_with_the_reason(settings):
         outcome = await run_goal(planner)
 
         assert outcome.status == "failed" and "the model failed: 503" in (outcome.reason or "")
+        assert outcome.termination == "model_failed"
 
 
 async def test_a_rejected_api_key_fails_the_plan_at_once(settings):

@@ -28,6 +28,7 @@ VERB_MODULES: tuple[str, ...] = (
     "soorma_lc.cli.bus",
     "soorma_lc.cli.memory",
     "soorma_lc.cli.reset",
+    "soorma_lc.cli.evals",
 )
 """Modules whose ``register(verbs)`` adds verbs, in the order ``--help`` lists them."""
 

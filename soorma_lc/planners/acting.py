@@ -178,7 +178,14 @@ class Acting:
         step.record("rejected", event=decision.event, note=reason, guard_trips=[trip])
         step.add("messages", rejection_message(decision.tool_call_id, decision.tool, reason))
         content = best_content(state.get("results", []), memory)
-        return step.end(Outcome(status="completed", result=content, reason=reason, forced=True))
+        outcome = Outcome(
+            status="completed",
+            termination="action_limit",
+            result=content,
+            reason=reason,
+            forced=True,
+        )
+        return step.end(outcome)
 
 
 def _compensation(event: EventDefinition) -> dict | None:

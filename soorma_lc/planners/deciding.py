@@ -47,7 +47,14 @@ from soorma_lc.planners.prompts import (
     trim_history,
 )
 from soorma_lc.planners.reading import read_reply, with_call_ids
-from soorma_lc.planners.state import Awaiting, Outcome, PlannerState, ResultRecord, Usage
+from soorma_lc.planners.state import (
+    Awaiting,
+    Outcome,
+    PlannerState,
+    ResultRecord,
+    Termination,
+    Usage,
+)
 from soorma_lc.planners.step import StepUpdate, awaiting_timer, deadline_token, scope
 from soorma_lc.planners.vague import best_content, looks_vague_result, text_of
 from soorma_lc.planners.waiting import answers
@@ -78,9 +85,10 @@ class Deciding:
         memory = await self.s.memory.get_all_plan_state(goal["plan_id"], **scope(goal))
         over = self._over_budget(state)
         if over:
-            return await self._forced(step, state, over, memory)
+            return await self._forced(step, state, over, memory, "budget")
         if step.step > config.step_limit:
-            return self._failed(step, state, f"the plan made {config.step_limit} decisions")
+            reason = f"the plan made {config.step_limit} decisions"
+            return self._failed(step, state, reason, "step_limit")
         offer = await build_offer(
             self.s.toolkit,
             own_goals=config.goal_events,
@@ -132,11 +140,13 @@ class Deciding:
             if value.get("kind") == "event" and value.get("event") == CANCEL_EVENT:
                 await self._stop_waiting(goal, waiting)
                 reason = (value.get("data") or {}).get("reason") or "no reason given"
-                return self._failed(step, _with_update(state, step), f"cancelled: {reason}")
+                state = _with_update(state, step)
+                return self._failed(step, state, f"cancelled: {reason}", "cancelled")
             if value.get("token") == deadline_token(goal["plan_id"]):
                 await self._stop_waiting(goal, waiting)
                 reason = self._budget_text()
-                return await self._forced(step, _with_update(state, step), reason, None)
+                state = _with_update(state, step)
+                return await self._forced(step, state, reason, None, "budget")
             if value.get("kind") == "event" and value.get("correlation_id") in late:
                 late.remove(value["correlation_id"])
                 self._take_late(step, value)
@@ -224,7 +234,8 @@ class Deciding:
         retry, attempt = self.config.retry, int(waiting.get("attempt") or 0)
         state = _with_update(state, step)
         if waiting["kind"] == "review":
-            return self._failed(step, state, "no review arrived before the deadline")
+            reason = "no review arrived before the deadline"
+            return self._failed(step, state, reason, "review_timeout")
         if waiting["kind"] == "result" and retry and attempt < retry.attempts:
             step.record(
                 "timeout",
@@ -260,7 +271,7 @@ class Deciding:
         state = _with_update(state, step)
         if not data.get("approved"):
             reason = "a reviewer stopped the plan" + (f": {instruction}" if instruction else "")
-            return self._failed(step, state, reason)
+            return self._failed(step, state, reason, "review_rejected")
         step.record("decision", note=f"review approved: {instruction or 'go on'}")
         text = "A person reviewed this plan and approved going on."
         if instruction:
@@ -294,6 +305,7 @@ class Deciding:
         state: PlannerState,
         reason: str,
         memory: dict[str, Any] | None,
+        termination: Termination,
     ) -> Command:
         """Complete now with the best content the plan holds (a budget or guard stopped it)."""
         goal = step.goal
@@ -301,13 +313,23 @@ class Deciding:
             memory = await self.s.memory.get_all_plan_state(goal["plan_id"], **scope(goal))
         step.record("decision", note=f"forced completion: {reason}")
         content = best_content(state.get("results", []), memory)
-        return step.end(Outcome(status="completed", result=content, reason=reason, forced=True))
+        outcome = Outcome(
+            status="completed",
+            termination=termination,
+            result=content,
+            reason=reason,
+            forced=True,
+        )
+        return step.end(outcome)
 
-    def _failed(self, step: StepUpdate, state: PlannerState, reason: str) -> Command:
+    def _failed(
+        self, step: StepUpdate, state: PlannerState, reason: str, termination: Termination
+    ) -> Command:
         """Fail the plan, undoing its completed actions that declare a compensation."""
         step.record("failed", note=reason)
         owed = plan_compensations(state.get("actions", []), state.get("results", []))
-        return step.end(Outcome(status="failed", result=None, reason=reason), owed)
+        outcome = Outcome(status="failed", termination=termination, result=None, reason=reason)
+        return step.end(outcome, owed)
 
     # -- asking the model --------------------------------------------------------------------
 
@@ -345,7 +367,7 @@ class Deciding:
                 error,
             )
             raise error
-        return self._failed(step, state, f"the model failed: {error}")
+        return self._failed(step, state, f"the model failed: {error}", "model_failed")
 
     # -- checking the decision ---------------------------------------------------------------
 
@@ -400,10 +422,10 @@ class Deciding:
                         **metrics,
                     )
                     return self._escalate(step, trip.reason)
-                return await self._forced(step, state, trip.reason, memory)
+                return await self._forced(step, state, trip.reason, memory, "guard_stopped")
             elif trip.action == "fail":
                 step.record("rejected", guard_trips=_trips(trips), note=trip.reason, **metrics)
-                return self._failed(step, state, trip.reason)
+                return self._failed(step, state, trip.reason, "guard_failed")
         step.record(
             "decision",
             event=decision.event,
@@ -416,6 +438,7 @@ class Deciding:
             self._answer_call(step, decision, "The goal is complete.")
             outcome = Outcome(
                 status="completed",
+                termination="goal_completed",
                 result=decision.result,
                 substituted=any(t.action == "replace" for t in trips),
             )
@@ -464,7 +487,7 @@ class Deciding:
             reason = f"{repairs} invalid decisions in a row; the last: {rejection.reason}"
             if self.config.escalation is not None:
                 return self._escalate(step, reason)
-            return self._failed(step, state, reason)
+            return self._failed(step, state, reason, "invalid_decisions")
         return step.go("decide", repairs=repairs)
 
     async def _find(

@@ -133,6 +133,7 @@ class Lifecycle:
         report = PlanOutcome(
             plan_id=goal["plan_id"],
             status=outcome["status"],
+            termination=outcome["termination"],
             result=outcome.get("result"),
             reason=outcome.get("reason"),
             forced=bool(outcome.get("forced")),

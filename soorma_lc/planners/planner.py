@@ -486,7 +486,9 @@ class ChoreographyPlanner:
                 inputs: dict[str, Any] = {"goal": goal}
                 if problem:
                     logger.warning("goal %s refused: %s", envelope.id, problem)
-                    inputs["outcome"] = Outcome(status="failed", result=None, reason=problem)
+                    inputs["outcome"] = Outcome(
+                        status="failed", termination="invalid_goal", result=None, reason=problem
+                    )
                 await self.graph.ainvoke(inputs, config, durability="sync")
             elif snapshot.next and not snapshot.interrupts:
                 await self.graph.ainvoke(None, config, durability="sync")  # a crashed run

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from soorma_lc.planners.decisions import PlannerDecision
+from soorma_lc.planners.state import Termination
 
 
 class PlanOutcome(BaseModel):
@@ -21,6 +22,10 @@ class PlanOutcome(BaseModel):
 
     plan_id: str
     status: Literal["completed", "failed"]
+    termination: Termination = "goal_completed"
+    """Why the plan ended, for programs: goal_completed, action_limit, budget, guard_stopped,
+    guard_failed, invalid_decisions, step_limit, model_failed, cancelled, review_rejected,
+    review_timeout or invalid_goal (``reason`` says it in words)."""
     result: str | None = None
     reason: str | None = None
     forced: bool = False

@@ -77,10 +77,28 @@ class ActionRecord(TypedDict):
     """The event's compensation spec, if it declares one (see ``compensation``)."""
 
 
+Termination = Literal[
+    "goal_completed",
+    "action_limit",
+    "budget",
+    "guard_stopped",
+    "guard_failed",
+    "invalid_decisions",
+    "step_limit",
+    "model_failed",
+    "cancelled",
+    "review_rejected",
+    "review_timeout",
+    "invalid_goal",
+]
+"""Why a plan ended, for programs (the outcome's ``reason`` says it in words)."""
+
+
 class Outcome(TypedDict):
     """How the plan ended."""
 
     status: Literal["completed", "failed"]
+    termination: Termination
     result: str | None
     reason: NotRequired[str | None]
     forced: NotRequired[bool]
