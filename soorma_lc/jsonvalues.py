@@ -33,7 +33,7 @@ def check_json_value(value: Any, path: str, *, tuples: bool = False) -> None:
     ``tuples=True`` also accepts tuples, for callers that are content to read them back as
     lists. ``path`` names ``value`` in the error (``data.x[1]``).
     """
-    sequences = (list, tuple) if tuples else list
+    sequences: tuple[type, ...] = (list, tuple) if tuples else (list,)
     _check(value, path, sequences, 0)
 
 
@@ -46,7 +46,7 @@ def json_value_problem(value: Any, path: str) -> str | None:
     return None
 
 
-def _check(value: Any, path: str, sequences: type | tuple[type, ...], depth: int) -> None:
+def _check(value: Any, path: str, sequences: tuple[type, ...], depth: int) -> None:
     if value is None or isinstance(value, bool | int):
         return
     if isinstance(value, str):
@@ -57,7 +57,7 @@ def _check(value: Any, path: str, sequences: type | tuple[type, ...], depth: int
         if not math.isfinite(value):
             raise SerializationError(f"{path} is {value!r}: JSON has no non-finite numbers")
         return
-    if isinstance(value, dict | sequences) and depth >= MAX_JSON_DEPTH:
+    if isinstance(value, (dict, *sequences)) and depth >= MAX_JSON_DEPTH:
         raise SerializationError(
             f"{path} is nested more than {MAX_JSON_DEPTH} levels deep (or refers to itself)"
         )

@@ -2,6 +2,7 @@
 
 from soorma_lc.bus.consumer import Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
+from soorma_lc.bus.health import SubscriptionHealth
 from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.bus.streams import GroupStats, RedisStreamsBus, StreamStats
 
@@ -12,4 +13,5 @@ __all__ = [
     "RedisStreamsBus",
     "StreamStats",
     "Subscription",
+    "SubscriptionHealth",
 ]
