@@ -27,7 +27,13 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from soorma_lc.checks import MAX_NAME_LENGTH, check_name, label_problem, text_problem
+from soorma_lc.checks import (
+    MAX_NAME_LENGTH,
+    check_name,
+    items_argument,
+    label_problem,
+    text_problem,
+)
 from soorma_lc.errors import (
     InvalidAgentError,
     InvalidEventError,
@@ -47,6 +53,7 @@ __all__ = [
     "EventTopic",
     "check_json_schema",
     "check_object_schema",
+    "definitions_argument",
     "validate_event_name",
 ]
 
@@ -483,6 +490,18 @@ def _decode_base64_data(encoded: Any, event: dict[str, Any]) -> Any:
 def _is_json_media_type(content_type: str) -> bool:
     media = content_type.split(";", 1)[0].strip().lower()
     return media == "application/json" or media.endswith("+json") or media == "text/json"
+
+
+def definitions_argument(value: Any, what: str) -> list[EventDefinition]:
+    """``value`` as a list of EventDefinitions (one definition alone counts as a list); a
+    string, a mapping or anything else is :class:`InvalidEventError`."""
+    if isinstance(value, EventDefinition):
+        return [value]
+    items = items_argument(value, what, error=InvalidEventError)
+    for item in items:
+        if not isinstance(item, EventDefinition):
+            raise InvalidEventError(f"{what} takes EventDefinitions, not {type(item).__name__}")
+    return items
 
 
 # The envelope's other fields as CloudEvents extension attributes: CloudEvents requires their

@@ -24,7 +24,7 @@ from soorma_lc.agents.lifecycle import serve_until_stopped
 from soorma_lc.bus.consumer import MAX_BATCH_SIZE, MAX_CONCURRENCY, Subscription, check_handler
 from soorma_lc.bus.health import SubscriptionHealth, cancel_and_wait, timestamp
 from soorma_lc.bus.streams import RedisStreamsBus, check_start_from
-from soorma_lc.checks import check_int, check_name, check_seconds, items_argument, names_argument
+from soorma_lc.checks import check_int, check_name, check_seconds, names_argument
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     ConfigurationError,
@@ -39,6 +39,7 @@ from soorma_lc.events import (
     EventDefinition,
     EventEnvelope,
     EventTopic,
+    definitions_argument,
 )
 from soorma_lc.registry.base import Registry
 
@@ -65,15 +66,6 @@ class WorkerHealth:
     subscription: SubscriptionHealth | None
     heartbeat_error: str | None
     last_heartbeat_at: datetime | None
-
-
-def _definitions(value: Any, what: str) -> list[EventDefinition]:
-    """``value`` as a list of EventDefinitions (one definition alone counts as a list)."""
-    items = [value] if isinstance(value, EventDefinition) else items_argument(value, what)
-    for item in items:
-        if not isinstance(item, EventDefinition):
-            raise InvalidEventError(f"{what} takes EventDefinitions, not {type(item).__name__}")
-    return items
 
 
 @dataclass(frozen=True)
@@ -142,8 +134,8 @@ class Worker:
         self.capability_names = [c for c in capabilities if isinstance(c, str)]
         self.extra_capabilities = [c for c in capabilities if isinstance(c, AgentCapability)]
         self.description = description
-        self.consumes = {d.event_name: d for d in _definitions(consumes, "consumes")}
-        self.produces = tuple(_definitions(produces, "produces"))
+        self.consumes = {d.event_name: d for d in definitions_argument(consumes, "consumes")}
+        self.produces = tuple(definitions_argument(produces, "produces"))
         self.settings = resolve_settings(settings)
         self.concurrency = check_int(concurrency, "concurrency", minimum=1, maximum=MAX_CONCURRENCY)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=MAX_BATCH_SIZE)
@@ -220,7 +212,7 @@ class Worker:
                 f"event {definition.event_name} is defined on {definition.topic.value}, "
                 f"not {EventTopic(topic).value}"
             )
-        produced = _definitions(produces, "produces")
+        produced = definitions_argument(produces, "produces")
         route = Route(definition, handler, (*produced, *self.produces), declared)
         if route.key in self._routes:
             raise ConfigurationError(
@@ -335,7 +327,7 @@ class Worker:
             capabilities=[*capabilities, *self.extra_capabilities],
         )
 
-    async def _resolve_definitions(self) -> None:
+    async def _resolvedefinitions_argument(self) -> None:
         """Prefer the registry's definition for handlers registered by name only."""
         for key, route in list(self._routes.items()):
             if route.declared:
@@ -372,7 +364,7 @@ class Worker:
             return
         if not self._routes and not self._topic_routes:
             raise ConfigurationError(f"worker {self.name} has no handlers (use @worker.on_event)")
-        await self._resolve_definitions()
+        await self._resolvedefinitions_argument()
         topics = {route.definition.topic for route in self._routes.values()}
         topics.update(route.topic for route in self._topic_routes)
         self._subscription = await self.bus.subscribe(

@@ -13,9 +13,12 @@ settings a component is built from (``from_settings``), else from the environmen
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
+import functools
 import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +28,7 @@ import redis.asyncio.retry
 import redis.retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError
@@ -112,9 +116,45 @@ def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
         **client_options(),
         **options,
     }
-    return redis.asyncio.Redis.from_url(check_redis_url(url), **options)
+    client = redis.asyncio.Redis.from_url(check_redis_url(url), **options)
+    pool = client.connection_pool
+    if sys.version_info < (3, 12) and not issubclass(pool.connection_class, _CancellableWrites):
+        pool.connection_class = _cancellable(pool.connection_class)
+    return client
+
+
+class _CancellableWrites:
+    """Socket writes bounded by ``asyncio.timeout`` instead of ``asyncio.wait_for``.
+
+    redis-py bounds each write with ``asyncio.wait_for`` when a socket timeout is set. On
+    Python 3.11, ``wait_for`` swallows a cancellation that arrives while the write completes
+    (and a write usually completes at once), so a task cancelled during a Redis call may run on
+    as if never cancelled. ``asyncio.timeout`` propagates it.
+    """
+
+    socket_timeout: float | None
+
+    async def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        timeout = self.socket_timeout
+        if not timeout:
+            await super().send_packed_command(command, check_health)  # type: ignore[misc]
+            return
+        self.socket_timeout = None  # the write itself then awaits without wait_for
+        try:
+            async with asyncio.timeout(timeout):
+                await super().send_packed_command(command, check_health)  # type: ignore[misc]
+        except TimeoutError:
+            raise RedisTimeoutError("Timeout writing to socket") from None
+        finally:
+            self.socket_timeout = timeout
+
+
+@functools.cache
+def _cancellable(connection_class: type) -> type:
+    return type(connection_class.__name__, (_CancellableWrites, connection_class), {})
 
 
 def reply_text(value: bytes | str) -> str:
-    """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting."""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
+    """A Redis reply as ``str``, whatever the client's ``decode_responses`` setting; bytes
+    that are not UTF-8 (written by another tool) come back escaped, never as an error."""
+    return value.decode("utf-8", errors="backslashreplace") if isinstance(value, bytes) else value

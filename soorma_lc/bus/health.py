@@ -97,9 +97,9 @@ class LoopSupervisor:
 async def cancel_and_wait(*tasks: asyncio.Task[None]) -> None:
     """Cancel ``tasks`` and wait until every one has ended.
 
-    A cancellation can be lost: on Python 3.11, ``asyncio.wait_for`` (which redis-py uses for
-    socket writes with a timeout) swallows it when the awaited write completes at the same
-    moment. A task that is still running after a short wait is therefore cancelled again.
+    A cancellation can be lost inside a library (on Python 3.11, ``asyncio.wait_for`` swallows
+    one that arrives as the awaited operation completes; our Redis clients avoid it, code in a
+    handler may not), so a task still running after a short wait is cancelled again.
     """
     pending = {task for task in tasks if not task.done()}
     while pending:

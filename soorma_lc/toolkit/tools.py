@@ -16,13 +16,23 @@ from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, SkipValidation
 
 from soorma_lc.backends.loop_bridge import LoopBridge
-from soorma_lc.errors import ConfigurationError, PayloadValidationError, SoormaError
+from soorma_lc.errors import (
+    ConfigurationError,
+    PayloadValidationError,
+    SerializationError,
+    SoormaError,
+    SoormaValidationError,
+)
 from soorma_lc.events import EventDefinition, EventEnvelope
 from soorma_lc.toolkit.context import ToolContext, context_for_call
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
 from soorma_lc.toolkit.validation import SchemaValidator, require_object
 
 logger = logging.getLogger(__name__)
+
+REJECTED_INPUT = (SoormaValidationError, SerializationError)
+"""Errors that mean the call's input is unusable (invalid, too large, not JSON): with
+``handle_errors`` the model gets them as a message and can fix its call."""
 
 
 def error_for_llm(tool_name: str, error: SoormaError) -> str:
@@ -88,9 +98,20 @@ class EventTool(BaseTool):
             )
         try:
             data = self.validator.validated(payload, event_name=self.event.event_name)
-        except PayloadValidationError as error:
+            return build_envelope(
+                self.event, data, context_for_call(self.context, config), self.bus
+            )
+        except REJECTED_INPUT as error:
             self._reject(error)
-        return build_envelope(self.event, data, context_for_call(self.context, config), self.bus)
+
+    async def _publish(self, envelope: EventEnvelope) -> None:
+        """Publish on the tool's bus; an event the bus refuses (too large, data it cannot
+        carry) is a rejected call, like invalid arguments: nothing was written."""
+        bus = self.bus
+        try:
+            await bus.publish(envelope)  # type: ignore[union-attr]  # _prepare checked it
+        except REJECTED_INPUT as error:
+            self._reject(error)
 
     def _run(
         self,
@@ -100,8 +121,7 @@ class EventTool(BaseTool):
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, dict[str, Any]]:
         envelope = self._prepare(payload, config)
-        bus = self.bus
-        self.bridge.run(bus.publish, envelope)
+        self.bridge.run(self._publish, envelope)
         return self._done(self._receipt(envelope))
 
     async def _arun(
@@ -116,8 +136,7 @@ class EventTool(BaseTool):
     async def apublish(self, payload: Any, config: RunnableConfig | None = None) -> PublishReceipt:
         """Validate ``payload`` and publish the event, as a call of this tool does."""
         envelope = self._prepare(payload, config)
-        bus = self.bus
-        await self.bridge.arun(bus.publish, envelope)
+        await self.bridge.arun(self._publish, envelope)
         return self._receipt(envelope)
 
     def _receipt(self, envelope: EventEnvelope) -> PublishReceipt:
