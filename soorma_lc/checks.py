@@ -113,6 +113,20 @@ def label_problem(value: Any, *, max_length: int = MAX_NAME_LENGTH) -> str | Non
     return name_problem(value.replace(" ", "_"), max_length=max_length)
 
 
+def check_label(
+    value: Any,
+    what: str,
+    *,
+    error: type[SoormaValidationError] = InvalidArgumentError,
+    max_length: int = MAX_NAME_LENGTH,
+) -> str:
+    """``value`` if it is a usable label (see :func:`label_problem`), else ``error``."""
+    problem = label_problem(value, max_length=max_length)
+    if problem is not None:
+        raise error(f"{what} {problem}")
+    return value
+
+
 def text_problem(value: Any, *, max_length: int) -> str | None:
     """Why ``value`` is not usable free text (None when it is): a string of at most
     ``max_length`` characters that UTF-8 can encode (no lone surrogates) and without NUL."""

@@ -16,7 +16,14 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from soorma_lc.backends.loop_bridge import LoopBridge
-from soorma_lc.checks import check_int, check_name, check_seconds, names_argument, text_problem
+from soorma_lc.checks import (
+    check_int,
+    check_label,
+    check_name,
+    check_seconds,
+    names_argument,
+    text_problem,
+)
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     ConfigurationError,
@@ -101,7 +108,7 @@ class EventToolkit:
         if bus is not None and not callable(getattr(bus, "publish", None)):
             raise ConfigurationError(f"bus must have an async publish(), got {type(bus).__name__}")
         if tenant_id is not None:
-            check_name(tenant_id, "tenant_id")
+            check_label(tenant_id, "tenant_id")
         self.registry = registry
         self.bus = bus
         self.settings = resolve_settings(settings)
