@@ -96,7 +96,8 @@ def _format_checker(base: FormatChecker) -> FormatChecker:
 
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Iterator[ValidationError]:
     if validator.is_type(instance, "string") and not _search(pattern, instance):
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+        shown = instance if len(instance) <= 80 else instance[:77] + "..."
+        yield ValidationError(f"{shown!r} does not match {pattern!r}")
 
 
 def _pattern_properties(
