@@ -196,6 +196,11 @@ async def _nothing_pending(bus: RedisStreamsBus, group: str) -> bool:
     return all(g.pending == 0 for g in stream.groups if g.name == group)
 
 
+def read_problem(worker: Worker) -> str:
+    subscription = worker.health().subscription
+    return "" if subscription is None else subscription.problems.get("read", "")
+
+
 async def test_a_stream_of_the_wrong_type_is_reported_and_the_worker_resumes_once_repaired(
     server: RedisProcess, fault_settings: Settings
 ) -> None:
@@ -214,9 +219,7 @@ async def test_a_stream_of_the_wrong_type_is_reported_and_the_worker_resumes_onc
         await eventually(lambda: first in handled)
         await bus.client.delete(stream)
         await bus.client.set(stream, "not a stream")
-        await eventually(
-            lambda: "WRONGTYPE" in (worker.health().subscription.problems or {}).get("read", "")
-        )  # type: ignore[union-attr]
+        await eventually(lambda: "WRONGTYPE" in read_problem(worker))
         health = worker.health()
         assert health.running and not health.healthy
         with pytest.raises(BackendResponseError, match="WRONGTYPE"):
