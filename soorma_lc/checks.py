@@ -9,6 +9,7 @@ check their options with these helpers first, so a wrong argument is an
 from __future__ import annotations
 
 import math
+import reprlib
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -28,7 +29,7 @@ def check_int(
 ) -> int:
     """``value`` if it is an int (not a bool) within ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(f"{name} must be an integer, got {_shown(value)}")
+        raise InvalidArgumentError(f"{name} must be an integer, got {shown(value)}")
     _check_range(value, name, minimum, maximum)
     return value
 
@@ -47,7 +48,7 @@ def check_seconds(
 ) -> float:
     """``value`` as a finite number of seconds: zero or more, or above zero if ``positive``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidArgumentError(f"{name} must be a number of seconds, got {_shown(value)}")
+        raise InvalidArgumentError(f"{name} must be a number of seconds, got {shown(value)}")
     if not math.isfinite(value):
         raise InvalidArgumentError(f"{name} must be finite, got {value!r}")
     if value < 0 or (positive and value == 0):
@@ -76,7 +77,7 @@ def name_problem(value: Any, *, max_length: int = MAX_NAME_LENGTH) -> str | None
     control, zero-width or other invisible characters, and not made of invisible ones only.
     """
     if not isinstance(value, str):
-        return f"must be a string, got {_shown(value)}"
+        return f"must be a string, got {shown(value)}"
     if not value:
         return "must not be empty"
     if len(value) > max_length:
@@ -105,7 +106,7 @@ def label_problem(value: Any, *, max_length: int = MAX_NAME_LENGTH) -> str | Non
     """Why ``value`` is not a usable label (None when it is): like a name, but spaces are
     allowed inside (an id from another system, a task or agent name); it may not be blank."""
     if not isinstance(value, str):
-        return f"must be a string, got {_shown(value)}"
+        return f"must be a string, got {shown(value)}"
     if not value.strip():
         return "must not be empty or blank"
     if value != value.strip():
@@ -131,7 +132,7 @@ def text_problem(value: Any, *, max_length: int) -> str | None:
     """Why ``value`` is not usable free text (None when it is): a string of at most
     ``max_length`` characters that UTF-8 can encode (no lone surrogates) and without NUL."""
     if not isinstance(value, str):
-        return f"must be a string, got {_shown(value)}"
+        return f"must be a string, got {shown(value)}"
     if len(value) > max_length:
         return f"is {len(value)} characters long; at most {max_length} allowed"
     if "\x00" in value:
@@ -174,11 +175,21 @@ def items_argument(
 ) -> list[Any]:
     """``value`` as a list of items; a string, bytes, a mapping or a scalar is refused."""
     if isinstance(value, str | bytes | bytearray | dict) or not isinstance(value, Iterable):
-        raise error(f"{what} must be a list, got {_shown(value)}")
+        raise error(f"{what} must be a list, got {shown(value)}")
     return list(value)
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    shown = text if len(text) <= 60 else text[:57] + "..."
-    return f"{type(value).__name__} {shown}"
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
+
+
+def shown(value: Any) -> str:
+    """A short, safe description of any value for an error message: its type and a bounded
+    ``repr`` (a value nested thousands deep or referring to itself cannot break it)."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a hostile __repr__
+        text = "<unprintable>"
+    return f"{type(value).__name__} {text}"

@@ -12,7 +12,7 @@ import re
 import typing
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import EnumType, StrEnum
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -32,6 +32,7 @@ from soorma_lc.checks import (
     check_name,
     items_argument,
     label_problem,
+    shown,
     text_problem,
 )
 from soorma_lc.errors import (
@@ -64,7 +65,17 @@ MAX_SOURCE_LENGTH = 2048
 _WHITESPACE = re.compile(r"\s")
 
 
-class EventTopic(StrEnum):
+class _TopicType(EnumType):
+    """Refuses a topic that is not a string before the enum machinery formats it with
+    ``repr`` (which fails on a value nested thousands deep)."""
+
+    def __call__(cls, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or isinstance(value, str):
+            return super().__call__(value, *args, **kwargs)
+        raise InvalidEventError(f"unknown topic {shown(value)}; a topic is a string")
+
+
+class EventTopic(StrEnum, metaclass=_TopicType):
     """The eight Soorma topics; one Redis stream each on our bus."""
 
     BUSINESS_FACTS = "business-facts"
@@ -80,7 +91,8 @@ class EventTopic(StrEnum):
     def _missing_(cls, value: object) -> EventTopic:
         # Every unknown topic, wherever it is parsed (models, bus, registries), is a typed error.
         allowed = ", ".join(topic.value for topic in cls)
-        raise InvalidEventError(f"unknown topic {value!r}; expected one of: {allowed}")
+        shown_value = repr(value[:80]) if isinstance(value, str) else shown(value)
+        raise InvalidEventError(f"unknown topic {shown_value}; expected one of: {allowed}")
 
 
 def validate_event_name(name: str) -> str:

@@ -17,7 +17,7 @@ import json
 import math
 from typing import Any
 
-from soorma_lc.checks import is_utf8_encodable
+from soorma_lc.checks import is_utf8_encodable, shown
 from soorma_lc.errors import SerializationError, SoormaError
 
 MAX_JSON_DEPTH = 64
@@ -64,7 +64,7 @@ def _check(value: Any, path: str, sequences: tuple[type, ...], depth: int) -> No
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise SerializationError(f"{path} has a non-string key {key!r}")
+                raise SerializationError(f"{path} has a non-string key {shown(key)}")
             if not is_utf8_encodable(key):
                 raise SerializationError(f"{path} has a key with a lone surrogate")
             _check(item, f"{path}.{key}", sequences, depth + 1)

@@ -46,7 +46,7 @@ from soorma_lc.bus.health import (
     cancel_and_wait,
     timestamp,
 )
-from soorma_lc.checks import check_int, check_name, check_seconds, names_argument
+from soorma_lc.checks import check_int, check_name, check_seconds, names_argument, shown
 from soorma_lc.errors import ConfigurationError, InvalidEventError, SoormaValidationError
 from soorma_lc.events import EventEnvelope, EventTopic
 
@@ -76,7 +76,7 @@ def check_handler(handler: object, what: str = "handler") -> None:
     awaitable, fail, and be retried, repeating its side effects on every delivery."""
     if not is_async_callable(handler):
         raise ConfigurationError(
-            f"{what} {handler!r} must be an async function (async def handler(event))"
+            f"{what} {shown(handler)} must be an async function (async def handler(event))"
         )
 
 

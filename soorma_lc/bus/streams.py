@@ -42,6 +42,7 @@ from soorma_lc.checks import (
     check_seconds,
     items_argument,
     names_argument,
+    shown,
 )
 from soorma_lc.errors import (
     BusError,
@@ -62,7 +63,7 @@ def check_entry_id(value: object, what: str) -> str:
     """``value`` if it is a stream entry id (``<ms>-<seq>``), else :class:`InvalidArgumentError`."""
     if not isinstance(value, str) or not _ENTRY_ID.fullmatch(value):
         raise InvalidArgumentError(
-            f"{what} must be a stream entry id like '1700000000000-0', got {value!r}"
+            f"{what} must be a stream entry id like '1700000000000-0', got {shown(value)}"
         )
     return value
 

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr
 
-from soorma_lc.checks import check_int, check_seconds
+from soorma_lc.checks import check_int, check_seconds, shown
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     ConfigurationError,
@@ -100,7 +100,9 @@ class SoormaRegistryClient:
         tenant_id: str | None = None,
     ) -> None:
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"Soorma Registry URL must be http(s)://, got {base_url!r}")
+            raise ConfigurationError(
+                f"Soorma Registry URL must be http(s)://, got {shown(base_url)}"
+            )
         self.timeout = check_seconds(timeout, "timeout", positive=True)
         self.retries = check_int(retries, "retries", minimum=0, maximum=MAX_RETRIES)
         self.backoff = check_seconds(backoff, "backoff")

@@ -22,6 +22,7 @@ from soorma_lc.checks import (
     check_name,
     check_seconds,
     names_argument,
+    shown,
     text_problem,
 )
 from soorma_lc.config import Settings, resolve_settings
@@ -459,7 +460,7 @@ class EventToolkit:
 def _lookup_key(name: Any) -> str:
     """A name to look up; anything but a string is unknown, not a TypeError."""
     if not isinstance(name, str):
-        raise UnknownEventError(repr(name), f"no event or tool named {name!r}")
+        raise UnknownEventError(shown(name), f"no event or tool named {shown(name)}")
     return name
 
 
