@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from soorma_lc.agents.context import AgentContext
 from soorma_lc.agents.lifecycle import serve_until_stopped
+from soorma_lc.backends.redis_clients import clients_configured_by
 from soorma_lc.bus.consumer import MAX_BATCH_SIZE, MAX_CONCURRENCY, Subscription, check_handler
 from soorma_lc.bus.health import SubscriptionHealth, cancel_and_wait, timestamp
 from soorma_lc.bus.streams import RedisStreamsBus, check_start_from
@@ -286,7 +287,8 @@ class Worker:
         if self._memory is None:
             from soorma_lc.memory.client import MemoryClient
 
-            self._memory = self._own(MemoryClient.from_settings(self.settings))
+            with clients_configured_by(self.settings):  # the worker's Redis timeouts
+                self._memory = self._own(MemoryClient.from_settings(self.settings))
         return self._memory
 
     @property

@@ -11,6 +11,7 @@ import logging
 from typing import Any, NoReturn
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, SkipValidation
@@ -59,17 +60,31 @@ class EventTool(BaseTool):
     response_format: str = "content_and_artifact"
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        self._check_call(input)
-        return super().invoke(input, config, **kwargs)
+        refused = self._check_call(input)
+        return refused if refused is not None else super().invoke(input, config, **kwargs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        self._check_call(input)
-        return await super().ainvoke(input, config, **kwargs)
+        refused = self._check_call(input)
+        return refused if refused is not None else await super().ainvoke(input, config, **kwargs)
 
-    def _check_call(self, value: Any) -> None:
-        # LangChain copies a ToolCall's args before any tool code runs; catch non-objects first.
-        if isinstance(value, dict) and value.get("type") == "tool_call":
-            self._check_object(value.get("args"))
+    def _check_call(self, value: Any) -> ToolMessage | None:
+        """LangChain copies a ToolCall's args before any tool code runs, so arguments that
+        are not an object are refused here: the error tool message with ``handle_errors``."""
+        if not (isinstance(value, dict) and value.get("type") == "tool_call"):
+            return None
+        try:
+            require_object(value.get("args"), event_name=self.event.event_name, what="arguments")
+        except PayloadValidationError as error:
+            if not self.handle_tool_error:
+                raise
+            logger.info("tool %s rejected a call: %s", self.name, error)
+            return ToolMessage(
+                content=error_for_llm(self.name, error),
+                tool_call_id=str(value.get("id") or ""),
+                name=self.name,
+                status="error",
+            )
+        return None
 
     def _check_object(self, arguments: Any) -> None:
         try:
