@@ -94,9 +94,3 @@ def parse_json(text: str | bytes | bytearray, what: str, error: type[SoormaError
     except SerializationError as exc:
         raise error(f"{what}: {exc}") from None
     return value
-
-
-def dumps_json(value: Any, **options: Any) -> str:
-    """``json.dumps`` that refuses what :func:`check_json_value` refuses."""
-    check_json_value(value, options.pop("path", "$"))
-    return json.dumps(value, allow_nan=False, **options)
