@@ -1,6 +1,6 @@
 """soorma-lc: Soorma's autonomous choreography for LangGraph apps.
 
-The names below are the public API (see ARCHITECTURE.md). The event model, settings and errors
+The names below are the public API (see docs/architecture.md). The event model, settings and errors
 load with the package; the components load on first access, so ``import soorma_lc`` (and the
 CLI) never pays for LangGraph, Chroma or litellm unless they are used.
 """
@@ -117,6 +117,14 @@ if TYPE_CHECKING:
         SoormaRegistryClient,
         registry_from_settings,
     )
+    from soorma_lc.timeline import (
+        PlanFeed,
+        PlanSnapshot,
+        TimelineEntry,
+        TimelinePrinter,
+        build_timeline,
+        next_plan,
+    )
     from soorma_lc.toolkit import (
         EventTool,
         EventToolkit,
@@ -127,6 +135,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY_EXPORTS: dict[str, str] = {
+    "PlanFeed": "soorma_lc.timeline",
+    "PlanSnapshot": "soorma_lc.timeline",
+    "TimelineEntry": "soorma_lc.timeline",
+    "TimelinePrinter": "soorma_lc.timeline",
+    "build_timeline": "soorma_lc.timeline",
+    "next_plan": "soorma_lc.timeline",
     "ChoreographyPlanner": "soorma_lc.planners",
     "Guard": "soorma_lc.planners",
     "PlanOutcome": "soorma_lc.planners",
@@ -227,9 +241,11 @@ __all__ = [
     "PayloadValidationError",
     "Plan",
     "PlanBusyError",
+    "PlanFeed",
     "PlanNotFoundError",
     "PlanOutcome",
     "PlanOutcomeTimeoutError",
+    "PlanSnapshot",
     "PlanStateTypeError",
     "PlanStatus",
     "PlannerDecision",
@@ -257,6 +273,8 @@ __all__ = [
     "StoreFilterTypeError",
     "StoreNamespaceTypeError",
     "SubscriptionHealth",
+    "TimelineEntry",
+    "TimelinePrinter",
     "ToolContext",
     "UnknownAgentError",
     "UnknownEventError",
@@ -266,7 +284,9 @@ __all__ = [
     "WorkerHealth",
     "WorkerLoadError",
     "WorkflowState",
+    "build_timeline",
     "episodic_retriever",
+    "next_plan",
     "registry_from_settings",
     "resolve_embeddings",
     "resolve_model",

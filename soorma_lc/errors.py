@@ -6,6 +6,7 @@ catches them all; the subclasses say what went wrong and carry the details neede
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from soorma_lc._lazy import lazy_getattr
@@ -263,6 +264,20 @@ class WorkerLoadError(ConfigurationError):
     """A ``module:attribute`` worker reference cannot be imported or is not a Worker."""
 
 
+class DataDirNotFoundError(ConfigurationError):
+    """An inspecting command found no data dir where the settings point: nothing has run with
+    this ``SOORMA_DATA_DIR`` (it is not created just to look)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        super().__init__(
+            f"no data dir at {data_dir}: nothing has run with this SOORMA_DATA_DIR yet, and "
+            "soorma-lc does not create one just to look. Run the command from the folder your "
+            "agents run in, set SOORMA_DATA_DIR to their data dir, or set SOORMA_REDIS_URL "
+            "for a shared Redis"
+        )
+        self.data_dir = data_dir
+
+
 class ModelError(SoormaError):
     """A chat model call failed; ``model`` names the litellm model string that failed."""
 
@@ -329,6 +344,36 @@ class PlanOutcomeTimeoutError(PlannerError, TimeoutError):
         super().__init__(f"plan {plan_id!r} reported no outcome within {timeout:g} s")
         self.plan_id = plan_id
         self.timeout = timeout
+
+
+class EvalError(SoormaError):
+    """The eval harness could not run or read something (see the subclasses)."""
+
+
+class ScenarioError(EvalError, SoormaValidationError):
+    """A scenario file is invalid; ``errors`` lists each problem by location in the file."""
+
+    def __init__(self, source: str, errors: list[str]) -> None:
+        super().__init__(f"invalid eval scenario {source}: " + "; ".join(errors), errors)
+        self.source = source
+
+
+class ScriptError(EvalError):
+    """A scripted model's turn cannot be played (a reference to a result the conversation
+    does not hold, or the script ran out): the scenario and the planner disagree."""
+
+
+class CassetteMissError(EvalError):
+    """A replayed run made a provider request that its cassette has no recording of."""
+
+    def __init__(self, cassette: str, request: str) -> None:
+        super().__init__(f"cassette {cassette} has no recording of {request} (record it again)")
+        self.cassette = cassette
+        self.request = request
+
+
+class ReportError(EvalError):
+    """An eval report (or a baseline) cannot be read: not JSON, another version, bad shape."""
 
 
 # The store's namespace errors derive from LangGraph's InvalidNamespaceError, so they live with

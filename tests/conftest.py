@@ -70,3 +70,21 @@ async def memory(redis_url: str) -> AsyncIterator[MemoryClient]:
 def settings(redis_url: str, tmp_path: Path) -> Settings:
     """Settings pointing at the module's Redis and a private data dir (embedded Chroma)."""
     return Settings(redis_url=redis_url, data_dir=tmp_path / "soorma")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the eval figures tests recorded (``record_property("eval_summary", ...)``), such
+    as the offline baseline's scores; with xdist they arrive on the reports."""
+    from soorma_lc.evals.markdown import SUMMARY_COLUMNS
+
+    lines = [
+        value
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name == "eval_summary"
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "planner evals (a figure, not a gate)")
+        terminalreporter.write_line(" | ".join(SUMMARY_COLUMNS))
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -3,6 +3,7 @@
 It runs the research policy; PLANNER_TEST_PAUSE_DECIDING pauses the model call once the plan
 holds that many results, PLANNER_TEST_PAUSE_AFTER pauses right after publishing that event
 type. Either writes PLANNER_TEST_MARKER first, so the test knows where to kill the process.
+PLANNER_TEST_RESPONSE_TIMEOUT and PLANNER_TEST_RETRIES set a response deadline with retries.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.events import EventEnvelope
-from soorma_lc.planners import ChoreographyPlanner
+from soorma_lc.planners import ChoreographyPlanner, RetryPolicy
 from soorma_lc.registry import RedisRegistry
 from tests.planner_helpers import PolicyChatModel, research_policy, results
 
@@ -49,6 +50,8 @@ def policy(messages: list[BaseMessage], tools: list[str]) -> AIMessage:
 
 def make_planner() -> Any:
     url = os.environ["SOORMA_REDIS_URL"]
+    timeout = os.environ.get("PLANNER_TEST_RESPONSE_TIMEOUT")
+    retries = os.environ.get("PLANNER_TEST_RETRIES")
     return ChoreographyPlanner(
         "research-planner",
         PolicyChatModel(policy=policy),
@@ -56,6 +59,8 @@ def make_planner() -> Any:
         log_episodes=False,
         lease_ttl=1.0,
         timer_interval=0.1,
+        response_timeout=float(timeout) if timeout else None,
+        retry=RetryPolicy(attempts=int(retries), backoff=1.0) if retries else None,
         bus=PausingBus.from_url(url, claim_idle=1.0, retry_backoff=0.05),
         registry=RedisRegistry.from_url(url),
         heartbeat_interval=1.0,

@@ -122,7 +122,7 @@ def test_console_script_help_lists_the_verbs() -> None:
         timeout=60,
         check=True,
     )
-    for verb in ("run", "inspect", "replay", "redis-url"):
+    for verb in ("run", "inspect", "replay", "redis-url", "eval"):
         assert verb in result.stdout
 
 

@@ -89,9 +89,9 @@ async def test_action_limit_never_exceeded_by_concurrent_or_repeated_reservation
             *(ledger.reserve_action("p1", step, "x.requested", 3, **scope) for step in range(10))
         )
         assert sum(o.allowed for o in outcomes) == 3
-        # Which three of the concurrent steps win is up to the order they reach Redis.
-        winner = next(step for step, outcome in enumerate(outcomes) if outcome.allowed)
-        again = await ledger.reserve_action("p1", winner, "x.requested", 3, **scope)
+        # Which three steps win depends on which reservation reaches Redis first.
+        reserved = next(step for step, o in enumerate(outcomes) if o.allowed)
+        again = await ledger.reserve_action("p1", reserved, "x.requested", 3, **scope)
         assert again.allowed and again.repeated  # a re-run step keeps its reservation
         assert await ledger.action_count("p1", **scope) == 3
         history = await stack.memory.get_plan_state("p1", "_action_history", **scope)

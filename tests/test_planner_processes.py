@@ -23,6 +23,7 @@ from tests.planner_helpers import (
     Stack,
     draft_text,
     research_policy,
+    research_workers,
     run_goal,
 )
 from tests.toolkit_helpers import published
@@ -126,3 +127,36 @@ async def test_a_plan_survives_kill_9_of_its_planner(
             assert len(drafts) == 2 and len(set(drafts)) == 1
         handled = await stack.bus.client.hgetall(HANDLED_KEY)
         assert sorted(int(count) for count in handled.values()) == [1, 1, 1]
+
+
+async def test_a_deadline_set_by_a_killed_planner_fires_on_another_and_retries_once(
+    settings, redis_client, tmp_path, children
+):
+    async with Stack(settings) as stack:
+        _, advisor, validator = research_workers(**stack.shared())
+        researcher = Worker("researcher", consumes=[RESEARCH], **stack.shared())
+        seen: list[str] = []
+
+        @researcher.on_event("research.requested")
+        async def second_attempt_only(event: EventEnvelope, context: AgentContext) -> None:
+            seen.append(event.id)
+            if len(seen) > 1:
+                await context.bus.respond(event, data={"findings": FINDINGS})
+
+        await stack.start(researcher, advisor, validator)
+        deadline = {"response_timeout": "2.0", "retries": "1"}
+        first = spawn_planner(settings.redis_url, tmp_path / "a", marker="-", **deadline)
+        children.append(first)
+        await eventually(lambda: _planners_registered(stack, 1), timeout=60)
+        outcome_task = asyncio.create_task(run_goal(stack.planner(research_policy)))
+        await eventually(lambda: len(seen) == 1, timeout=60)  # the plan now waits
+        os.kill(first.pid, signal.SIGKILL)
+        reap(first)
+        for name in ("b", "c"):  # two replicas: the timer fires on exactly one
+            children.append(
+                spawn_planner(settings.redis_url, tmp_path / name, marker="-", **deadline)
+            )
+        outcome = await asyncio.wait_for(outcome_task, 90)
+
+        assert outcome.status == "completed" and outcome.actions == 3
+        assert len(seen) == len(set(seen)) == 2  # the retry was published once

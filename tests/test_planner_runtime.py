@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Worker
@@ -378,3 +379,94 @@ async def test_large_registries_offer_top_k_tools_and_a_search(settings):
         )
         assert "validation_requested" in str(found.content)
         assert "validation_requested" in planner.services.model.tool_names[-1]
+
+
+async def test_an_oversized_result_is_cut_for_the_model_and_kept_whole_in_the_plan(settings):
+    long_findings = "Docker layers images. " * 2000  # ~44 kB
+    async with Stack(settings) as stack:
+        _, advisor, validator = research_workers(**stack.shared())
+        researcher = Worker("researcher", consumes=[RESEARCH], **stack.shared())
+
+        @researcher.on_event("research.requested")
+        async def verbose(event: EventEnvelope, context: AgentContext) -> None:
+            await context.bus.respond(event, data={"findings": long_findings})
+
+        def research_then_complete(messages: list[BaseMessage], tools: list[str]) -> AIMessage:
+            if results(messages):
+                return call("complete_goal", {"result": "Docker layers images."})
+            return call("research_requested", {"topic": "Docker"})
+
+        planner = stack.planner(research_then_complete, result_chars=2000)
+        await stack.start(researcher, advisor, validator, planner)
+
+        outcome = await run_goal(planner)
+
+        assert outcome.status == "completed"
+        shown = next(
+            m
+            for prompt in planner.services.model.prompts
+            for m in prompt
+            if isinstance(m, ToolMessage) and "research.completed" in str(m.content)
+        )
+        assert len(str(shown.content)) < 2200 and "characters cut" in str(shown.content)
+        snapshot = await planner.graph.aget_state(
+            planner.run_config(outcome.plan_id, tenant_id="acme")
+        )
+        assert snapshot.values["results"][0]["data"]["findings"] == long_findings
+
+
+async def test_a_bad_event_never_stops_the_planner(settings):
+    async with Stack(settings) as stack:
+        planner = stack.planner(research_policy)
+        await stack.start(*research_workers(**stack.shared()), planner)
+        # a result for a plan that does not exist, one with no scope, and garbage on the stream
+        await stack.bus.respond(
+            EventEnvelope(
+                type="x.requested",
+                topic=EventTopic.ACTION_REQUESTS,
+                plan_id="nope",
+                tenant_id="acme",
+                user_id="alice",
+            ),
+            "x.completed",
+            {"n": 1},
+        )
+        await stack.bus.publish(
+            EventEnvelope(type="y.completed", topic=EventTopic.ACTION_RESULTS, plan_id="nope")
+        )
+        await stack.bus.client.xadd(
+            stack.bus.keys.stream(EventTopic.ACTION_RESULTS), {b"e": b"not json"}
+        )
+
+        outcome = await run_goal(planner)
+
+        assert outcome.status == "completed" and planner.worker.running
+
+
+async def test_planner_configuration_errors_are_typed(settings):
+    from soorma_lc.errors import ConfigurationError
+
+    bad_options: list[dict[str, Any]] = [
+        {"goal_events": []},
+        {"max_actions": 0},
+        {"max_repairs": -1},
+        {"max_tools": "3"},
+        {"lease_ttl": 0},
+        {"response_timeout": -1},
+        {"registry_refresh": -1},
+        {"compensation_timeout": 0},
+        {"goal_events": [EventDefinition(event_name="g.goal", topic=EventTopic.BUSINESS_FACTS)]},
+    ]
+    async with Stack(settings) as stack:
+        for options in bad_options:
+            with pytest.raises(ConfigurationError):
+                stack.planner(research_policy, **options)
+        planner = ChoreographyPlanner(
+            "p",
+            42,
+            goal_events=["research.goal"],
+            **stack.shared(),  # type: ignore[arg-type]
+        )
+        with pytest.raises(ConfigurationError, match="model must be"):
+            await planner.start()  # refused when the planner builds its services
+        assert not planner.worker.running

@@ -117,6 +117,21 @@ async def test_cache_revalidates_with_one_version_call(registry: CountingRegistr
     assert registry.calls["list_events"] == 2
 
 
+async def test_revalidate_after_bounds_version_calls(registry: CountingRegistry) -> None:
+    toolkit = EventToolkit(registry, revalidate_after=3600)
+    for _ in range(5):
+        await toolkit.discover_actionable_events()
+    assert registry.calls["version"] == 1  # trusted for an hour after the last check
+    await registry.inner.register_event(
+        EventDefinition(event_name="report.write", topic="action-requests")
+    )
+    assert await toolkit.get_event_info("report.write") is None  # stale, as asked
+    fresh = EventToolkit(registry, revalidate_after=0)
+    assert await fresh.get_event_info("report.write") is not None
+    with pytest.raises(ConfigurationError, match="revalidate_after"):
+        EventToolkit(registry, revalidate_after=-1)
+
+
 async def test_unversioned_registry_uses_the_ttl() -> None:
     registry = CountingRegistry(versioned=False)
     await registry.inner.register_event(SEARCH)

@@ -402,7 +402,7 @@ async def test_from_runnable_serves_a_runnable_and_a_langgraph_graph(
 async def test_handlers_share_one_toolkit_cache_across_events(
     bus: RedisStreamsBus, registry: RedisRegistry, settings: Settings
 ) -> None:
-    worker = make_worker(bus, registry, settings)
+    worker = make_worker(bus, registry, settings, concurrency=1)  # one event after another
     toolkits: list[EventToolkit] = []
     listed: list[int] = []
     list_events = registry.list_events

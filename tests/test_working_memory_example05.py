@@ -61,7 +61,7 @@ async def test_flow_through_workflow_state_for_two_tenants(
                 user_id="user-1",
             )
         plans = await asyncio.gather(
-            *(example.wait_for_plan(memory, "plan-1", t, "user-1") for t in goals)
+            *(example.wait_for_plan(memory, "plan-1", tenant_id=t, user_id="user-1") for t in goals)
         )
     finally:
         for agent in agents:

@@ -4,13 +4,15 @@
     python examples/checkpointer/checkpointer_demo.py resume yes   # any process answers, it ends
     python examples/checkpointer/checkpointer_demo.py history      # time travel: every checkpoint
 
-With nothing configured the checkpoints live in an embedded redis-server under ./.soorma
-(SOORMA_DATA_DIR); set SOORMA_REDIS_URL to share a real Redis between machines, and
-SOORMA_TENANT_ID to pick the tenant the thread belongs to.
+With nothing configured the checkpoints live in an embedded redis-server with its data in
+./.soorma/checkpointer (or SOORMA_DATA_DIR; ``rm -rf .soorma/checkpointer`` resets it); set
+SOORMA_REDIS_URL to share a real Redis between machines, and SOORMA_TENANT_ID to pick the
+tenant the thread belongs to.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated, Any, TypedDict
 
@@ -20,7 +22,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, interrupt
 
-from soorma_lc.memory.checkpoint import RedisCheckpointSaver
+from soorma_lc import RedisCheckpointSaver, Settings
 
 THREAD = {"configurable": {"thread_id": "demo-approval"}}
 
@@ -56,7 +58,8 @@ def build(saver: RedisCheckpointSaver) -> CompiledStateGraph:
 
 
 def main(command: str, *args: str) -> None:
-    saver = RedisCheckpointSaver.from_settings()  # embedded Redis unless SOORMA_REDIS_URL is set
+    settings = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/checkpointer"))
+    saver = RedisCheckpointSaver.from_settings(settings)  # embedded unless SOORMA_REDIS_URL is set
     graph = build(saver)
     if command == "start":
         saver.delete_thread(THREAD["configurable"]["thread_id"])  # start the demo afresh

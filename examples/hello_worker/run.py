@@ -1,23 +1,23 @@
 """Worker and client in one process on an embedded Redis; ends by itself.
 
 python examples/hello_worker/run.py
+
+Data lives in ./.soorma/hello_worker (or SOORMA_DATA_DIR); ``rm -rf .soorma/hello_worker``
+resets it. The embedded redis-server stops when the script ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from worker import make_worker
 
-from soorma_lc.backends.embedded_redis import shutdown_embedded_redis
-from soorma_lc.bus import RedisStreamsBus
-from soorma_lc.config import Settings
-from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc import EventEnvelope, EventTopic, RedisStreamsBus, Settings
 
 NAMES = ["Ada", "Grace", "Linus"]
 
@@ -63,8 +63,4 @@ async def main(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    data_dir = Path(tempfile.mkdtemp(prefix="hello-worker-"))
-    try:
-        asyncio.run(main(Settings(data_dir=data_dir)))
-    finally:
-        shutdown_embedded_redis(data_dir)
+    asyncio.run(main(Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/hello_worker"))))

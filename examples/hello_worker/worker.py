@@ -5,9 +5,7 @@ Serve it on its own with ``soorma-lc run examples/hello_worker/worker.py:make_wo
 
 from __future__ import annotations
 
-from soorma_lc.agents import AgentContext, Worker
-from soorma_lc.config import Settings
-from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Settings, Worker
 
 GREETING_REQUESTED = EventDefinition(
     event_name="greeting.requested",

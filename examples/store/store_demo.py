@@ -3,23 +3,24 @@
     python examples/store/store_demo.py          # remember facts, search them, run a graph
     python examples/store/store_demo.py recall   # another process: the memories are still there
 
-Items live in Redis (embedded redis-server under SOORMA_DATA_DIR, default ./.soorma) and their
-vectors in Chroma (embedded under the same dir); set SOORMA_REDIS_URL / SOORMA_CHROMA_URL to
-share real servers between processes and machines. Embeddings are the offline default unless
+Items live in Redis (an embedded redis-server with its data in ./.soorma/store, or
+SOORMA_DATA_DIR) and their vectors in Chroma (embedded under the same dir); ``rm -rf
+.soorma/store`` resets both. Set SOORMA_REDIS_URL / SOORMA_CHROMA_URL to share real servers
+between processes and machines. Embeddings are the offline default unless
 SOORMA_EMBEDDING_MODEL names another model.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from typing import TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.store.base import BaseStore
 
-from soorma_lc.config import Settings
-from soorma_lc.memory.store import SoormaStore
+from soorma_lc import Settings, SoormaStore
 
 USER = "ada"
 MEMORIES = ("memories", USER)
@@ -69,7 +70,7 @@ async def explore(store: SoormaStore) -> None:
 
 
 async def main(mode: str) -> None:
-    settings = Settings()
+    settings = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/store"))
     # Embed only the "text" field (with the configured embeddings; offline by default).
     async with SoormaStore.from_settings(settings, index={"fields": ["text"]}) as store:
         print(f"tenant {store.tenant_id}, data under {settings.data_dir.resolve()}")

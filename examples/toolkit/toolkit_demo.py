@@ -1,7 +1,8 @@
 """EventToolkit demo: registry events become LLM tools that validate and publish.
 
-Runs offline on the embedded Redis and Chroma under ./.soorma (or SOORMA_REDIS_URL /
-SOORMA_CHROMA_URL). The "LLM" here is a list of tool calls such as a model would emit, so the
+Runs offline on the embedded Redis and Chroma, with their data in ./.soorma/toolkit (or
+SOORMA_DATA_DIR; ``rm -rf .soorma/toolkit`` resets it), or on SOORMA_REDIS_URL /
+SOORMA_CHROMA_URL. The "LLM" here is a list of tool calls such as a model would emit, so the
 demo needs no API key; any LangChain chat model takes the same tools via ``bind_tools``.
 
     python examples/toolkit/toolkit_demo.py
@@ -12,14 +13,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 
 from langchain_core.messages import ToolMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from soorma_lc.bus import RedisStreamsBus
-from soorma_lc.config import Settings
-from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventEnvelope
-from soorma_lc.toolkit import CONTEXT_CONFIG_KEY, EventToolkit
+from soorma_lc import (
+    AgentCapability,
+    AgentDefinition,
+    EventDefinition,
+    EventEnvelope,
+    EventToolkit,
+    RedisStreamsBus,
+    Settings,
+)
 
 RESEARCH = EventDefinition(
     event_name="research.requested",
@@ -58,7 +65,7 @@ OTHER_TASKS = {
 
 
 async def main() -> None:
-    settings = Settings()
+    settings = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/toolkit"))
     toolkit = EventToolkit.from_settings(settings, embeddings="offline")
     bus = toolkit.bus
     assert isinstance(bus, RedisStreamsBus)
@@ -105,7 +112,7 @@ async def main() -> None:
 
     # 4. Tool calls as an LLM would make them; the context carries plan and session ids.
     [tool] = toolkit.as_tools([RESEARCH], handle_errors=True)
-    config = {"configurable": {CONTEXT_CONFIG_KEY: {"plan_id": "plan-42", "session_id": "s-1"}}}
+    config = {"configurable": {"soorma_context": {"plan_id": "plan-42", "session_id": "s-1"}}}
     for call_id, arguments in [
         ("call-1", {"topic": 42, "depth": "forever", "sources": [{"trust": 5}]}),
         ("call-2", {"topic": "solid-state batteries", "sources": [{"url": "https://example.org"}]}),

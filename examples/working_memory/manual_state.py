@@ -2,25 +2,31 @@
 
     python examples/working_memory/manual_state.py
 
-With ``SOORMA_REDIS_URL`` unset this starts an embedded redis-server under ./.soorma.
+With ``SOORMA_REDIS_URL`` unset this starts an embedded redis-server with its data in
+./.soorma/working_memory (or SOORMA_DATA_DIR); the script deletes what it creates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
-from soorma_lc.config import DEFAULT_TENANT_ID, DEFAULT_USER_ID
-from soorma_lc.errors import InvalidStatusTransitionError, SerializationError
-from soorma_lc.memory.client import MemoryClient
-from soorma_lc.memory.workflow_state import WorkflowState
+from soorma_lc import (
+    InvalidStatusTransitionError,
+    MemoryClient,
+    SerializationError,
+    Settings,
+    WorkflowState,
+)
 
+SETTINGS = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/working_memory"))
 # In an agent these come from the event envelope (event.tenant_id, event.user_id).
-TENANT, USER = DEFAULT_TENANT_ID, DEFAULT_USER_ID
+TENANT, USER = SETTINGS.tenant_id, SETTINGS.user_id
 
 
 async def main() -> None:
-    async with MemoryClient.from_settings() as memory:
+    async with MemoryClient.from_settings(SETTINGS) as memory:
         session = await memory.create_session(
             f"project-{uuid.uuid4().hex[:8]}", name="Q1 launch", tenant_id=TENANT, user_id=USER
         )

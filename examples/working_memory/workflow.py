@@ -13,19 +13,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import time
 from typing import Any
 
-from soorma_lc.agents import AgentContext, Worker
-from soorma_lc.bus import RedisStreamsBus
-from soorma_lc.config import DEFAULT_TENANT_ID, DEFAULT_USER_ID, Settings
-from soorma_lc.errors import DuplicatePlanError
-from soorma_lc.events import EventEnvelope, EventTopic
-from soorma_lc.memory.client import MemoryClient
-from soorma_lc.memory.plans import Plan, PlanStatus
-from soorma_lc.memory.workflow_state import WorkflowState
-from soorma_lc.registry.base import Registry
-from soorma_lc.registry.memory import InMemoryRegistry
+from soorma_lc import (
+    AgentContext,
+    DuplicatePlanError,
+    EventEnvelope,
+    EventTopic,
+    InMemoryRegistry,
+    MemoryClient,
+    Plan,
+    PlanStatus,
+    RedisStreamsBus,
+    Registry,
+    Settings,
+    Worker,
+    WorkflowState,
+)
 
 TASKS = ["research", "draft", "review"]
 
@@ -112,7 +118,7 @@ def build_agents(bus: RedisStreamsBus, registry: Registry, memory: MemoryClient)
 
 
 async def wait_for_plan(
-    memory: MemoryClient, plan_id: str, tenant_id: str, user_id: str, timeout: float = 30.0
+    memory: MemoryClient, plan_id: str, *, tenant_id: str, user_id: str, timeout: float = 30.0
 ) -> Plan:
     """Poll until the plan has finished (completed or failed)."""
     deadline = time.monotonic() + timeout
@@ -125,9 +131,9 @@ async def wait_for_plan(
         await asyncio.sleep(0.05)
 
 
-async def run(goal: str, settings: Settings | None = None) -> dict[str, Any]:
+async def run(goal: str, settings: Settings) -> dict[str, Any]:
     """Start the agents, submit ``goal``, wait for the plan, and return its working memory."""
-    settings = settings or Settings()
+    scope = {"tenant_id": settings.tenant_id, "user_id": settings.user_id}
     bus = RedisStreamsBus.from_settings(settings)
     memory = MemoryClient.from_settings(settings)
     agents = build_agents(bus, InMemoryRegistry(), memory)
@@ -135,16 +141,10 @@ async def run(goal: str, settings: Settings | None = None) -> dict[str, Any]:
         for agent in agents:
             await agent.start()
         plan_id = await bus.request(
-            "goal.received",
-            {"goal": goal},
-            response_event="workflow.completed",
-            tenant_id=DEFAULT_TENANT_ID,
-            user_id=DEFAULT_USER_ID,
+            "goal.received", {"goal": goal}, response_event="workflow.completed", **scope
         )
-        await wait_for_plan(memory, plan_id, DEFAULT_TENANT_ID, DEFAULT_USER_ID)
-        return await memory.get_all_plan_state(
-            plan_id, tenant_id=DEFAULT_TENANT_ID, user_id=DEFAULT_USER_ID
-        )
+        await wait_for_plan(memory, plan_id, **scope)
+        return await memory.get_all_plan_state(plan_id, **scope)
     finally:
         for agent in agents:
             await agent.stop()
@@ -155,7 +155,8 @@ async def run(goal: str, settings: Settings | None = None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("goal", nargs="?", default="Write a blog post about Docker")
-    state = asyncio.run(run(parser.parse_args().goal))
+    settings = Settings(data_dir=os.environ.get("SOORMA_DATA_DIR", ".soorma/working_memory"))
+    state = asyncio.run(run(parser.parse_args().goal, settings))
     print(json.dumps(state, indent=2))
 
 

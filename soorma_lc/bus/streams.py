@@ -76,6 +76,16 @@ def check_start_from(value: object) -> str:
 
 
 @dataclass(frozen=True)
+class ConsumerStats:
+    """One consumer of a group: entries it holds, and milliseconds since Redis last saw it
+    read (an idle consumer is still a member: it joins its group when it starts)."""
+
+    name: str
+    pending: int
+    idle_ms: int
+
+
+@dataclass(frozen=True)
 class GroupStats:
     """One consumer group on one stream, as ``soorma-lc inspect`` shows it."""
 
@@ -83,6 +93,7 @@ class GroupStats:
     consumers: int
     pending: int
     lag: int | None
+    members: tuple[ConsumerStats, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -320,7 +331,8 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
     # -- inspection --------------------------------------------------------------------------
 
     async def stats(self) -> list[StreamStats]:
-        """Length and consumer groups (consumers, pending, lag) of every topic stream."""
+        """Length and consumer groups (consumers with their pending entries and idle time,
+        pending, lag) of every topic stream."""
         result: list[StreamStats] = []
         for topic in EventTopic:
             stream = self.keys.stream(topic)
@@ -329,12 +341,24 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
                     continue
                 groups = await self.client.xinfo_groups(stream)
                 length = int(await self.client.xlen(stream))
+                members = {
+                    reply_text(group["name"]): await self.client.xinfo_consumers(
+                        stream, group["name"]
+                    )
+                    for group in groups
+                }
             stats = [
                 GroupStats(
                     name=reply_text(group["name"]),
                     consumers=int(group["consumers"]),
                     pending=int(group["pending"]),
                     lag=None if group.get("lag") is None else int(group["lag"]),
+                    members=tuple(
+                        ConsumerStats(
+                            reply_text(member["name"]), int(member["pending"]), int(member["idle"])
+                        )
+                        for member in members[reply_text(group["name"])]
+                    ),
                 )
                 for group in groups
             ]

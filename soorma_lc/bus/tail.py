@@ -62,3 +62,47 @@ async def wait_for_event(
                 if matches(envelope):
                     return envelope
     return None
+
+
+def position_at(when_ms: int) -> str:
+    """The stream position just before entries added at ``when_ms`` (epoch milliseconds)."""
+    return f"{max(0, when_ms)}-0"
+
+
+async def read_after(
+    bus: RedisStreamsBus,
+    positions: dict[EventTopic, str],
+    *,
+    block: float | None = None,
+    count: int = _BATCH,
+) -> list[EventEnvelope]:
+    """The envelopes added to the ``positions`` topics after their positions, oldest first
+    per topic; ``positions`` moves past what was read. ``block`` waits up to that many seconds
+    for a first entry (None: return at once). Invalid entries are skipped.
+
+    Observers (timelines, ``soorma-lc plan watch``) read this way: no consumer group, so they
+    leave nothing behind in Redis and never take work from an agent.
+    """
+    streams = {bus.keys.stream(topic): topic for topic in positions}
+    found: list[EventEnvelope] = []
+    wait = None if block is None else max(1, int(block * 1000))
+    while True:
+        with redis_errors("event bus tail"):
+            reply = await bus.client.xread(
+                {stream: positions[topic] for stream, topic in streams.items()},
+                count=count,
+                block=wait,
+            )
+        full = False
+        for stream, entries in reply or []:
+            topic = streams[stream.decode() if isinstance(stream, bytes) else stream]
+            full = full or len(entries) >= count
+            for entry_id, fields in entries:
+                positions[topic] = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+                try:
+                    found.append(decode(fields, bus.max_event_bytes))
+                except InvalidEventError:
+                    continue
+        if not full:
+            return found
+        wait = None  # a full batch: there may be more, read on without waiting

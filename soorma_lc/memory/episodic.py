@@ -4,12 +4,18 @@ Scope: tenant + agent_id + user_id (Soorma's model). Interactions are append-onl
 records its role, content, a nanosecond timestamp and free metadata (``plan_id``,
 ``session_id``, ...). Recency order is by that timestamp, ties broken by id.
 
+Logging appends, so logging one turn twice stores it twice, unless the caller gives the turn a
+``key`` (an event id, a message id): a key already logged in the scope is not stored again, and
+the first logged interaction is returned. Retried handlers (at-least-once delivery) log with a
+key.
+
 Every method is async with a blocking ``*_sync`` twin (:mod:`soorma_lc.memory.twins`); scope
 arguments are keyword-only, ``*, tenant_id, user_id``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,7 +27,7 @@ from chromadb.api.models.Collection import Collection
 
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import require_scope
+from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
 from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
 from soorma_lc.memory.twins import async_twin
@@ -86,13 +92,43 @@ class EpisodicMemory(ChromaMemory[Interaction]):
 
     # -- writing ---------------------------------------------------------------------------
 
+    @staticmethod
+    def _keyed_ids(
+        scope: dict[str, str], keys: Sequence[str | None] | None, count: int
+    ) -> list[str | None]:
+        """The stored id of each keyed turn (the same key, the same id), None for the others."""
+        if keys is None:
+            return [None] * count
+        if isinstance(keys, str | bytes) or len(keys) != count:
+            raise InvalidMemoryInputError(f"keys must be a sequence of {count} keys (or None)")
+        ids: list[str | None] = []
+        for key in keys:
+            if key is None:
+                ids.append(None)
+                continue
+            require_text(key, "key")
+            if len(key) > MAX_ID_LENGTH:
+                raise InvalidMemoryInputError(f"key is over {MAX_ID_LENGTH} characters")
+            parts = "\x00".join((scope["tenant_id"], scope["agent_id"], scope["user_id"], key))
+            ids.append("key-" + hashlib.sha256(parts.encode()).hexdigest()[:32])
+        named = [id for id in ids if id is not None]
+        if len(set(named)) != len(named):
+            raise InvalidMemoryInputError("a key appears twice among the turns")
+        return ids
+
     def _prepare_log(
-        self, agent_id: str, turns: Sequence[Turn], tenant_id: str, user_id: str
+        self,
+        agent_id: str,
+        turns: Sequence[Turn],
+        tenant_id: str,
+        user_id: str,
+        keys: Sequence[str | None] | None = None,
     ) -> list[Interaction]:
         """Validate every turn before anything is embedded or written (all or nothing)."""
         scope = self._scope(agent_id, tenant_id, user_id)
         if isinstance(turns, str | bytes) or not turns:
             raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        keyed = self._keyed_ids(scope, keys, len(turns))
         prepared: list[tuple[str, str, dict[str, Any]]] = []
         for turn in turns:
             if not isinstance(turn, tuple | list) or len(turn) not in (2, 3):
@@ -106,7 +142,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         # Consecutive nanoseconds keep a batch's order exact in recency queries.
         return [
             Interaction(
-                id=f"{first_ns + n:020d}-{uuid.uuid4().hex[:16]}",
+                id=keyed[n] or f"{first_ns + n:020d}-{uuid.uuid4().hex[:16]}",
                 role=role,
                 content=content,
                 created_at_ns=first_ns + n,
@@ -115,6 +151,15 @@ class EpisodicMemory(ChromaMemory[Interaction]):
             )
             for n, (role, content, extra) in enumerate(prepared)
         ]
+
+    @chroma_call
+    def _logged_before(self, interactions: list[Interaction]) -> dict[str, Interaction]:
+        """The keyed interactions already stored, by id."""
+        keyed = [i.id for i in interactions if i.id.startswith("key-")]
+        collection = self._existing_collection(interactions[0].tenant_id) if keyed else None
+        if collection is None:
+            return {}
+        return {i.id: i for i in self._fetch_documents(collection, keyed)}
 
     @chroma_call
     def _write(self, interactions: list[Interaction], vectors: list[list[float]]) -> None:
@@ -149,23 +194,40 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         tenant_id: str,
         user_id: str,
         metadata: Mapping[str, Any] | None = None,
+        key: str | None = None,
     ) -> Interaction:
-        """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id."""
+        """Append one interaction (``role`` e.g. "user"/"assistant"); returns it with its id.
+
+        With a ``key`` already logged in this scope nothing is stored and the interaction
+        logged then is returned (see the module docstring).
+        """
         turn = (role, content, metadata)
-        return self.log_interactions_sync(agent_id, [turn], tenant_id=tenant_id, user_id=user_id)[0]
+        return self.log_interactions_sync(
+            agent_id, [turn], tenant_id=tenant_id, user_id=user_id, keys=[key]
+        )[0]
 
     log_interaction = async_twin(log_interaction_sync)
 
     def log_interactions_sync(
-        self, agent_id: str, turns: Sequence[Turn], *, tenant_id: str, user_id: str
+        self,
+        agent_id: str,
+        turns: Sequence[Turn],
+        *,
+        tenant_id: str,
+        user_id: str,
+        keys: Sequence[str | None] | None = None,
     ) -> list[Interaction]:
         """Append several turns at once, in order: ``(role, content)`` or ``(role, content,
         metadata)`` each. One embedding call and one Chroma write (per Chroma batch limit);
-        nothing is written if any turn is invalid."""
-        interactions = self._prepare_log(agent_id, turns, tenant_id, user_id)
-        vectors = self.embeddings.embed_documents([i.content for i in interactions])
-        self._write(interactions, vectors)
-        return interactions
+        nothing is written if any turn is invalid. ``keys`` (one per turn, None for unkeyed
+        turns) make logging idempotent: turns whose key was logged before are not stored
+        again, and the interactions logged then are returned in their place."""
+        interactions = self._prepare_log(agent_id, turns, tenant_id, user_id, keys)
+        before = self._logged_before(interactions)
+        new = [i for i in interactions if i.id not in before]
+        if new:
+            self._write(new, self.embeddings.embed_documents([i.content for i in new]))
+        return [before.get(i.id, i) for i in interactions]
 
     log_interactions = async_twin(log_interactions_sync)
 

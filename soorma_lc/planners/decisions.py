@@ -8,6 +8,8 @@ Each decision is also available in Soorma's ``PlannerDecision`` shape.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -21,7 +23,7 @@ DELEGATE_GOAL = "delegate_goal"
 FIND_EVENTS = "find_events"
 DECISION_TOOLS = (COMPLETE_GOAL, WAIT_FOR_EVENT, DELEGATE_GOAL, FIND_EVENTS)
 
-DecisionKind = Literal["publish", "complete", "wait", "delegate", "find"]
+DecisionKind = Literal["publish", "complete", "wait", "delegate", "find", "escalate"]
 
 
 class CompleteGoalArgs(BaseModel):
@@ -76,19 +78,24 @@ DECISION_ARGS: dict[str, type[BaseModel]] = {
 }
 
 
-def decision_tool(name: str, description: str | None = None) -> dict[str, Any]:
-    """The OpenAI-format tool dict for a built-in decision tool."""
-    args = DECISION_ARGS[name]
-    schema = args.model_json_schema()
+@functools.cache
+def _parameters(name: str) -> str:
+    """The JSON Schema of a decision tool's arguments, as JSON text (made once per tool)."""
+    schema = DECISION_ARGS[name].model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
+    return json.dumps(schema)
+
+
+def decision_tool(name: str, description: str | None = None) -> dict[str, Any]:
+    """The OpenAI-format tool dict for a built-in decision tool (a fresh copy each call)."""
     return {
         "type": "function",
         "function": {
             "name": name,
-            "description": description or (args.__doc__ or "").strip(),
-            "parameters": schema,
+            "description": description or (DECISION_ARGS[name].__doc__ or "").strip(),
+            "parameters": json.loads(_parameters(name)),
         },
     }
 
@@ -110,6 +117,10 @@ class Decision:
     query: str | None = None
     definition: dict[str, Any] | None = None
     """The event's definition as offered (publish, delegate), so acting needs no lookup."""
+    attempt: int = 0
+    """0 for the first publication; a retry after a missed deadline counts up."""
+    accept: tuple[str, ...] = ()
+    """Correlation ids of earlier attempts whose result is still taken."""
 
     def as_dict(self) -> dict[str, Any]:
         """For the plan state (checkpointed as plain data)."""
@@ -124,11 +135,15 @@ class Decision:
             "timeout_seconds": self.timeout_seconds,
             "query": self.query,
             "definition": self.definition,
+            "attempt": self.attempt,
+            "accept": list(self.accept),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Decision:
-        return cls(**dict(data))
+        fields = dict(data)
+        fields["accept"] = tuple(fields.get("accept") or ())
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

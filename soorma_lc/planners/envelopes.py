@@ -29,14 +29,16 @@ def request_envelope(
     *,
     step: int,
     source: str,
+    attempt: int = 0,
 ) -> EventEnvelope:
-    """The event step ``step`` publishes, carrying the goal's scope and routing.
+    """The event step ``step`` publishes (again, for ``attempt`` > 0), carrying the goal's
+    scope and routing.
 
     Action requests (and events that declare a response schema) ask for a result: the
     declared response event, or Soorma's naming convention; the request id is the correlation
     id, so the result finds its way back to this step.
     """
-    request_id = derived_id(goal["plan_id"], step)
+    request_id = derived_id(goal["plan_id"], step, *([attempt] if attempt else []))
     expects_result = event.topic == EventTopic.ACTION_REQUESTS or event.response_schema is not None
     response_event = declared_response_event(event) if expects_result else None
     return EventEnvelope(

@@ -2,7 +2,9 @@
 
 A guard looks at one decision and a read-only view of the plan and either lets it through
 (returns None) or trips: ``reject`` sends the decision back to the model with the reason,
-``replace`` carries out a corrected decision instead, ``fail`` ends the plan. Every trip is
+``replace`` carries out a corrected decision instead, ``stop`` completes the plan now with the
+best content it holds (forced), ``escalate`` pauses it for a person's review (with an
+escalation policy; else like ``stop``), ``fail`` ends the plan as failed. Every trip is
 logged and recorded in the plan's history. The action limit is not a guard here: it is enforced
 atomically in Redis when an action is taken (see :mod:`soorma_lc.planners.ledger`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -36,6 +39,8 @@ class PlanView:
     actions: Sequence[Mapping[str, Any]]
     """Earlier publish/delegate decisions, oldest first: ``{"event", "payload", "step"}``."""
     working_memory: Mapping[str, Any] = field(default_factory=dict)
+    trips: Mapping[str, int] = field(default_factory=dict)
+    """How often each guard tripped in this plan so far, by guard name."""
 
     def gathered(self) -> list[str]:
         """The main texts of every result received."""
@@ -47,7 +52,7 @@ class GuardTrip:
     """A guard's objection to a decision."""
 
     guard: str
-    action: Literal["reject", "replace", "fail"]
+    action: Literal["reject", "replace", "stop", "escalate", "fail"]
     reason: str
     replacement: Decision | None = None
 
@@ -162,9 +167,127 @@ class RepeatedActionGuard(Guard):
         )
 
 
+class LoopGuard(Guard):
+    """Catches a plan ping-ponging between two events (A, B, A, B, ...), whatever the payloads.
+
+    When the decision would continue an alternation of ``length`` actions, the model is sent
+    back with the evidence; after ``nudges`` such warnings, the plan is escalated to a person
+    (with an escalation policy) or completed with what it has.
+    """
+
+    name = "loop"
+
+    def __init__(self, length: int = 4, nudges: int = 2) -> None:
+        if length < 3 or nudges < 1:
+            raise ValueError("LoopGuard needs length >= 3 and nudges >= 1")
+        self.length = length
+        self.nudges = nudges
+
+    async def check(self, decision: Decision, view: PlanView) -> GuardTrip | None:
+        if decision.kind not in ("publish", "delegate"):
+            return None
+        events = [*(a.get("event") for a in view.actions), decision.event]
+        run = _alternation(events)
+        if run < self.length:
+            return None
+        pair = " and ".join(sorted({str(e) for e in events[-2:]}))
+        if view.trips.get(self.name, 0) >= self.nudges:
+            return GuardTrip(
+                self.name,
+                "escalate",
+                f"the plan keeps alternating between {pair} after being told it loops",
+            )
+        return GuardTrip(
+            self.name,
+            "reject",
+            f"You are alternating between {pair} ({run} actions in a row). That is a loop: use "
+            "the results you have, choose something else, or complete the goal.",
+        )
+
+
+def _alternation(events: list[str | None]) -> int:
+    """How many of the last events alternate between exactly two different events."""
+    if len(events) < 2 or events[-1] == events[-2]:
+        return 0
+    first, second = events[-1], events[-2]
+    run = 0
+    for index, event in enumerate(reversed(events)):
+        if event != (first if index % 2 == 0 else second):
+            break
+        run += 1
+    return run
+
+
+ProgressJudge = Callable[[PlanView], bool | Awaitable[bool]]
+"""``judge(view) -> True when the plan is making progress``; asked only on a stall signal."""
+
+
+class StallGuard(Guard):
+    """A progress check in the spirit of Magentic-One's ledger: when the last ``steps`` results
+    brought no new information (their content words were all seen before, in the goal or an
+    earlier result), publishing more is sent back to the model with the evidence; after
+    ``nudges`` such warnings the plan is escalated (or completed with what it has). An optional
+    ``judge`` (for example an LLM call) can overrule the deterministic signal, saying the plan
+    is progressing after all.
+    """
+
+    name = "stall"
+
+    def __init__(
+        self, steps: int = 3, *, nudges: int = 2, judge: ProgressJudge | None = None
+    ) -> None:
+        if steps < 1 or nudges < 1:
+            raise ValueError("steps and nudges must be at least 1")
+        self.steps = steps
+        self.nudges = nudges
+        self.judge = judge
+
+    async def check(self, decision: Decision, view: PlanView) -> GuardTrip | None:
+        if decision.kind not in ("publish", "delegate"):
+            return None
+        stale = _stale_results(view)
+        if stale < self.steps:
+            return None
+        if self.judge is not None:
+            progressing = self.judge(view)
+            if inspect.isawaitable(progressing):
+                progressing = await progressing
+            if progressing:
+                return None
+        evidence = f"the last {stale} results brought no new information"
+        if view.trips.get(self.name, 0) >= self.nudges:
+            return GuardTrip(self.name, "escalate", f"the plan is stalled: {evidence}")
+        return GuardTrip(
+            self.name,
+            "reject",
+            f"No progress: {evidence}. Publishing more of the same will not help; use what you "
+            "have, try a different kind of action, or complete the goal.",
+        )
+
+
+def _stale_results(view: PlanView) -> int:
+    """How many of the latest results added no content word not seen before them."""
+    seen = set(_words(text_of(view.goal.get("data"))))
+    novel: list[bool] = []
+    for result in view.results:
+        words = set(_words(text_of(result.get("data"))))
+        novel.append(bool(words - seen))
+        seen |= words
+    stale = 0
+    for is_novel in reversed(novel):
+        if is_novel:
+            break
+        stale += 1
+    return stale
+
+
+def _words(text: str) -> list[str]:
+    return [word for word in re.findall(r"[a-z0-9]+", text.lower()) if len(word) > 2]
+
+
 def default_guards() -> list[Guard]:
     """The guards a planner runs unless told otherwise."""
-    return [RepeatedActionGuard(), VagueCompletionGuard()]
+    return [RepeatedActionGuard(), LoopGuard(), StallGuard(), VagueCompletionGuard()]
 
 
 def llm_vagueness_judge(model: Any) -> VaguenessJudge:

@@ -1,4 +1,4 @@
-"""The plan's bookkeeping in Redis: the action count and the per-plan lease.
+"""The plan's bookkeeping in Redis: the action count, its owner and the per-plan lease.
 
 Everything of one plan shares the plan's hash tag ``{<tenant>:<plan>}`` with its working
 memory, so the action reservation (count, Soorma's ``_action_history``, the step marker) is one
@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.errors import PlanBusyError
 from soorma_lc.memory._values import require_id
 from soorma_lc.memory.working import WorkingMemory
@@ -53,6 +54,14 @@ redis.call('HSET', KEYS[1], '_action_history', history)
 return {count + 1, 1}
 """
 
+# KEYS: lease key, owner key. ARGV: token, ttl ms, expected owner ('' = any).
+# Returns -1 when the plan has another owner, 1 when the lease was taken, 0 when it is held.
+_ACQUIRE_LUA = """
+if ARGV[3] ~= '' and redis.call('GET', KEYS[2]) ~= ARGV[3] then return -1 end
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0
+"""
+
 # KEYS[1]: lease key. ARGV: token, ttl ms. Extends the lease only if we still hold it.
 _RENEW_LUA = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -85,6 +94,7 @@ class PlanLedger:
         self.working = working
         self.client = client = working.client
         self._reserve = client.register_script(_RESERVE_LUA)
+        self._acquire = client.register_script(_ACQUIRE_LUA)
         self._renew = client.register_script(_RENEW_LUA)
         self._release = client.register_script(_RELEASE_LUA)
 
@@ -107,30 +117,46 @@ class PlanLedger:
         key = self.working.plan_key(plan_id, tenant_id=tenant_id, user_id=user_id)
         return int(await self.client.hget(key, ACTION_COUNT_KEY) or 0)
 
+    async def claim(self, plan_id: str, *, tenant_id: str, owner: str) -> bool:
+        """Mark the plan as ``owner``'s (a planner and user); False if another owns it."""
+        key = self._planner_key(plan_id, tenant_id, "owner")
+        if await self.client.set(key, owner, nx=True):
+            return True
+        return reply_text(await self.client.get(key) or b"") == owner
+
     @contextlib.asynccontextmanager
     async def lease(
-        self, plan_id: str, *, tenant_id: str, ttl: float, wait: float
-    ) -> AsyncIterator[None]:
+        self, plan_id: str, *, tenant_id: str, ttl: float, wait: float, owner: str | None = None
+    ) -> AsyncIterator[bool]:
         """Hold the plan's lease: no other holder runs a step of this plan meanwhile.
 
+        Yields True once held; with ``owner``, yields False at once (holding nothing) when the
+        plan is not that owner's (see :meth:`claim`), so foreign events cost one round trip.
         Waits up to ``wait`` seconds for a holder to finish (then :class:`PlanBusyError`, which
         the bus retries); the lease expires ``ttl`` seconds after a holder that died last renewed
         it, so a killed replica never blocks a plan for longer than that.
         """
         key = self._planner_key(plan_id, tenant_id, "lease")
+        owner_key = self._planner_key(plan_id, tenant_id, "owner")
         token = uuid.uuid4().hex
         ttl_ms = max(1, int(ttl * 1000))
         loop = asyncio.get_running_loop()
         give_up = loop.time() + wait
         delay = 0.005
-        while not await self.client.set(key, token, nx=True, px=ttl_ms):
+        while True:
+            got = int(await self._acquire(keys=[key, owner_key], args=[token, ttl_ms, owner or ""]))
+            if got < 0:
+                yield False
+                return
+            if got:
+                break
             if loop.time() >= give_up:
                 raise PlanBusyError(plan_id, wait)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.2)
         renewer = asyncio.create_task(self._keep(key, token, ttl_ms))
         try:
-            yield
+            yield True
         finally:
             renewer.cancel()
             await asyncio.gather(renewer, return_exceptions=True)

@@ -33,14 +33,22 @@ from soorma_lc.errors import (
     PlanOutcomeTimeoutError,
 )
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc.planners.config import PlannerConfig, PlannerServices
+from soorma_lc.planners.control import cancel_request, review_answer
 from soorma_lc.planners.envelopes import derived_id
-from soorma_lc.planners.graph import PlannerConfig, PlannerServices, build_graph
+from soorma_lc.planners.graph import build_graph
 from soorma_lc.planners.guards import Guard, default_guards
 from soorma_lc.planners.ledger import PlanLedger
 from soorma_lc.planners.offer import GOAL_ROLE_KEY, EventFilter
+from soorma_lc.planners.policies import (
+    Budget,
+    EscalationPolicy,
+    RetryPolicy,
+)
 from soorma_lc.planners.records import PlanOutcome, StepRecord
 from soorma_lc.planners.state import GoalState, Outcome
 from soorma_lc.planners.timers import PlanTimer, PlanTimers
+from soorma_lc.planners.waiting import answer, awaits, timeout_answer, waiting_for
 from soorma_lc.toolkit import EventToolkit
 from soorma_lc.toolkit.publishing import declared_response_event
 from soorma_lc.toolkit.schema import object_schema
@@ -71,7 +79,16 @@ class ChoreographyPlanner:
     it has, marked forced. ``events`` limits the planner to a fixed list of event names or a
     predicate (the Trinity pattern) instead of open discovery. ``guards`` replace the default
     :func:`~soorma_lc.planners.guards.default_guards`. ``response_timeout`` (seconds) bounds how
-    long a plan waits for each result. Collaborators default to ones built from ``settings``.
+    long a plan waits for each result; ``retry`` publishes a request again when it passes.
+    ``budget`` limits tokens, cost and wall-clock time per plan (then a forced completion);
+    ``escalation`` pauses a plan for a person's review instead of failing it when its model keeps
+    deciding badly or a guard finds it stuck. A failed or cancelled plan publishes the
+    compensations its completed actions declare (``compensation`` metadata), newest first.
+    ``context_tokens`` bounds the conversation sent to the model (the oldest steps are left
+    out first) and ``result_chars`` each result as the model sees it (the plan keeps it whole).
+    ``registry_refresh`` (seconds) is how stale the planner's
+    view of the registry may be (0: asked at every decision). Collaborators default to ones
+    built from ``settings``.
     """
 
     def __init__(
@@ -88,7 +105,12 @@ class ChoreographyPlanner:
         max_repairs: int = 3,
         max_steps: int | None = None,
         response_timeout: float | None = None,
+        retry: RetryPolicy | None = None,
+        budget: Budget | None = None,
+        escalation: EscalationPolicy | None = None,
+        compensation_timeout: float = 60.0,
         context_tokens: int = 12_000,
+        result_chars: int = 8_000,
         cleanup_on_completion: bool = False,
         log_episodes: bool = True,
         listen_topics: Iterable[EventTopic | str] = DEFAULT_LISTEN_TOPICS,
@@ -102,18 +124,23 @@ class ChoreographyPlanner:
         lease_ttl: float = 30.0,
         lease_wait: float = 60.0,
         timer_interval: float = 1.0,
+        registry_refresh: float = 1.0,
         **worker_options: Any,
     ) -> None:
         _check_limits(
             max_actions=max_actions,
             max_tools=max_tools,
-            max_repairs=max_repairs,
             context_tokens=context_tokens,
+            result_chars=result_chars,
         )
+        _check_limits(minimum=0, max_repairs=max_repairs)
+        if registry_refresh < 0:
+            raise ConfigurationError(f"registry_refresh must be >= 0 (got {registry_refresh!r})")
         for label, value in (
             ("lease_ttl", lease_ttl),
             ("lease_wait", lease_wait),
             ("timer_interval", timer_interval),
+            ("compensation_timeout", compensation_timeout),
         ):
             if not value > 0:
                 raise ConfigurationError(f"{label} must be positive (got {value!r})")
@@ -136,7 +163,12 @@ class ChoreographyPlanner:
             max_tools=max_tools,
             system_instructions=system_instructions,
             response_timeout=response_timeout,
+            retry=retry,
+            budget=budget,
+            escalation=escalation,
+            compensation_timeout=compensation_timeout,
             context_tokens=context_tokens,
+            result_chars=result_chars,
             cleanup_on_completion=cleanup_on_completion,
             log_episodes=log_episodes,
             allow=events,
@@ -144,6 +176,7 @@ class ChoreographyPlanner:
         self.lease_ttl = lease_ttl
         self.lease_wait = lease_wait
         self.timer_interval = timer_interval
+        self.registry_refresh = registry_refresh
         self.worker = Worker(
             name,
             description=description or f"ChoreographyPlanner {name}",
@@ -160,12 +193,16 @@ class ChoreographyPlanner:
             self.worker.add_topic_handler(
                 topic,
                 self._on_plan_event,
-                accepts=lambda e: e.plan_id is not None and e.type not in goal_names,
+                accepts=lambda e: (
+                    e.plan_id is not None and e.type not in goal_names and e.source != name
+                ),
             )
         self._model_spec = model
         self._guards = list(default_guards() if guards is None else guards)
         self._toolkit = toolkit
+        self._owned_toolkit = False
         self._checkpointer = checkpointer
+        self._owned_checkpointer = False
         self._graph: CompiledStateGraph | None = None
         self._services: PlannerServices | None = None
         self._timer_task: asyncio.Task[None] | None = None
@@ -193,7 +230,7 @@ class ChoreographyPlanner:
             self._services = PlannerServices(
                 config=self.config,
                 model=_resolve_model(self._model_spec, self.settings),
-                toolkit=self._toolkit or self.worker.toolkit,
+                toolkit=self._toolkit or self._own_toolkit(),
                 bus=self.worker.bus,
                 memory=self.memory,
                 ledger=PlanLedger(working),
@@ -201,6 +238,18 @@ class ChoreographyPlanner:
                 guards=self._guards,
             )
         return self._services
+
+    def _own_toolkit(self) -> EventToolkit:
+        """The planner's toolkit on its worker's registry and bus; it revalidates the registry at
+        most every ``registry_refresh`` seconds instead of on every decision."""
+        self._toolkit = EventToolkit(
+            self.worker.registry,
+            self.worker.bus,
+            settings=self.settings,
+            revalidate_after=self.registry_refresh,
+        )
+        self._owned_toolkit = True
+        return self._toolkit
 
     @property
     def graph(self) -> CompiledStateGraph:
@@ -213,6 +262,7 @@ class ChoreographyPlanner:
                 from soorma_lc.memory.checkpoint.saver import RedisCheckpointSaver
 
                 self._checkpointer = RedisCheckpointSaver.from_settings(self.settings)
+                self._owned_checkpointer = True
             self._graph = build_graph(self.services).compile(
                 checkpointer=self._checkpointer, name=self.name
             )
@@ -251,6 +301,12 @@ class ChoreographyPlanner:
         await self.worker.stop()
         self._services = None
         self._graph = None
+        if self._owned_toolkit and self._toolkit is not None:
+            await self._toolkit.aclose()
+            self._toolkit, self._owned_toolkit = None, False
+        if self._owned_checkpointer and self._checkpointer is not None:
+            await self._checkpointer.aclose()  # type: ignore[attr-defined]
+            self._checkpointer, self._owned_checkpointer = None, False
 
     async def serve(self) -> None:
         """Start, run until SIGINT/SIGTERM or :meth:`request_stop`, then stop gracefully."""
@@ -316,6 +372,42 @@ class ChoreographyPlanner:
         if reply is None:
             raise PlanOutcomeTimeoutError(self.plan_id_for(goal_id), timeout)
         return PlanOutcome.model_validate(reply.data or {})
+
+    async def cancel(
+        self, plan_id: str, *, tenant_id: str, user_id: str, reason: str = "cancelled by request"
+    ) -> str:
+        """Ask whichever replica serves the plan to cancel it: it publishes nothing more, runs
+        the compensations its completed actions declare, and fails with ``reason``. Returns the
+        cancel event's id (a finished plan ignores it)."""
+        request = cancel_request(
+            plan_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            reason=reason,
+            source=f"{self.name}.client",
+        )
+        return await self.bus.publish(request)
+
+    async def review(
+        self,
+        plan_id: str,
+        *,
+        tenant_id: str,
+        user_id: str,
+        approve: bool,
+        instruction: str | None = None,
+    ) -> str:
+        """Answer a plan paused for review (see ``escalation``): approved, it goes on with the
+        ``instruction`` given to its model; not approved, it fails. Returns the event's id."""
+        answer_ = review_answer(
+            plan_id,
+            tenant_id=tenant_id,
+            user_id=user_id,
+            approve=approve,
+            instruction=instruction,
+            source=f"{self.name}.client",
+        )
+        return await self.bus.publish(answer_)
 
     async def history(self, plan_id: str, *, tenant_id: str, user_id: str) -> list[StepRecord]:
         """The plan's step history, oldest first (:class:`PlanNotFoundError` if not visible)."""
@@ -383,6 +475,11 @@ class ChoreographyPlanner:
         goal = self._goal(envelope)
         config = self.run_config(goal["plan_id"], tenant_id=goal["tenant_id"])
         async with self._lease(goal["plan_id"], goal["tenant_id"]):
+            owner = self._owner(goal["user_id"])
+            ledger = self.services.ledger
+            if not await ledger.claim(goal["plan_id"], tenant_id=goal["tenant_id"], owner=owner):
+                logger.warning("plan %s belongs to another planner or user", goal["plan_id"])
+                return
             snapshot = await self.graph.aget_state(config)
             if not snapshot.values:
                 problem = self._goal_problem(goal)
@@ -400,26 +497,17 @@ class ChoreographyPlanner:
         plan_id, tenant_id, user_id = envelope.plan_id, envelope.tenant_id, envelope.user_id
         if not plan_id or not tenant_id or not user_id:
             return
-        plan = await self.memory.get_plan(plan_id, tenant_id=tenant_id, user_id=user_id)
-        if plan is None or plan.goal_event not in self.config.goal_events:
-            return  # another planner's plan, or none
         config = self.run_config(plan_id, tenant_id=tenant_id)
-        async with self._lease(plan_id, tenant_id):
-            snapshot = await self.graph.aget_state(config)
-            if snapshot.next and not snapshot.interrupts:
-                await self.graph.ainvoke(None, config, durability="sync")  # a crashed run
-                snapshot = await self.graph.aget_state(config)
-            awaiting = snapshot.values.get("awaiting") if snapshot.values else None
-            if not awaiting or not snapshot.interrupts or not awaits(awaiting, envelope):
-                logger.info(
-                    "plan %s (%s) does not wait for %s %s; ignored",
-                    plan_id,
-                    plan.status.value,
-                    envelope.type,
-                    envelope.id,
-                )
-                return
-            await self.graph.ainvoke(Command(resume=answer(envelope)), config, durability="sync")
+        resume = Command(resume=answer(envelope))
+        async with self._lease(plan_id, tenant_id, owner=self._owner(user_id)) as ours:
+            if not ours:
+                return  # another planner's plan (or another user's): not for us
+            values = await self.graph.ainvoke(resume, config, durability="sync")
+            waiting = waiting_for(values)
+            if waiting is not None and awaits(waiting, envelope):
+                # The plan was not waiting yet (a run that crashed before it could wait has
+                # just finished): now it waits for exactly this event.
+                await self.graph.ainvoke(resume, config, durability="sync")
 
     # -- timers ------------------------------------------------------------------------------
 
@@ -439,43 +527,26 @@ class ChoreographyPlanner:
         """Tell a plan that what it waits for timed out (if it still waits for it)."""
         config = self.run_config(timer.plan_id, tenant_id=timer.tenant_id)
         try:
-            async with self._lease(timer.plan_id, timer.tenant_id):
-                snapshot = await self.graph.aget_state(config)
-                awaiting = snapshot.values.get("awaiting") if snapshot.values else None
-                if awaiting and snapshot.interrupts and awaiting.get("token") == timer.token:
-                    await self.graph.ainvoke(
-                        Command(resume={"kind": "timeout"}), config, durability="sync"
-                    )
+            async with self._lease(
+                timer.plan_id, timer.tenant_id, owner=self._owner(timer.user_id)
+            ) as ours:
+                if ours:  # a timer of a plan this planner does not own is dropped
+                    resume = Command(resume=timeout_answer(timer.token))
+                    await self.graph.ainvoke(resume, config, durability="sync")
         except PlanBusyError:
             return  # the claim expires and another round fires it again
         await self.services.timers.done(timer)
 
-    @contextlib.asynccontextmanager
-    async def _lease(self, plan_id: str, tenant_id: str) -> Any:
-        async with self.services.ledger.lease(
-            plan_id, tenant_id=tenant_id, ttl=self.lease_ttl, wait=self.lease_wait
-        ):
-            yield
+    def _lease(
+        self, plan_id: str, tenant_id: str, *, owner: str | None = None
+    ) -> contextlib.AbstractAsyncContextManager[bool]:
+        return self.services.ledger.lease(
+            plan_id, tenant_id=tenant_id, ttl=self.lease_ttl, wait=self.lease_wait, owner=owner
+        )
 
-
-def awaits(waiting: Mapping[str, Any], envelope: EventEnvelope) -> bool:
-    """Whether ``envelope`` is what a waiting plan waits for (``waiting``: the plan state's
-    ``awaiting``, or the value of the planner's interrupt, which carries the same keys)."""
-    if waiting.get("kind") == "result":
-        correlation = waiting.get("correlation_id")
-        return correlation is not None and envelope.correlation_id == correlation
-    return envelope.type == waiting.get("event")
-
-
-def answer(envelope: EventEnvelope) -> dict[str, Any]:
-    """The resume value that hands ``envelope`` to a waiting plan: ``Command(resume=...)``."""
-    return {
-        "kind": "event",
-        "event": envelope.type,
-        "data": dict(envelope.data or {}),
-        "source": envelope.source,
-        "event_id": envelope.id,
-    }
+    def _owner(self, user_id: str) -> str:
+        """Who a plan belongs to: this planner (by name), for this user."""
+        return f"{self.name}/{user_id}"
 
 
 def _goal_definition(goal: str | EventDefinition, planner: str) -> EventDefinition:
@@ -492,10 +563,10 @@ def _goal_definition(goal: str | EventDefinition, planner: str) -> EventDefiniti
     return goal.model_copy(update={"metadata": metadata})
 
 
-def _check_limits(**limits: int) -> None:
+def _check_limits(*, minimum: int = 1, **limits: int) -> None:
     for label, value in limits.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigurationError(f"{label} must be a positive integer (got {value!r})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise ConfigurationError(f"{label} must be an integer >= {minimum} (got {value!r})")
 
 
 def _resolve_model(spec: str | BaseChatModel | None, settings: Settings) -> BaseChatModel:

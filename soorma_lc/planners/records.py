@@ -30,6 +30,8 @@ class PlanOutcome(BaseModel):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    compensations: list[dict[str, Any]] = Field(default_factory=list)
+    """For a failed plan: each compensation owed, newest action first, and what came of it."""
 
     @property
     def ok(self) -> bool:

@@ -35,14 +35,20 @@ class GoalState(TypedDict):
 class Awaiting(TypedDict):
     """What the plan waits for while its graph is interrupted."""
 
-    kind: Literal["result", "event"]
+    kind: Literal["result", "event", "review", "compensation"]
     step: int
     tool_call_id: str
     tool: str
     event: str
-    """For ``result``: the request published; for ``event``: the event name waited for."""
+    """``result``/``compensation``: the request published; ``event``: the event waited for;
+    ``review``: the review request."""
     correlation_id: str | None
-    """A result must carry this correlation id (the request's id)."""
+    """A result must carry this correlation id (the request's id)..."""
+    accept: NotRequired[list[str]]
+    """...or one of these (every attempt of a retried request)."""
+    attempt: NotRequired[int]
+    decision: NotRequired[dict[str, Any] | None]
+    """The decision a retry publishes again."""
     token: str
     """Names this wait in timers: the request id, or ``wait:<plan>:<step>``."""
     deadline: float | None
@@ -67,6 +73,8 @@ class ActionRecord(TypedDict):
     event: str
     payload: dict[str, Any]
     request_id: str
+    compensation: NotRequired[dict[str, Any] | None]
+    """The event's compensation spec, if it declares one (see ``compensation``)."""
 
 
 class Outcome(TypedDict):
@@ -108,5 +116,13 @@ class PlannerState(TypedDict, total=False):
     report: dict[str, Any] | None
     """The final :class:`~soorma_lc.planners.records.PlanOutcome` (the goal's answer)."""
     usage: Usage
+    started_at: float
+    """Epoch seconds when the plan opened (the time budget counts from here)."""
+    late: list[str]
+    """Correlation ids of requests that timed out: a late result is still taken, once."""
+    compensations: list[dict[str, Any]]
+    """Compensations still to publish (a failed plan undoing its actions, newest first)."""
+    compensated: Annotated[list[dict[str, Any]], operator.add]
+    """What each compensation came to."""
     history: Annotated[list[dict[str, Any]], operator.add]
     """One :class:`~soorma_lc.planners.records.StepRecord` per thing that happened, in order."""

@@ -65,6 +65,8 @@ class _Snapshot:
     version: str | None
     fetched_at: float
     events: dict[str, EventDefinition] = field(default_factory=dict)
+    checked_at: float = 0.0
+    """When the registry last confirmed this snapshot (its version unchanged)."""
     consumed: frozenset[str] | None = None
     consumed_at: float = 0.0
 
@@ -87,9 +89,10 @@ class EventToolkit:
     ``registry`` is any :class:`~soorma_lc.registry.base.Registry`; ``bus`` anything with
     ``async publish(envelope) -> id`` (e.g. ``RedisStreamsBus``), needed only to invoke tools.
     ``context`` is the default metadata stamped on published events. Discovery results are
-    cached and revalidated with one ``registry.version()`` call; when the registry cannot tell
-    its version, and for agent liveness (heartbeats expire without a version change), results
-    are reused for ``cache_ttl`` seconds.
+    cached and revalidated with one ``registry.version()`` call, at most once every
+    ``revalidate_after`` seconds (0: on every call); when the registry cannot tell its version,
+    and for agent liveness (heartbeats expire without a version change), results are reused
+    for ``cache_ttl`` seconds.
     """
 
     def __init__(
@@ -102,8 +105,10 @@ class EventToolkit:
         settings: Settings | None = None,
         tenant_id: str | None = None,
         cache_ttl: float = DEFAULT_CACHE_TTL,
+        revalidate_after: float = 0.0,
     ) -> None:
         check_seconds(cache_ttl, "cache_ttl")
+        check_seconds(revalidate_after, "revalidate_after")
         if not isinstance(registry, Registry):
             raise ConfigurationError(f"registry must be a Registry, not {type(registry).__name__}")
         if bus is not None and not callable(getattr(bus, "publish", None)):
@@ -122,6 +127,7 @@ class EventToolkit:
             or self.settings.tenant_id
         )
         self.cache_ttl = cache_ttl
+        self.revalidate_after = revalidate_after
         self._embeddings_spec = embeddings
         self._caches = _Caches()
         self._view_of: EventToolkit | None = None
@@ -178,16 +184,19 @@ class EventToolkit:
 
     async def _current(self) -> _Snapshot:
         """The cached snapshot if the registry is unchanged, else a fresh one (one list call)."""
-        version = await self.registry.version()
         snapshot = self._caches.snapshot
         now = time.monotonic()
+        if snapshot is not None and now - snapshot.checked_at < self.revalidate_after:
+            return snapshot
+        version = await self.registry.version()
         if snapshot is not None and (
             (version is not None and version == snapshot.version)
             or (version is None and now - snapshot.fetched_at < self.cache_ttl)
         ):
+            snapshot.checked_at = now
             return snapshot
         events = await self.registry.list_events()
-        snapshot = _Snapshot(version, now, {event.event_name: event for event in events})
+        snapshot = _Snapshot(version, now, {event.event_name: event for event in events}, now)
         self._caches.snapshot = snapshot
         self._remember_names(snapshot.events)
         logger.debug("registry snapshot %s: %d events", version, len(events))
