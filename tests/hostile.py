@@ -118,11 +118,11 @@ characters, megabyte strings, nesting thousands deep, cycles, unrelated objects,
 catastrophic patterns or remote references."""
 
 HOSTILE_SETTINGS = settings(
-    max_examples=12,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-"""Per entry point: a dozen values (the special ones come first), so the suite stays fast."""
+"""Per entry point: 25 values (the special ones come first), so the suite stays fast."""
 
 
 def probe(entry_point: str, call: Callable[[], Any], state: Callable[[], Any] | None = None) -> Any:
@@ -140,5 +140,10 @@ def probe(entry_point: str, call: Callable[[], Any], state: Callable[[], Any] | 
 
 
 def print_probe_counts(suite: str) -> None:
-    """One line for the report: entry points covered and probes run so far."""
-    print(f"\n[hostile:{suite}] {len(PROBES)} entry points, {sum(PROBES.values())} probes")
+    """One line for the report (``pytest -s``): public callables and (callable, argument)
+    entry points covered, and probes run so far in this process."""
+    callables = {name.split("(")[0] for name in PROBES}
+    print(
+        f"\n[hostile:{suite}] {len(callables)} callables, {len(PROBES)} entry points "
+        f"(callable, argument), {sum(PROBES.values())} probes"
+    )

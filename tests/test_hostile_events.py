@@ -102,11 +102,12 @@ ENTRY_POINTS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _json_text(value: Any) -> Any:
+def _json_text(value: Any) -> str:
+    """``value`` as JSON text; for what json cannot write, text nested far too deep."""
     try:
         return json.dumps(value)
     except (TypeError, ValueError, RecursionError):
-        return str(value)
+        return '{"data": ' + "[" * 100_000
 
 
 def _mutated(data: Any) -> EventEnvelope:

@@ -27,7 +27,7 @@ from soorma_lc.errors import (
 from soorma_lc.events import EventDefinition, EventEnvelope
 from soorma_lc.toolkit.context import ToolContext, context_for_call
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
-from soorma_lc.toolkit.validation import SchemaValidator, require_object
+from soorma_lc.toolkit.validation import SchemaValidator, require_object, require_plain_object
 
 logger = logging.getLogger(__name__)
 
@@ -67,19 +67,24 @@ class EventTool(BaseTool):
         refused = self._check_call(input)
         return refused if refused is not None else await super().ainvoke(input, config, **kwargs)
 
-    def _check_call(self, value: Any) -> ToolMessage | None:
-        """LangChain copies a ToolCall's args before any tool code runs, so arguments that
-        are not an object are refused here: the error tool message with ``handle_errors``."""
-        if not (isinstance(value, dict) and value.get("type") == "tool_call"):
-            return None
+    def _check_call(self, value: Any) -> ToolMessage | str | None:
+        """Refuse arguments that are not a plain JSON object before LangChain sees them (it
+        copies and prints a call's input before any tool code runs, which fails on values
+        nested thousands deep or referring to themselves). With ``handle_errors`` the refusal
+        is the answer: an error tool message for a tool call, the error text for plain input."""
+        is_call = isinstance(value, dict) and value.get("type") == "tool_call"
+        arguments = value.get("args") if is_call else value
         try:
-            require_object(value.get("args"), event_name=self.event.event_name, what="arguments")
+            require_plain_object(arguments, event_name=self.event.event_name, what="arguments")
         except PayloadValidationError as error:
             if not self.handle_tool_error:
                 raise
             logger.info("tool %s rejected a call: %s", self.name, error)
+            content = error_for_llm(self.name, error)
+            if not is_call:
+                return content
             return ToolMessage(
-                content=error_for_llm(self.name, error),
+                content=content,
                 tool_call_id=str(value.get("id") or ""),
                 name=self.name,
                 status="error",

@@ -93,6 +93,17 @@ def require_object(data: Any, *, event_name: str, what: str = "payload") -> None
         )
 
 
+def require_plain_object(data: Any, *, event_name: str, what: str = "payload") -> None:
+    """:func:`require_object`, and plain JSON inside (no NaN, no other objects, no lone
+    surrogates, bounded depth): what may be validated, published, and even printed safely."""
+    require_object(data, event_name=event_name, what=what)
+    problem = json_value_problem(data, "$")
+    if problem is not None:
+        raise PayloadValidationError(
+            f"invalid {what} for event {event_name!r}: {problem}", [problem], event_name=event_name
+        )
+
+
 class SchemaValidator:
     """A compiled validator for one JSON Schema, safe to share between threads.
 
@@ -128,14 +139,7 @@ class SchemaValidator:
 
     def validated(self, data: Any, *, event_name: str, what: str = "payload") -> dict[str, Any]:
         """``data`` with defaults applied; raises :class:`PayloadValidationError` if invalid."""
-        require_object(data, event_name=event_name, what=what)
-        problem = json_value_problem(data, "$")
-        if problem is not None:
-            raise PayloadValidationError(
-                f"invalid {what} for event {event_name!r}: {problem}",
-                [problem],
-                event_name=event_name,
-            )
+        require_plain_object(data, event_name=event_name, what=what)
         completed = apply_defaults(data, self.schema)
         problems = self.errors(completed)
         if problems:
