@@ -20,7 +20,7 @@ from soorma_lc.backends.redis_clients import async_client, sync_client
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.events import AgentDefinition, EventDefinition, EventEnvelope
 from soorma_lc.registry import InMemoryRegistry, RedisRegistry, SoormaRegistryClient
-from soorma_lc.toolkit import EventToolkit
+from soorma_lc.toolkit import EventToolkit, sanitize_tool_name
 from tests.hostile import HOSTILE, HOSTILE_SETTINGS, print_probe_counts, probe
 from tests.toolkit_helpers import NOTIFY, ORDER, agent_consuming
 
@@ -200,6 +200,12 @@ BUS_CALLS: dict[str, Callable[[World, Any], Any]] = {
     "toolkit.discover_actionable_events": lambda w, v: w.toolkit.discover_actionable_events(v),
     "toolkit.get_event_info": lambda w, v: w.toolkit.get_event_info(v),
     "toolkit.format_for_llm": lambda w, v: w.toolkit.format_for_llm(v),
+    "toolkit.format_as_prompt_text": lambda w, v: w.toolkit.format_as_prompt_text(v),
+    "toolkit.format_as_prompt_text(descriptor)": lambda w, v: w.toolkit.format_as_prompt_text(
+        [{"name": "x", "description": v, "metadata": {"when_to_use": v}, "payload_fields": v}],
+        include_fields=True,
+    ),
+    "sanitize_tool_name": lambda w, v: sanitize_tool_name(v),
     "toolkit.as_tools(events)": lambda w, v: w.toolkit.as_tools(v),
     "toolkit.as_tools(context)": lambda w, v: w.toolkit.as_tools([NOTIFY], context=v),
     "toolkit.tool_name": lambda w, v: w.toolkit.tool_name(v),
