@@ -33,6 +33,7 @@ from soorma_lc.errors import (
     EmbeddingModelMismatchError,
     EventTooLargeError,
     InvalidAgentError,
+    InvalidArgumentError,
     InvalidEmbeddingError,
     InvalidEventError,
     InvalidFilterError,
@@ -80,10 +81,12 @@ if TYPE_CHECKING:
     from soorma_lc.agents import (
         AgentContext,
         Worker,
+        WorkerHealth,
     )
     from soorma_lc.bus import (
         DeadLetter,
         RedisStreamsBus,
+        SubscriptionHealth,
     )
     from soorma_lc.llm import LiteLLMChatModel, OfflinePlannerModel, resolve_model
     from soorma_lc.memory import (
@@ -157,8 +160,10 @@ _LAZY_EXPORTS: dict[str, str] = {
     "registry_from_settings": "soorma_lc.registry",
     "DeadLetter": "soorma_lc.bus",
     "RedisStreamsBus": "soorma_lc.bus",
+    "SubscriptionHealth": "soorma_lc.bus",
     "AgentContext": "soorma_lc.agents",
     "Worker": "soorma_lc.agents",
+    "WorkerHealth": "soorma_lc.agents",
     "EventTool": "soorma_lc.toolkit",
     "EventToolkit": "soorma_lc.toolkit",
     "PublishReceipt": "soorma_lc.toolkit",
@@ -219,6 +224,7 @@ __all__ = [
     "Guard",
     "InMemoryRegistry",
     "InvalidAgentError",
+    "InvalidArgumentError",
     "InvalidEmbeddingError",
     "InvalidEventError",
     "InvalidFilterError",
@@ -272,6 +278,7 @@ __all__ = [
     "StoreArgumentTypeError",
     "StoreFilterTypeError",
     "StoreNamespaceTypeError",
+    "SubscriptionHealth",
     "TimelineEntry",
     "TimelinePrinter",
     "ToolContext",
@@ -280,6 +287,7 @@ __all__ = [
     "VagueCompletionGuard",
     "ValueTooLargeError",
     "Worker",
+    "WorkerHealth",
     "WorkerLoadError",
     "WorkflowState",
     "build_timeline",

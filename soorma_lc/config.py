@@ -12,8 +12,11 @@ import os
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from soorma_lc.checks import label_problem
+from soorma_lc.errors import InvalidArgumentError
 
 # litellm downloads a price map at import unless told otherwise; nothing may touch the network
 # at import time, so this default is set before anything can import litellm.
@@ -24,13 +27,34 @@ DEFAULT_USER_ID = "00000000-0000-0000-0000-000000000001"
 
 
 class Settings(BaseSettings):
-    """Process-wide configuration; every component's ``from_settings`` reads one of these."""
+    """Process-wide configuration; every component's ``from_settings`` reads one of these.
 
-    model_config = SettingsConfigDict(env_prefix="SOORMA_", extra="ignore", frozen=True)
+    Invalid values (from the environment or given) raise :class:`InvalidArgumentError`.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOORMA_", extra="ignore", frozen=True, allow_inf_nan=False
+    )
 
     redis_url: str | None = Field(
         default=None,
         description="redis://, rediss:// or unix:// URL; None starts an embedded redis-server.",
+    )
+    redis_socket_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        description="Seconds any one Redis command may take before it fails with "
+        "BackendUnavailableError (a Redis that stops answering never hangs a caller). Blocking "
+        "reads of the bus wait at most half of it per round trip.",
+    )
+    redis_connect_timeout: float = Field(
+        default=5.0, gt=0, description="Seconds to open a connection to Redis."
+    )
+    redis_health_check_interval: int = Field(
+        default=15,
+        ge=0,
+        description="A pooled Redis connection idle this many seconds is checked with PING "
+        "before reuse (0: never), so a restarted server costs no failed command.",
     )
     chroma_url: str | None = Field(
         default=None, description="http(s)://host:port of a Chroma server; None embeds Chroma."
@@ -57,6 +81,37 @@ class Settings(BaseSettings):
     registry_token: SecretStr | None = Field(default=None, description="Bearer token.")
     tenant_id: str = DEFAULT_TENANT_ID
     user_id: str = DEFAULT_USER_ID
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            problems = [
+                f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}"
+                for error in exc.errors(include_url=False, include_input=False)
+            ]
+            raise InvalidArgumentError(
+                "invalid settings (SOORMA_* variables or arguments): " + "; ".join(problems),
+                problems,
+            ) from None
+
+    @field_validator("tenant_id", "user_id")
+    @classmethod
+    def _check_scope(cls, value: str) -> str:
+        problem = label_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("registry_token")
+    @classmethod
+    def _check_token(cls, value: SecretStr | None) -> SecretStr | None:
+        """A token goes into an HTTP header: no line breaks or other control characters."""
+        if value is not None and any(
+            ord(c) < 32 or ord(c) == 127 for c in value.get_secret_value()
+        ):
+            raise ValueError("the token contains a line break or another control character")
+        return value
 
     @field_validator("llm_fallbacks", mode="before")
     @classmethod

@@ -30,6 +30,11 @@ class SoormaValidationError(SoormaError, ValueError):
         self.errors: list[str] = errors or [message]
 
 
+class InvalidArgumentError(ConfigurationError, SoormaValidationError):
+    """An option, setting or call argument has the wrong type or is out of range (a string
+    where a number or a list belongs, a negative size or timeout, NaN, a bool for a count)."""
+
+
 class InvalidEventError(SoormaValidationError):
     """An event name, topic, definition or envelope is malformed."""
 

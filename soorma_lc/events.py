@@ -6,40 +6,76 @@ HTTP API (``model_dump(by_alias=True)``) and CloudEvents 1.0 structured JSON for
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import re
 import typing
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
-from functools import lru_cache
-from typing import Any, ClassVar, Self
+from enum import EnumType, StrEnum
+from typing import Any, ClassVar, Literal, Self
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     JsonValue,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
 
+from soorma_lc.checks import (
+    MAX_NAME_LENGTH,
+    check_name,
+    items_argument,
+    label_problem,
+    shown,
+    text_problem,
+)
 from soorma_lc.errors import (
     InvalidAgentError,
     InvalidEventError,
     InvalidSchemaError,
+    SerializationError,
     SoormaValidationError,
 )
+from soorma_lc.jsonvalues import check_json_value, json_value_problem, parse_json
+from soorma_lc.schema_safety import check_json_schema
 
-MAX_EVENT_NAME_LENGTH = 255
+__all__ = [
+    "AgentCapability",
+    "AgentDefinition",
+    "EventDefinition",
+    "EventEnvelope",
+    "EventRouting",
+    "EventTopic",
+    "check_json_schema",
+    "check_object_schema",
+    "definitions_argument",
+    "validate_event_name",
+]
+
+MAX_EVENT_NAME_LENGTH = MAX_NAME_LENGTH
+MAX_DESCRIPTION_LENGTH = 16 * 1024
+"""Longest description (of an event, capability or agent) accepted, in characters."""
+MAX_SOURCE_LENGTH = 2048
 _WHITESPACE = re.compile(r"\s")
 
 
-class EventTopic(StrEnum):
+class _TopicType(EnumType):
+    """Refuses a topic that is not a string before the enum machinery formats it with
+    ``repr`` (which fails on a value nested thousands deep)."""
+
+    def __call__(cls, value: Any, *args: Any, **kwargs: Any) -> Any:
+        if args or kwargs or isinstance(value, str):
+            return super().__call__(value, *args, **kwargs)
+        raise InvalidEventError(f"unknown topic {shown(value)}; a topic is a string")
+
+
+class EventTopic(StrEnum, metaclass=_TopicType):
     """The eight Soorma topics; one Redis stream each on our bus."""
 
     BUSINESS_FACTS = "business-facts"
@@ -55,47 +91,62 @@ class EventTopic(StrEnum):
     def _missing_(cls, value: object) -> EventTopic:
         # Every unknown topic, wherever it is parsed (models, bus, registries), is a typed error.
         allowed = ", ".join(topic.value for topic in cls)
-        raise InvalidEventError(f"unknown topic {value!r}; expected one of: {allowed}")
+        shown_value = repr(value[:80]) if isinstance(value, str) else shown(value)
+        raise InvalidEventError(f"unknown topic {shown_value}; expected one of: {allowed}")
 
 
 def validate_event_name(name: str) -> str:
-    """Return ``name`` if it is a valid event name, else raise :class:`InvalidEventError`."""
+    """Return ``name`` if it is a valid event name, else raise :class:`InvalidEventError`.
+
+    A non-empty string of at most 255 characters, without whitespace, control or invisible
+    (zero-width) characters.
+    """
     if not isinstance(name, str) or not name:
         raise InvalidEventError("event name must be a non-empty string")
-    if len(name) > MAX_EVENT_NAME_LENGTH:
-        raise InvalidEventError(
-            f"event name is {len(name)} characters long; at most {MAX_EVENT_NAME_LENGTH} allowed"
-        )
     if _WHITESPACE.search(name):
-        raise InvalidEventError(f"event name {name!r} contains whitespace")
-    return name
+        raise InvalidEventError(f"event name {name[:80]!r} contains whitespace")
+    return check_name(name, "event name", error=InvalidEventError, max_length=MAX_EVENT_NAME_LENGTH)
 
 
-def check_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Raise :class:`InvalidSchemaError` unless ``schema`` is a valid JSON Schema.
-
-    The meta-schema check is memoised on the schema's canonical JSON: registries rebuild
-    definitions on every read, and re-checking a thousand unchanged schemas costs seconds.
-    """
-    try:
-        canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError) as exc:
-        raise InvalidSchemaError(f"not a valid JSON Schema: not JSON ({exc})") from None
-    problem = _schema_problem(canonical)
+def _label(value: str | None, what: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
+    """``value`` (None allowed) if it is a usable label, else :class:`InvalidEventError`."""
+    if value is None:
+        return None
+    problem = label_problem(value, max_length=max_length)
     if problem is not None:
-        raise InvalidSchemaError(problem)
+        raise InvalidEventError(f"{what} {problem}")
+    return value
+
+
+def _description(value: str) -> str:
+    problem = text_problem(value, max_length=MAX_DESCRIPTION_LENGTH)
+    if problem is not None:
+        raise InvalidEventError(f"description {problem}")
+    return value
+
+
+def _json_object(value: dict[str, Any], what: str) -> dict[str, Any]:
+    """``value`` if it is plain JSON (no NaN, no objects of other types, bounded depth)."""
+    problem = json_value_problem(value, what)
+    if problem is not None:
+        raise InvalidEventError(problem)
+    return value
+
+
+def check_object_schema(schema: dict[str, Any] | None, what: str) -> dict[str, Any] | None:
+    """``schema`` (None allowed) if it is a safe JSON Schema describing JSON objects: event
+    data is always an object, so ``{"type": "string"}`` cannot describe it."""
+    if schema is None:
+        return None
+    check_json_schema(schema)
+    declared = schema.get("type")
+    allowed = declared if isinstance(declared, list) else [declared]
+    if declared is not None and "object" not in allowed:
+        raise InvalidSchemaError(
+            f"{what} has type {declared!r}; event data must be a JSON object, so the schema "
+            "needs type 'object'"
+        )
     return schema
-
-
-@lru_cache(maxsize=4096)
-def _schema_problem(canonical_schema: str) -> str | None:
-    schema = json.loads(canonical_schema)
-    try:
-        validator_for(schema).check_schema(schema)
-    except SchemaError as exc:
-        path = "/".join(str(p) for p in exc.path) or "<root>"
-        return f"not a valid JSON Schema at {path}: {exc.message}"
-    return None
 
 
 class SoormaModel(BaseModel):
@@ -190,10 +241,27 @@ class EventDefinition(SoormaModel):
     def _check_name(cls, value: str) -> str:
         return validate_event_name(value)
 
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        return _description(value)
+
     @field_validator("payload_schema", "response_schema")
     @classmethod
-    def _check_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        return None if value is None else check_json_schema(value)
+    def _check_schema(
+        cls, value: dict[str, Any] | None, info: ValidationInfo
+    ) -> dict[str, Any] | None:
+        return check_object_schema(value, str(info.field_name))
+
+    @field_validator("payload_schema_name", "response_schema_name")
+    @classmethod
+    def _check_schema_name(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _label(value, str(info.field_name))
+
+    @field_validator("metadata")
+    @classmethod
+    def _check_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return _json_object(value, "metadata")
 
 
 class AgentCapability(SoormaModel):
@@ -201,10 +269,23 @@ class AgentCapability(SoormaModel):
 
     error_class: ClassVar[type[SoormaValidationError]] = InvalidAgentError
 
-    task_name: str = Field(min_length=1)
+    task_name: str
     description: str = ""
     consumed_event: EventDefinition
     produced_events: list[EventDefinition] = Field(default_factory=list)
+
+    @field_validator("task_name")
+    @classmethod
+    def _check_task_name(cls, value: str) -> str:
+        problem = label_problem(value)
+        if problem is not None:
+            raise InvalidAgentError(f"task_name {problem}")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        return _description(value)
 
 
 class AgentDefinition(SoormaModel):
@@ -212,12 +293,25 @@ class AgentDefinition(SoormaModel):
 
     error_class: ClassVar[type[SoormaValidationError]] = InvalidAgentError
 
-    agent_id: str = Field(min_length=1, max_length=255)
-    name: str = Field(min_length=1, max_length=255)
+    agent_id: str
+    name: str
     description: str = ""
     capabilities: list[AgentCapability] = Field(default_factory=list)
     consumed_events: list[str] = Field(default_factory=list)
     produced_events: list[str] = Field(default_factory=list)
+
+    @field_validator("agent_id", "name")
+    @classmethod
+    def _check_label(cls, value: str, info: ValidationInfo) -> str:
+        problem = label_problem(value)
+        if problem is not None:
+            raise InvalidAgentError(f"{info.field_name} {problem}")
+        return value
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str) -> str:
+        return _description(value)
 
     @model_validator(mode="after")
     def _derive_event_names(self) -> Self:
@@ -258,6 +352,14 @@ class EventRouting(BaseModel):
     plan_id: str | None = None
     trace_id: str | None = None
 
+    @field_validator(
+        "correlation_id", "tenant_id", "user_id", "session_id", "goal_id", "plan_id", "trace_id"
+    )
+    @classmethod
+    def _check_routing_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """Ids are labels: not blank, at most 255 characters, no control characters."""
+        return _label(value, str(info.field_name))
+
     def routing(self) -> dict[str, str]:
         """The routing fields this object sets (None left out), by name."""
         return {
@@ -278,9 +380,9 @@ class EventEnvelope(SoormaModel, EventRouting):
 
     error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
 
-    id: str = Field(default_factory=_new_event_id, min_length=1)
-    source: str = Field(default="soorma-lc", min_length=1)
-    specversion: str = "1.0"
+    id: str = Field(default_factory=_new_event_id)
+    source: str = "soorma-lc"
+    specversion: Literal["1.0"] = "1.0"
     type: str
     time: datetime = Field(default_factory=_utcnow)
     data: dict[str, JsonValue] | None = None
@@ -292,10 +394,26 @@ class EventEnvelope(SoormaModel, EventRouting):
     parent_event_id: str | None = None
     payload_schema_name: str | None = None
 
-    @field_validator("type")
+    @field_validator("type", "response_event")
     @classmethod
-    def _check_type(cls, value: str) -> str:
-        return validate_event_name(value)
+    def _check_type(cls, value: str | None) -> str | None:
+        return None if value is None else validate_event_name(value)
+
+    @field_validator("id", "parent_event_id", "payload_schema_name", "response_schema_name")
+    @classmethod
+    def _check_id(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _label(value, str(info.field_name))
+
+    @field_validator("source", "subject")
+    @classmethod
+    def _check_source(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _label(value, str(info.field_name), MAX_SOURCE_LENGTH)
+
+    @field_validator("data")
+    @classmethod
+    def _check_data(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Event data is plain JSON, on the way in as on the way out (no NaN, bounded depth)."""
+        return None if value is None else _json_object(value, "data")
 
     @field_validator("time")
     @classmethod
@@ -304,7 +422,13 @@ class EventEnvelope(SoormaModel, EventRouting):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
     def to_cloudevent(self) -> dict[str, Any]:
-        """CloudEvents 1.0 structured-mode JSON object (extension names lower-case)."""
+        """CloudEvents 1.0 structured-mode JSON object (extension names lower-case).
+
+        Raises :class:`SerializationError` if ``data`` was changed after construction into
+        something JSON cannot carry (NaN, objects of other types).
+        """
+        if self.data is not None:
+            check_json_value(self.data, "data")
         event: dict[str, Any] = {
             "specversion": self.specversion,
             "id": self.id,
@@ -325,23 +449,71 @@ class EventEnvelope(SoormaModel, EventRouting):
 
     @classmethod
     def from_cloudevent(cls, event: dict[str, Any] | str | bytes) -> Self:
-        """Parse a CloudEvents 1.0 structured-mode event (dict or JSON text)."""
+        """Parse a CloudEvents 1.0 structured-mode event (dict or JSON text).
+
+        ``id``, ``source`` and ``type`` are required (as CloudEvents requires), so parsing the
+        same event twice gives the same id. Data may come as ``data`` or, base64-encoded JSON,
+        as ``data_base64``; it must be a JSON object either way.
+        """
         if isinstance(event, str | bytes | bytearray):
+            event = parse_json(event, "CloudEvent", InvalidEventError)
+        elif isinstance(event, dict):
             try:
-                event = json.loads(event)
-            except ValueError as exc:
-                raise InvalidEventError(f"CloudEvent is not valid JSON: {exc}") from exc
+                check_json_value(event, "CloudEvent")
+            except SerializationError as exc:
+                raise InvalidEventError(str(exc)) from None
         if not isinstance(event, dict):
             raise InvalidEventError("a CloudEvent must be a JSON object")
         if event.get("specversion") != "1.0":
             raise InvalidEventError(
                 f"unsupported CloudEvents specversion {event.get('specversion')!r}"
             )
+        missing = [name for name in ("id", "source") if name not in event]
+        if missing:
+            raise InvalidEventError(f"CloudEvent lacks required attribute(s): {', '.join(missing)}")
         fields: dict[str, Any] = {key: event[key] for key in _CORE_ATTRIBUTES if key in event}
+        if "data_base64" in event:
+            if "data" in event:
+                raise InvalidEventError("a CloudEvent carries data or data_base64, not both")
+            fields["data"] = _decode_base64_data(event["data_base64"], event)
         for name, attribute in _EXTENSION_ATTRIBUTE.items():
             if attribute in event:
                 fields[name] = event[attribute]
         return cls.model_validate(fields)
+
+
+def _decode_base64_data(encoded: Any, event: dict[str, Any]) -> Any:
+    """The JSON value a CloudEvent's ``data_base64`` holds (event data is JSON here)."""
+    content_type = event.get("datacontenttype", "application/json")
+    if not isinstance(content_type, str) or not _is_json_media_type(content_type):
+        raise InvalidEventError(
+            f"data_base64 of content type {content_type!r} cannot be carried: event data "
+            "is a JSON object"
+        )
+    if not isinstance(encoded, str):
+        raise InvalidEventError("data_base64 must be a base64 string")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidEventError(f"data_base64 is not valid base64: {exc}") from None
+    return parse_json(raw, "data_base64", InvalidEventError)
+
+
+def _is_json_media_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json") or media == "text/json"
+
+
+def definitions_argument(value: Any, what: str) -> list[EventDefinition]:
+    """``value`` as a list of EventDefinitions (one definition alone counts as a list); a
+    string, a mapping or anything else is :class:`InvalidEventError`."""
+    if isinstance(value, EventDefinition):
+        return [value]
+    items = items_argument(value, what, error=InvalidEventError)
+    for item in items:
+        if not isinstance(item, EventDefinition):
+            raise InvalidEventError(f"{what} takes EventDefinitions, not {type(item).__name__}")
+    return items
 
 
 # The envelope's other fields as CloudEvents extension attributes: CloudEvents requires their

@@ -44,7 +44,9 @@ def redis_url(redis_server: str) -> str:
 
 @pytest.fixture
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    client = sync_client(redis_url)
+    """A plain client for test set-up and checks; unbounded (no socket timeout), so a test's
+    own blocking commands (BLPOP as a start barrier) may wait longer than the library's."""
+    client = sync_client(redis_url, socket_timeout=None)
     yield client
     client.close()
 

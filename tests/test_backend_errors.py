@@ -31,6 +31,7 @@ from soorma_lc.errors import (
     BackendError,
     BackendResponseError,
     BackendUnavailableError,
+    InvalidArgumentError,
     RegistryError,
     RegistryResponseError,
     RegistryUnavailableError,
@@ -153,9 +154,13 @@ async def aclient(redis_url: str) -> AsyncIterator[redis.asyncio.Redis]:
 
 async def test_bus(redis_url: str, redis_client: redis.Redis) -> None:
     async with RedisStreamsBus.from_url(redis_url) as bus:
-        with pytest.raises(BackendResponseError, match="creating consumer group 'g'") as bad_id:
+        # A start id that is no stream id is bad input, refused before Redis is asked.
+        with pytest.raises(InvalidArgumentError, match="start_from"):
             await bus.ensure_group("g", [EventTopic.ACTION_REQUESTS], start_from="garbage")
-        assert not isinstance(bad_id.value, BackendUnavailableError)
+        redis_client.set(bus.keys.stream(EventTopic.ACTION_REQUESTS), NOT_A_HASH)
+        with pytest.raises(BackendResponseError, match="creating consumer group 'g'") as refused:
+            await bus.ensure_group("g", [EventTopic.ACTION_REQUESTS])
+        assert not isinstance(refused.value, BackendUnavailableError)
         await bus.announce("a.happened", {})
         [stream] = retype_keys(redis_client, bus.keys.stream(EventTopic.BUSINESS_FACTS))
         event = EventEnvelope(type="a.happened", topic=EventTopic.BUSINESS_FACTS)

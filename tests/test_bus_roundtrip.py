@@ -22,19 +22,22 @@ _json = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_text, inner, max_size=4),
     max_leaves=20,
 )
+# Names and ids are visible text (no control, invisible or separator characters).
 _name = st.text(
-    st.characters(blacklist_categories=("Cs", "Zs", "Zl", "Zp", "Cc")), min_size=1, max_size=60
-).filter(lambda name: not any(ch.isspace() for ch in name))
+    st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Co", "Cn", "Zs", "Zl", "Zp")),
+    min_size=1,
+    max_size=60,
+)
 # ISO 8601 offsets are whole minutes: that is what a JSON timestamp can carry.
 _zones = st.integers(min_value=-23 * 60, max_value=23 * 60).map(
     lambda minutes: UTC if minutes == 0 else timezone(timedelta(minutes=minutes))
 )
-_optional = st.none() | _text.filter(bool)
+_optional = st.none() | _name
 
 envelopes = st.builds(
     EventEnvelope,
-    id=st.uuids().map(str) | _text.filter(bool),
-    source=_text.filter(bool),
+    id=st.uuids().map(str) | _name,
+    source=_name,
     type=_name,
     time=st.datetimes(
         min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=_zones

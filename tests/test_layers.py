@@ -10,8 +10,11 @@ PACKAGE = Path(__file__).resolve().parents[1] / "soorma_lc"
 
 LAYERS: list[set[str]] = [
     {"_lazy"},
-    {"config", "errors"},
-    {"events", "backends", "jsonvalues"},
+    {"errors"},
+    {"checks"},
+    {"config", "jsonvalues"},
+    {"schema_safety"},
+    {"events", "backends"},
     {"registry", "bus", "memory"},
     {"toolkit"},
     {"agents", "llm"},

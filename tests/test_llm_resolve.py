@@ -10,11 +10,10 @@ import sys
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from pydantic import ValidationError
 
 import soorma_lc
 from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError
+from soorma_lc.errors import ConfigurationError, InvalidArgumentError
 from soorma_lc.llm import LiteLLMChatModel, OfflinePlannerModel, resolve_model
 from soorma_lc.llm import resolve as resolve_module
 from soorma_lc.llm.chat_model import litellm_route
@@ -104,7 +103,7 @@ def test_fallbacks_read_from_a_comma_list_or_json(
 )
 def test_bad_llm_settings_are_refused(clean_env: pytest.MonkeyPatch, name: str, value: str) -> None:
     clean_env.setenv(name, value)
-    with pytest.raises(ValidationError, match=name.removeprefix("SOORMA_").lower()):
+    with pytest.raises(InvalidArgumentError, match=name.removeprefix("SOORMA_").lower()):
         Settings()
 
 

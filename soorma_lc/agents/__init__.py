@@ -2,7 +2,7 @@
 
 from soorma_lc.agents.context import AgentContext, ContextPublisher
 from soorma_lc.agents.runnable import runnable_handler, to_payload
-from soorma_lc.agents.worker import EventHandler, Route, Worker
+from soorma_lc.agents.worker import EventHandler, Route, Worker, WorkerHealth
 
 __all__ = [
     "AgentContext",
@@ -10,6 +10,7 @@ __all__ = [
     "EventHandler",
     "Route",
     "Worker",
+    "WorkerHealth",
     "runnable_handler",
     "to_payload",
 ]

@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from soorma_lc.bus.publisher import BusPublisher
+from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope
 
 if TYPE_CHECKING:
@@ -35,6 +36,10 @@ class ContextPublisher(BusPublisher):
 
     async def publish(self, envelope: EventEnvelope) -> str:
         """Publish ``envelope`` with the carried fields filling its unset ones."""
+        if not isinstance(envelope, EventEnvelope):
+            raise InvalidEventError(
+                f"publish() takes an EventEnvelope, not {type(envelope).__name__}"
+            )
         missing = {
             name: value
             for name, value in self._carried.items()

@@ -10,26 +10,37 @@ acknowledges them.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self
 
 from soorma_lc.agents.context import AgentContext
 from soorma_lc.agents.lifecycle import serve_until_stopped
-from soorma_lc.bus.consumer import Subscription
-from soorma_lc.bus.streams import RedisStreamsBus
+from soorma_lc.backends.redis_clients import clients_configured_by
+from soorma_lc.bus.consumer import MAX_BATCH_SIZE, MAX_CONCURRENCY, Subscription, check_handler
+from soorma_lc.bus.health import SubscriptionHealth, cancel_and_wait, timestamp
+from soorma_lc.bus.streams import RedisStreamsBus, check_start_from
+from soorma_lc.checks import check_int, check_name, check_seconds, names_argument
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError, SoormaError, UnknownAgentError
+from soorma_lc.errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    InvalidEventError,
+    SoormaError,
+    UnknownAgentError,
+)
 from soorma_lc.events import (
     AgentCapability,
     AgentDefinition,
     EventDefinition,
     EventEnvelope,
     EventTopic,
+    definitions_argument,
 )
 from soorma_lc.registry.base import Registry
 
@@ -42,6 +53,20 @@ logger = logging.getLogger(__name__)
 EventHandler = Callable[[EventEnvelope, AgentContext], Awaitable[Any]]
 
 DEFAULT_HEARTBEAT_INTERVAL = 30.0  # Soorma SDK agents heartbeat every 30 s (TTL 300 s)
+
+
+@dataclass(frozen=True)
+class WorkerHealth:
+    """A worker as :meth:`Worker.health` reports it: ``healthy`` while its consumer reads
+    without failing loops and its last heartbeat reached the registry."""
+
+    name: str
+    agent_id: str
+    running: bool
+    healthy: bool
+    subscription: SubscriptionHealth | None
+    heartbeat_error: str | None
+    last_heartbeat_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -102,20 +127,24 @@ class Worker:
     ) -> None:
         if not name or not isinstance(name, str):
             raise ConfigurationError("a worker needs a non-empty name")
-        self.name = name
+        self.name = check_name(name, "worker name")
         self.agent_id = agent_id or f"{name}-{uuid.uuid4().hex[:8]}"
-        capabilities = list(capabilities)
+        capabilities = names_argument(capabilities, "capabilities")
+        if not all(isinstance(c, str | AgentCapability) for c in capabilities):
+            raise InvalidArgumentError("capabilities are names or AgentCapability objects")
         self.capability_names = [c for c in capabilities if isinstance(c, str)]
         self.extra_capabilities = [c for c in capabilities if isinstance(c, AgentCapability)]
         self.description = description
-        self.consumes = {definition.event_name: definition for definition in consumes}
-        self.produces = tuple(produces)
+        self.consumes = {d.event_name: d for d in definitions_argument(consumes, "consumes")}
+        self.produces = tuple(definitions_argument(produces, "produces"))
         self.settings = resolve_settings(settings)
-        self.concurrency = concurrency
-        self.batch_size = batch_size
-        self.heartbeat_interval = heartbeat_interval
-        self.shutdown_timeout = shutdown_timeout
-        self.start_from = start_from
+        self.concurrency = check_int(concurrency, "concurrency", minimum=1, maximum=MAX_CONCURRENCY)
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=MAX_BATCH_SIZE)
+        self.heartbeat_interval = check_seconds(
+            heartbeat_interval, "heartbeat_interval", positive=True
+        )
+        self.shutdown_timeout = check_seconds(shutdown_timeout, "shutdown_timeout")
+        self.start_from = check_start_from(start_from)
         self._bus = bus
         self._registry = registry
         self._memory = memory
@@ -125,6 +154,8 @@ class Worker:
         self._topic_routes: list[TopicRoute] = []
         self._subscription: Subscription | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
+        self._heartbeat_error: str | None = None
+        self._last_heartbeat_at: float | None = None
         self._stop_requested: asyncio.Event | None = None
 
     # -- declaring handlers ------------------------------------------------------------------
@@ -162,6 +193,10 @@ class Worker:
     ) -> None:
         """The non-decorator form of :meth:`on_event`."""
         self._check_handler(handler)
+        if not isinstance(event, str | EventDefinition):
+            raise InvalidEventError(
+                f"a handler is for an event name or EventDefinition, not {type(event).__name__}"
+            )
         declared = isinstance(event, EventDefinition) or event in self.consumes
         if isinstance(event, EventDefinition):
             definition = event
@@ -178,7 +213,8 @@ class Worker:
                 f"event {definition.event_name} is defined on {definition.topic.value}, "
                 f"not {EventTopic(topic).value}"
             )
-        route = Route(definition, handler, (*produces, *self.produces), declared)
+        produced = definitions_argument(produces, "produces")
+        route = Route(definition, handler, (*produced, *self.produces), declared)
         if route.key in self._routes:
             raise ConfigurationError(
                 f"worker {self.name} already handles {definition.event_name} on {route.key[0]}"
@@ -214,11 +250,7 @@ class Worker:
     def _check_handler(self, handler: EventHandler) -> None:
         if self._subscription is not None:
             raise ConfigurationError(f"worker {self.name} is running; add handlers before start")
-        if not (
-            inspect.iscoroutinefunction(handler)
-            or inspect.iscoroutinefunction(type(handler).__call__)  # async callable objects
-        ):
-            raise ConfigurationError(f"handler {handler!r} must be an async function")
+        check_handler(handler)
 
     def _route_for(self, envelope: EventEnvelope) -> EventHandler | None:
         route = self._routes.get((envelope.topic or "", envelope.type))
@@ -255,7 +287,8 @@ class Worker:
         if self._memory is None:
             from soorma_lc.memory.client import MemoryClient
 
-            self._memory = self._own(MemoryClient.from_settings(self.settings))
+            with clients_configured_by(self.settings):  # the worker's Redis timeouts
+                self._memory = self._own(MemoryClient.from_settings(self.settings))
         return self._memory
 
     @property
@@ -296,7 +329,7 @@ class Worker:
             capabilities=[*capabilities, *self.extra_capabilities],
         )
 
-    async def _resolve_definitions(self) -> None:
+    async def _resolvedefinitions_argument(self) -> None:
         """Prefer the registry's definition for handlers registered by name only."""
         for key, route in list(self._routes.items()):
             if route.declared:
@@ -309,7 +342,23 @@ class Worker:
 
     @property
     def running(self) -> bool:
+        """Started and not stopped (see :meth:`health` for whether it is consuming)."""
         return self._subscription is not None
+
+    def health(self) -> WorkerHealth:
+        """Whether this worker consumes events and heartbeats, and what fails if not."""
+        subscription = self._subscription.health() if self._subscription else None
+        return WorkerHealth(
+            name=self.name,
+            agent_id=self.agent_id,
+            running=subscription is not None and subscription.running,
+            healthy=subscription is not None
+            and subscription.healthy
+            and self._heartbeat_error is None,
+            subscription=subscription,
+            heartbeat_error=self._heartbeat_error,
+            last_heartbeat_at=timestamp(self._last_heartbeat_at),
+        )
 
     async def start(self) -> None:
         """Subscribe, register in the registry, start heartbeating."""
@@ -317,7 +366,7 @@ class Worker:
             return
         if not self._routes and not self._topic_routes:
             raise ConfigurationError(f"worker {self.name} has no handlers (use @worker.on_event)")
-        await self._resolve_definitions()
+        await self._resolvedefinitions_argument()
         topics = {route.definition.topic for route in self._routes.values()}
         topics.update(route.topic for route in self._topic_routes)
         self._subscription = await self.bus.subscribe(
@@ -348,22 +397,25 @@ class Worker:
         while True:
             await asyncio.sleep(self.heartbeat_interval)
             try:
-                await self.registry.heartbeat(self.agent_id)
-            except UnknownAgentError:
-                logger.warning(
-                    "agent %s expired from the registry; registering again", self.agent_id
-                )
-                with contextlib.suppress(SoormaError):
+                try:
+                    await self.registry.heartbeat(self.agent_id)
+                except UnknownAgentError:
+                    logger.warning(
+                        "agent %s expired from the registry; registering again", self.agent_id
+                    )
                     await self.registry.register_agent(self.agent_definition())
             except Exception as exc:  # a registry hiccup must not end the heartbeats
+                self._heartbeat_error = f"{type(exc).__name__}: {exc}"
                 logger.warning("heartbeat of %s failed: %s", self.agent_id, exc)
+            else:
+                self._heartbeat_error = None
+                self._last_heartbeat_at = time.time()
 
     async def stop(self) -> None:
         """Deregister, finish in-flight handlers (``shutdown_timeout``), close what we built."""
         subscription, self._subscription = self._subscription, None
         if self._heartbeat_task is not None:
-            self._heartbeat_task.cancel()
-            await asyncio.gather(self._heartbeat_task, return_exceptions=True)
+            await cancel_and_wait(self._heartbeat_task)
             self._heartbeat_task = None
         if subscription is not None:
             try:

@@ -21,7 +21,11 @@ from typing import Any, Self
 
 import redis.asyncio
 
-from soorma_lc.backends.redis_clients import async_client, resolve_redis_url
+from soorma_lc.backends.redis_clients import (
+    async_client,
+    clients_configured_by,
+    resolve_redis_url,
+)
 from soorma_lc.config import Settings, resolve_settings
 
 
@@ -40,7 +44,8 @@ class RedisBacked(ABC):
         server, started on first use), owning its clients."""
         settings = resolve_settings(settings)
         options = {**cls.settings_options(settings), **options}
-        return cls.from_url(resolve_redis_url(settings), **options)
+        with clients_configured_by(settings):  # the settings' Redis timeouts
+            return cls.from_url(resolve_redis_url(settings), **options)
 
     @classmethod
     def settings_options(cls, settings: Settings) -> dict[str, Any]:

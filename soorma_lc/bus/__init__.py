@@ -2,6 +2,7 @@
 
 from soorma_lc.bus.consumer import Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
+from soorma_lc.bus.health import SubscriptionHealth
 from soorma_lc.bus.publisher import BusPublisher
 from soorma_lc.bus.streams import ConsumerStats, GroupStats, RedisStreamsBus, StreamStats
 
@@ -13,4 +14,5 @@ __all__ = [
     "RedisStreamsBus",
     "StreamStats",
     "Subscription",
+    "SubscriptionHealth",
 ]

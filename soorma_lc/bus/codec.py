@@ -21,6 +21,8 @@ DEFAULT_MAX_EVENT_BYTES = 1024 * 1024
 
 def encode(envelope: EventEnvelope, max_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> bytes:
     """Compact JSON of ``envelope`` (unset optional fields left out)."""
+    if not isinstance(envelope, EventEnvelope):
+        raise InvalidEventError(f"the bus publishes EventEnvelopes, not {type(envelope).__name__}")
     if envelope.topic is None:
         raise InvalidEventError(f"event {envelope.id} has no topic; the bus needs one to route it")
     check_json_value(envelope.data, "data")

@@ -16,11 +16,15 @@ Delivery guarantees (per consumer group, i.e. per agent name):
 * Bounded retries. A handler exception is logged with the event id and retried with exponential
   backoff; after ``max_deliveries`` attempts (crashes included) the entry moves to the
   dead-letter stream with the last error. Entries that are not valid envelopes go there at once.
+* Supervised. The read, acknowledge, reclaim and handler loops never die silently: a failing
+  loop is logged and restarted with backoff (:mod:`soorma_lc.bus.health`), and
+  :meth:`Subscription.health` reports it until it works again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
@@ -33,10 +37,18 @@ from typing import TYPE_CHECKING
 
 from redis.exceptions import RedisError, ResponseError
 
+from soorma_lc.backends.redis_clients import socket_timeout_of
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import TARGET_GROUP_FIELD, decode
 from soorma_lc.bus.dead_letters import dead_letter_entry
-from soorma_lc.errors import InvalidEventError, SoormaValidationError
+from soorma_lc.bus.health import (
+    LoopSupervisor,
+    SubscriptionHealth,
+    cancel_and_wait,
+    timestamp,
+)
+from soorma_lc.checks import check_int, check_name, check_seconds, names_argument, shown
+from soorma_lc.errors import ConfigurationError, InvalidEventError, SoormaValidationError
 from soorma_lc.events import EventEnvelope, EventTopic
 
 if TYPE_CHECKING:
@@ -47,8 +59,26 @@ logger = logging.getLogger(__name__)
 Handler = Callable[[EventEnvelope], Awaitable[None]]
 Accepts = Callable[[EventEnvelope], bool]
 
-_REDIS_RETRY_DELAY = 0.5
 _ACK_LINGER = 0.002  # seconds completed entries may wait to share a round trip
+MAX_CONCURRENCY = 10_000
+MAX_BATCH_SIZE = 10_000
+
+
+def is_async_callable(handler: object) -> bool:
+    """True for ``async def`` functions and methods, partials of them, and objects whose
+    ``__call__`` is ``async def``: handlers the bus can await."""
+    if inspect.iscoroutinefunction(handler):
+        return True
+    return callable(handler) and inspect.iscoroutinefunction(type(handler).__call__)
+
+
+def check_handler(handler: object, what: str = "handler") -> None:
+    """Refuse a handler that is not an async callable: a plain function would run, return no
+    awaitable, fail, and be retried, repeating its side effects on every delivery."""
+    if not is_async_callable(handler):
+        raise ConfigurationError(
+            f"{what} {shown(handler)} must be an async function (async def handler(event))"
+        )
 
 
 def default_consumer_name() -> str:
@@ -92,18 +122,29 @@ class Subscription:
         batch_size: int = 64,
         block: float = 1.0,
     ) -> None:
-        if concurrency < 1 or batch_size < 1:
-            raise SoormaValidationError("concurrency and batch_size must be at least 1")
+        check_int(concurrency, "concurrency", minimum=1, maximum=MAX_CONCURRENCY)
+        check_int(batch_size, "batch_size", minimum=1, maximum=MAX_BATCH_SIZE)
+        check_seconds(block, "block", positive=True)
+        check_handler(handler)
+        if accepts is not None and not callable(accepts):
+            raise ConfigurationError(f"accepts must be callable, got {type(accepts).__name__}")
         self.bus = bus
-        self.group = group
-        self.topics = sorted({EventTopic(topic) for topic in topics})
+        self.group = check_name(group, "consumer group name")
+        self.topics = sorted({EventTopic(topic) for topic in names_argument(topics, "topics")})
         if not self.topics:
             raise SoormaValidationError("subscribe to at least one topic")
-        self.name = consumer or default_consumer_name()
+        self.name = (
+            default_consumer_name() if consumer is None else check_name(consumer, "consumer")
+        )
         self.concurrency = concurrency
         self.batch_size = batch_size
         self._handler = handler
         self._accepts = accepts
+        # A blocking read must answer well within the client's socket timeout, or every idle
+        # read would end in a timeout error: it waits at most half of it.
+        timeout = socket_timeout_of(bus.client)
+        if timeout is not None:
+            block = min(block, timeout / 2)
         self._block_ms = max(1, int(block * 1000))
         # Entries read ahead of free handler slots, so the next batch is ready when they free.
         self._prefetch_limit = concurrency + 4 * batch_size
@@ -129,6 +170,8 @@ class Subscription:
         self._retry_tasks: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._stopping = False
+        self._supervisor = LoopSupervisor(f"consumer {self.name} of group {self.group}")
+        self._last_read_at: float | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -138,13 +181,18 @@ class Subscription:
         with redis_errors(f"event bus: joining consumer group {self.group!r}"):
             await self._join_group()
         self._capacity.set()
+        supervised = self._supervisor.run
         self._loops = [
-            asyncio.create_task(self._read_loop(), name=f"bus-read-{self.name}"),
-            asyncio.create_task(self._flush_loop(), name=f"bus-ack-{self.name}"),
-            asyncio.create_task(self._maintenance_loop(), name=f"bus-claim-{self.name}"),
+            asyncio.create_task(supervised("read", self._read_loop), name=f"bus-read-{self.name}"),
+            asyncio.create_task(supervised("ack", self._flush_loop), name=f"bus-ack-{self.name}"),
+            asyncio.create_task(
+                supervised("reclaim", self._maintenance_loop), name=f"bus-claim-{self.name}"
+            ),
         ]
         self._pool = [
-            asyncio.create_task(self._handler_loop(), name=f"bus-handler-{self.name}-{n}")
+            asyncio.create_task(
+                supervised("handler", self._handler_loop), name=f"bus-handler-{self.name}-{n}"
+            )
             for n in range(self.concurrency)
         ]
         logger.info(
@@ -156,6 +204,28 @@ class Subscription:
         """Entries received and not yet acknowledged or dead-lettered."""
         return len(self._inflight)
 
+    @property
+    def running(self) -> bool:
+        """Started and not stopped."""
+        return bool(self._loops) and not self._stopping
+
+    def health(self) -> SubscriptionHealth:
+        """Whether this consumer is running and reading, and what fails if it is not."""
+        supervisor = self._supervisor
+        running = self.running and not any(task.done() for task in self._loops)
+        return SubscriptionHealth(
+            consumer=self.name,
+            group=self.group,
+            running=running,
+            healthy=running and not supervisor.problems,
+            problems=dict(supervisor.problems),
+            restarts=supervisor.restarts,
+            last_error=supervisor.last_error,
+            last_error_at=timestamp(supervisor.last_error_at),
+            last_read_at=timestamp(self._last_read_at),
+            in_flight=len(self._inflight),
+        )
+
     async def stop(self, timeout: float = 30.0) -> None:
         """Stop reading, let running handlers finish (up to ``timeout``), flush acks.
 
@@ -165,23 +235,18 @@ class Subscription:
             return
         self._stopping = True
         reader, flusher, maintenance = self._loops
-        for task in (reader, maintenance, *self._retry_tasks):
-            task.cancel()
-        await asyncio.gather(reader, maintenance, *self._retry_tasks, return_exceptions=True)
+        await cancel_and_wait(reader, maintenance, *self._retry_tasks)
         try:
             await asyncio.wait_for(self._until(self._handlers_done), timeout)
         except TimeoutError:
             logger.warning("consumer %s: handlers did not finish in %ss", self.name, timeout)
-        for task in self._pool:
-            task.cancel()
-        await asyncio.gather(*self._pool, return_exceptions=True)
+        await cancel_and_wait(*self._pool)
         self._ack_ready.set()
         try:
             await asyncio.wait_for(self._until(self._drained), timeout)
         except TimeoutError:
             logger.warning("consumer %s: %d acks not flushed", self.name, len(self._acks))
-        flusher.cancel()
-        await asyncio.gather(flusher, return_exceptions=True)
+        await cancel_and_wait(flusher)
         await self._forget_consumer()
         logger.info("consumer %s of group %s stopped", self.name, self.group)
 
@@ -224,14 +289,12 @@ class Subscription:
                 )
             except ResponseError as exc:
                 if "NOGROUP" not in str(exc):
-                    raise
+                    raise  # e.g. WRONGTYPE: the supervisor logs, backs off and restarts
                 # The stream or group was deleted under us (e.g. FLUSHALL): recreate it.
                 await self.bus.ensure_group(self.group, self.topics)
                 continue
-            except RedisError as exc:
-                logger.warning("consumer %s: read failed, retrying: %s", self.name, exc)
-                await asyncio.sleep(_REDIS_RETRY_DELAY)
-                continue
+            self._last_read_at = time.time()
+            self._supervisor.succeeded("read")
             deliveries = [
                 Delivery(stream, message_id, fields, 1)
                 for stream, entries in _stream_entries(response)
@@ -413,7 +476,11 @@ class Subscription:
                 continue
             retry = Delivery(delivery.stream, message_id, fields, delivery.deliveries + 1)
             retry.had_error = True
-            await self._dispatch([retry])
+            try:
+                await self._dispatch([retry])
+            except Exception:  # still pending in Redis: reclaimed after claim_idle
+                logger.exception("consumer %s: could not dispatch retry %s", self.name, retry.key)
+                self._forget(retry)
 
     async def _dead_letter(self, delivery: Delivery, error: str) -> None:
         """Move the entry to the dead-letter stream and acknowledge it, atomically."""
@@ -468,15 +535,17 @@ class Subscription:
             self._flushing = True
             try:
                 await self._acknowledge(batch)
-            except RedisError as exc:
+            except Exception as exc:  # kept for the next attempt: an ack is never dropped
+                delay = self._supervisor.failed("ack", exc)
                 logger.warning("consumer %s: ack failed, retrying: %s", self.name, exc)
                 self._acks[:0] = batch
-                await asyncio.sleep(_REDIS_RETRY_DELAY)
+                await asyncio.sleep(delay)
                 self._ack_ready.set()
                 continue
             finally:
                 self._flushing = False
                 self._progress.set()
+            self._supervisor.succeeded("ack")
             for delivery, _ in batch:
                 self._forget(delivery)
 
@@ -538,7 +607,10 @@ class Subscription:
                 await self._prune_consumers()
                 await self._join_group()  # again, should a peer have pruned this idle one
             except RedisError as exc:
+                self._supervisor.failed("reclaim", exc)
                 logger.warning("consumer %s: reclaim failed: %s", self.name, exc)
+            else:
+                self._supervisor.succeeded("reclaim")
             await asyncio.sleep(interval)
 
     async def _prune_consumers(self) -> None:

@@ -60,8 +60,8 @@ class DeadLetter:
             group=text("group") or "",
             message_id=text("message_id") or "",
             error=text("error") or "",
-            deliveries=int(text("deliveries") or 0),
-            failed_at=datetime.fromtimestamp(int(text("failed_at") or 0) / 1000, UTC),
+            deliveries=_number(text("deliveries")),
+            failed_at=_moment(_number(text("failed_at"))),
             event_id=text("event_id"),
             event_type=text("event_type"),
             fields={
@@ -71,6 +71,21 @@ class DeadLetter:
             },
             max_event_bytes=max_event_bytes,
         )
+
+
+def _number(text: str | None) -> int:
+    """A counter field; 0 when missing or not a number (written by some other tool)."""
+    try:
+        return int(text or 0)
+    except ValueError:
+        return 0
+
+
+def _moment(milliseconds: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        return datetime.fromtimestamp(0, UTC)
 
 
 def dead_letter_entry(

@@ -16,6 +16,8 @@ from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventEnvelope, EventTopic
 from soorma_lc.jsonvalues import check_json_value
 
+_ENVELOPE_FIELDS = frozenset(EventEnvelope.model_fields) - {"type", "topic", "data"}
+
 
 class BusPublisher(ABC):
     """Publishes envelopes; the Soorma verbs build them and call :meth:`publish`."""
@@ -35,10 +37,19 @@ class BusPublisher(ABC):
         topic: EventTopic | str,
         fields: Mapping[str, Any],
     ) -> EventEnvelope:
-        """An envelope of ``event_type`` on ``topic`` with the carried fields, then ``fields``."""
+        """An envelope of ``event_type`` on ``topic`` with the carried fields, then ``fields``.
+
+        ``data`` must be a mapping of plain JSON; ``fields`` must name envelope fields (a
+        misspelt one is an error, not silently dropped).
+        """
         if data is not None:
+            if not isinstance(data, Mapping):
+                raise InvalidEventError(f"event data must be a mapping, not {type(data).__name__}")
             data = dict(data)
             check_json_value(data, "data")
+        unknown = sorted(set(fields) - _ENVELOPE_FIELDS)
+        if unknown:
+            raise InvalidEventError(f"unknown envelope field(s): {', '.join(unknown)}")
         values = {**self.carried_fields(), **fields, "type": event_type, "topic": topic}
         return EventEnvelope(**values, data=data)
 
@@ -77,6 +88,10 @@ class BusPublisher(ABC):
         user, session, goal and trace, and points back to it with ``parent_event_id``.
         ``event_type`` defaults to the request's ``response_event``.
         """
+        if not isinstance(request, EventEnvelope):
+            raise InvalidEventError(
+                f"respond() answers an EventEnvelope, not {type(request).__name__}"
+            )
         event_type = event_type or request.response_event
         if not event_type:
             raise InvalidEventError(

@@ -10,6 +10,7 @@ the largest backlog a consumer group may build up, since trimming does not wait 
 from __future__ import annotations
 
 import logging
+import re
 import time
 import weakref
 from collections.abc import Iterable, Sequence
@@ -33,14 +34,45 @@ from soorma_lc.bus.consumer import Accepts, Handler, Subscription
 from soorma_lc.bus.dead_letters import DeadLetter
 from soorma_lc.bus.keys import DEFAULT_PREFIX, BusKeys
 from soorma_lc.bus.publisher import BusPublisher
+from soorma_lc.checks import (
+    check_int,
+    check_name,
+    check_optional_int,
+    check_optional_seconds,
+    check_seconds,
+    items_argument,
+    names_argument,
+    shown,
+)
 from soorma_lc.errors import (
     BusError,
     DeadLetterNotFoundError,
-    SoormaValidationError,
+    InvalidArgumentError,
+    InvalidEventError,
 )
 from soorma_lc.events import EventEnvelope, EventTopic
 
 logger = logging.getLogger(__name__)
+
+MIN_EVENT_BYTES = 256
+"""Smallest ``max_event_bytes`` accepted (an envelope without data is about 200 bytes)."""
+_ENTRY_ID = re.compile(r"[0-9]{1,20}(-[0-9]{1,20})?")
+
+
+def check_entry_id(value: object, what: str) -> str:
+    """``value`` if it is a stream entry id (``<ms>-<seq>``), else :class:`InvalidArgumentError`."""
+    if not isinstance(value, str) or not _ENTRY_ID.fullmatch(value):
+        raise InvalidArgumentError(
+            f"{what} must be a stream entry id like '1700000000000-0', got {shown(value)}"
+        )
+    return value
+
+
+def check_start_from(value: object) -> str:
+    """A consumer group's start: ``$`` (new events), ``0`` (all kept) or a stream entry id."""
+    if value == "$":
+        return value
+    return check_entry_id(value, "start_from ('$', '0' or a stream entry id)")
 
 
 @dataclass(frozen=True)
@@ -104,12 +136,16 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         dead_letter_maxlen: int | None = None,
         owns_client: bool = False,
     ) -> None:
-        if max_deliveries < 1:
-            raise SoormaValidationError("max_deliveries must be at least 1")
-        if claim_idle <= 0 or retry_backoff < 0 or dedupe_ttl < 1:
-            raise SoormaValidationError(
-                "claim_idle and dedupe_ttl must be positive, retry_backoff >= 0"
-            )
+        check_name(prefix, "prefix")
+        check_optional_int(maxlen, "maxlen", minimum=1)
+        check_optional_seconds(retention, "retention")
+        check_int(max_event_bytes, "max_event_bytes", minimum=MIN_EVENT_BYTES)
+        check_int(max_deliveries, "max_deliveries", minimum=1)
+        check_seconds(retry_backoff, "retry_backoff")
+        check_seconds(max_retry_backoff, "max_retry_backoff")
+        check_seconds(claim_idle, "claim_idle", positive=True)
+        check_int(dedupe_ttl, "dedupe_ttl", minimum=1)
+        check_optional_int(dead_letter_maxlen, "dead_letter_maxlen", minimum=1)
         super().__init__(client, owns_client=owns_client)
         self.keys = BusKeys(prefix)
         self.maxlen = maxlen
@@ -143,8 +179,8 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
     async def publish(self, envelope: EventEnvelope) -> str:
         """Append ``envelope`` to its topic's stream; return its event id.
 
-        Raises ``InvalidEventError`` (no topic), ``SerializationError`` (data JSON cannot carry)
-        or ``EventTooLargeError`` before anything is written.
+        Raises ``InvalidEventError`` (not an envelope, or no topic), ``SerializationError``
+        (data JSON cannot carry) or ``EventTooLargeError`` before anything is written.
         """
         payload = encode(envelope, self.max_event_bytes)
         with redis_errors(f"event bus: publishing event {envelope.id}"):
@@ -157,6 +193,7 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
 
     async def publish_many(self, envelopes: Sequence[EventEnvelope]) -> list[str]:
         """Publish several envelopes in one pipelined round trip (all checked before any write)."""
+        envelopes = items_argument(envelopes, "envelopes", error=InvalidEventError)
         payloads = [encode(envelope, self.max_event_bytes) for envelope in envelopes]
         trim = self._trim_options()
         with redis_errors(f"event bus: publishing {len(envelopes)} events"):
@@ -176,9 +213,11 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         """Create consumer group ``group`` on each topic's stream unless it exists.
 
         ``start_from="$"`` (default): a new group sees events published from now on; ``"0"``:
-        it also sees every event still kept in the stream.
+        it also sees every event still kept in the stream; a stream entry id: events after it.
         """
-        for topic in topics:
+        check_name(group, "consumer group name")
+        check_start_from(start_from)
+        for topic in names_argument(topics, "topics"):
             stream = self.keys.stream(topic)
             with redis_errors(f"event bus: creating consumer group {group!r} on {stream}"):
                 try:
@@ -226,6 +265,9 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         self, *, group: str | None = None, topic: EventTopic | str | None = None, count: int = 100
     ) -> list[DeadLetter]:
         """The newest dead letters first, optionally only those of ``group`` / ``topic``."""
+        check_int(count, "count", minimum=1)
+        if group is not None:
+            check_name(group, "consumer group name")
         wanted_topic = None if topic is None else EventTopic(topic).value
         found: list[DeadLetter] = []
         last = "+"
@@ -258,7 +300,7 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id and
         :class:`BusError` for one that kept nothing to replay, before replaying any.
         """
-        ids = [dead_letter_ids] if isinstance(dead_letter_ids, str) else list(dead_letter_ids)
+        ids = [check_entry_id(i, "dead letter id") for i in names_argument(dead_letter_ids, "ids")]
         letters: list[DeadLetter] = []
         for dead_letter_id in ids:
             with redis_errors(f"event bus: reading dead letter {dead_letter_id}"):

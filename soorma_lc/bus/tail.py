@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from soorma_lc.backends.redis_clients import socket_timeout_of
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import decode
 from soorma_lc.errors import InvalidEventError
@@ -44,10 +45,12 @@ async def wait_for_event(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     position = after
+    # Each blocking read ends well within the client's socket timeout (see the consumer).
+    longest = min(1.0, (socket_timeout_of(bus.client) or 2.0) / 2)
     while (remaining := deadline - loop.time()) > 0:
         with redis_errors("event bus tail"):
             reply = await bus.client.xread(
-                {stream: position}, count=_BATCH, block=max(1, int(min(remaining, 1.0) * 1000))
+                {stream: position}, count=_BATCH, block=max(1, int(min(remaining, longest) * 1000))
             )
         for _, entries in reply or []:
             for entry_id, fields in entries:

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from soorma_lc.checks import check_seconds, label_problem
 from soorma_lc.errors import (
-    ConfigurationError,
     InvalidAgentError,
     InvalidEventError,
     SoormaValidationError,
@@ -34,24 +34,39 @@ DEFAULT_AGENT_TTL = 300.0
 """Seconds an agent stays live after its last heartbeat (Soorma's default)."""
 DEFAULT_PURGE_AFTER = 86400.0
 """Seconds an expired agent is kept (so a late heartbeat revives it) before it is deleted."""
+MAX_LIFETIME = 10 * 365 * 86400.0
+MAX_DEFINITION_BYTES = 1024 * 1024
+"""Largest event or agent definition a registry stores (canonical JSON)."""
 
 
 def check_lifetimes(agent_ttl: float, purge_after: float) -> None:
-    """Reject a non-positive ``agent_ttl`` or a negative ``purge_after``."""
-    if not agent_ttl > 0:
-        raise ConfigurationError(f"agent_ttl must be positive, got {agent_ttl!r}")
-    if not purge_after >= 0:
-        raise ConfigurationError(f"purge_after must be zero or more, got {purge_after!r}")
+    """Reject a non-positive ``agent_ttl`` or a negative ``purge_after`` (and non-numbers)."""
+    check_seconds(agent_ttl, "agent_ttl", positive=True, maximum=MAX_LIFETIME)
+    check_seconds(purge_after, "purge_after", maximum=MAX_LIFETIME)
 
 
 def check_event(event: EventDefinition | dict[str, Any]) -> EventDefinition:
-    """A freshly validated copy of ``event`` (catches fields mutated after construction)."""
-    return _revalidate(EventDefinition, event, InvalidEventError)
+    """A freshly validated copy of ``event`` (catches fields mutated after construction),
+    at most :data:`MAX_DEFINITION_BYTES` encoded."""
+    checked = _revalidate(EventDefinition, event, InvalidEventError)
+    _check_size(checked, InvalidEventError)
+    return checked
 
 
 def check_agent(agent: AgentDefinition | dict[str, Any]) -> AgentDefinition:
-    """A freshly validated copy of ``agent``."""
-    return _revalidate(AgentDefinition, agent, InvalidAgentError)
+    """A freshly validated copy of ``agent``, at most :data:`MAX_DEFINITION_BYTES` encoded."""
+    checked = _revalidate(AgentDefinition, agent, InvalidAgentError)
+    _check_size(checked, InvalidAgentError)
+    return checked
+
+
+def _check_size(model: BaseModel, error: type[SoormaValidationError]) -> None:
+    size = len(encode(model).encode("utf-8"))
+    if size > MAX_DEFINITION_BYTES:
+        raise error(
+            f"the {type(model).__name__} is {size} bytes encoded; at most "
+            f"{MAX_DEFINITION_BYTES} accepted"
+        )
 
 
 def _revalidate(
@@ -65,13 +80,13 @@ def _revalidate(
 
 
 def check_agent_id(agent_id: str) -> str:
-    """``agent_id`` if it is a non-empty string of at most 255 characters."""
+    """``agent_id`` if it is a usable label (non-blank, at most 255 characters, no control
+    characters), as :class:`AgentDefinition` requires."""
     if not isinstance(agent_id, str) or not agent_id:
         raise InvalidAgentError("agent id must be a non-empty string")
-    if len(agent_id) > MAX_AGENT_ID_LENGTH:
-        raise InvalidAgentError(
-            f"agent id is {len(agent_id)} characters long; at most {MAX_AGENT_ID_LENGTH} allowed"
-        )
+    problem = label_problem(agent_id, max_length=MAX_AGENT_ID_LENGTH)
+    if problem is not None:
+        raise InvalidAgentError(f"agent id {problem}")
     return agent_id
 
 
@@ -99,7 +114,9 @@ def agent_events(agent: AgentDefinition) -> list[EventDefinition]:
 
 def encode(model: BaseModel) -> str:
     """Canonical JSON (sorted keys) so identical definitions compare equal as strings."""
-    return json.dumps(model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return json.dumps(
+        model.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
 
 
 def decode(model: type[ModelT], raw: str | bytes | dict[str, Any], key: str) -> ModelT | None:

@@ -15,6 +15,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, SecretStr
 
+from soorma_lc.checks import check_int, check_seconds, shown
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     ConfigurationError,
@@ -23,6 +24,7 @@ from soorma_lc.errors import (
     UnknownAgentError,
 )
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
+from soorma_lc.jsonvalues import parse_json
 from soorma_lc.registry.common import (
     ModelT,
     agent_events,
@@ -37,13 +39,16 @@ from soorma_lc.registry.common import (
 
 logger = logging.getLogger(__name__)
 
+MAX_RETRIES = 10
+_MAX_SHOWN_BODY = 10_000
+
 
 def _body(response: httpx.Response) -> Any:
-    """The decoded JSON body, or the raw text when it is not JSON."""
+    """The decoded JSON body, or the raw text when it is not strict JSON (NaN, too deep)."""
     try:
-        return response.json()
-    except ValueError:
-        return response.text
+        return parse_json(response.content, "body", RegistryResponseError)
+    except RegistryResponseError:
+        return response.text[:_MAX_SHOWN_BODY]
 
 
 def _failure(
@@ -56,6 +61,17 @@ def _failure(
     )
 
 
+def _header_value(value: Any, what: str) -> str:
+    """``value`` if it can travel in an HTTP header (no line breaks or control characters)."""
+    if not isinstance(value, str) or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ConfigurationError(f"the registry {what} contains a line break or control character")
+    try:
+        value.encode("ascii")
+    except UnicodeEncodeError:
+        raise ConfigurationError(f"the registry {what} must be ASCII") from None
+    return value
+
+
 def _wire(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(by_alias=True, mode="json")
 
@@ -63,8 +79,11 @@ def _wire(model: BaseModel) -> dict[str, Any]:
 class SoormaRegistryClient:
     """A :class:`~soorma_lc.registry.base.Registry` backed by a Soorma Registry service.
 
-    ``retries`` is the number of extra attempts after a 5xx answer, a timeout or a connection
-    error, waiting ``backoff * 2**n`` seconds before attempt ``n + 1``. ``tenant_id``, when
+    ``timeout`` (seconds) bounds each whole call, retries and backoff included: a server that
+    answers slowly, or drips its answer byte by byte, costs at most that long before
+    :class:`RegistryUnavailableError`. ``retries`` is the number of extra attempts (at most
+    10) after a 5xx answer or a connection error, waiting ``backoff * 2**n`` seconds before
+    attempt ``n + 1``, while time is left. ``tenant_id``, when
     given, is sent as ``X-Tenant-ID`` (Soorma's development-mode tenancy header; with a JWT the
     token's claims decide). The service cannot report a cheap change token, so ``version()``
     returns None. Soorma's EventDefinition has no ``metadata`` field: it is sent but not kept.
@@ -80,21 +99,22 @@ class SoormaRegistryClient:
         backoff: float = 0.2,
         tenant_id: str | None = None,
     ) -> None:
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"Soorma Registry URL must be http(s)://, got {base_url!r}")
-        if retries < 0 or backoff < 0:
-            raise ConfigurationError("retries and backoff must be zero or more")
+        if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"Soorma Registry URL must be http(s)://, got {shown(base_url)}"
+            )
+        self.timeout = check_seconds(timeout, "timeout", positive=True)
+        self.retries = check_int(retries, "retries", minimum=0, maximum=MAX_RETRIES)
+        self.backoff = check_seconds(backoff, "backoff")
         headers = {"Accept": "application/json"}
         if isinstance(token, SecretStr):
             token = token.get_secret_value()
         if token:
-            headers["Authorization"] = f"Bearer {token}"
+            headers["Authorization"] = f"Bearer {_header_value(token, 'token')}"
         if tenant_id:
-            headers["X-Tenant-ID"] = tenant_id
-        self.retries = retries
-        self.backoff = backoff
+            headers["X-Tenant-ID"] = _header_value(tenant_id, "tenant_id")
         self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout
+            base_url=base_url.rstrip("/"), headers=headers, timeout=self.timeout
         )
 
     @classmethod
@@ -107,22 +127,40 @@ class SoormaRegistryClient:
         return cls(settings.registry_url, settings.registry_token, **options)
 
     async def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request, retried on 5xx and transport errors; any other answer is returned."""
+        """One request, retried on 5xx and transport errors; any other answer is returned.
+
+        The whole call, every attempt and backoff included, ends within ``timeout``.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout
         last: httpx.Response | httpx.TransportError | None = None
+        attempts = 0
         for attempt in range(self.retries + 1):
             if attempt:
-                await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+                pause = self.backoff * 2 ** (attempt - 1)
+                if loop.time() + pause >= deadline:
+                    break
+                await asyncio.sleep(pause)
+            attempts += 1
             try:
-                response = await self._http.request(method, path, **kwargs)
+                async with asyncio.timeout_at(deadline):
+                    response = await self._http.request(method, path, **kwargs)
+            except TimeoutError:
+                raise RegistryUnavailableError(
+                    f"Soorma Registry {method} {path} did not answer within {self.timeout:g} s"
+                ) from None
             except httpx.TransportError as exc:
                 last = exc
                 logger.warning("Soorma Registry %s %s failed: %r", method, path, exc)
                 continue
+            except httpx.HTTPError as exc:  # e.g. a malformed URL built from our own path
+                raise RegistryResponseError(
+                    f"Soorma Registry {method} {path} could not be sent: {exc}"
+                ) from exc
             if response.status_code < 500:
                 return response
             last = response
             logger.warning("Soorma Registry %s %s answered %s", method, path, response.status_code)
-        attempts = self.retries + 1
         if isinstance(last, httpx.Response):
             raise RegistryUnavailableError(
                 f"Soorma Registry {method} {path} answered {last.status_code} "

@@ -22,6 +22,7 @@ import redis.asyncio
 from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
+from soorma_lc.checks import check_label, check_name
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings
 from soorma_lc.errors import RegistryResponseError, RegistryUnavailableError, UnknownAgentError
 from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
@@ -156,6 +157,8 @@ class RedisRegistry(RedisComponent):
         owns_client: bool = False,
     ) -> None:
         check_lifetimes(agent_ttl, purge_after)
+        check_name(prefix, "prefix")
+        check_label(tenant_id, "tenant_id")
         super().__init__(client, owns_client=owns_client)
         self.tenant_id = tenant_id
         self.agent_ttl = agent_ttl

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from soorma_lc.checks import items_argument, shown
+from soorma_lc.errors import InvalidEventError
 from soorma_lc.events import EventDefinition
 from soorma_lc.toolkit.schema import example_object, object_schema, resolve_ref
 
@@ -56,14 +58,24 @@ def format_as_prompt_text(
     and allowed values, which Soorma's layout leaves out.
     """
     blocks: list[str] = []
-    for index, event in enumerate(events, 1):
+    for index, event in enumerate(items_argument(events, "events", error=InvalidEventError), 1):
+        if not isinstance(event, Mapping) or not isinstance(event.get("name"), str):
+            raise InvalidEventError(
+                "format_as_prompt_text takes the descriptors format_for_llm returns "
+                f"(mappings with a name), got {shown(event)}"
+            )
         prefix = f"{index}. " if numbered else ""
-        lines = [f"{prefix}**{event['name']}**", f"   Description: {event['description']}"]
-        if include_metadata:
-            when_to_use = (event.get("metadata") or {}).get("when_to_use")
-            if when_to_use:
+        description = event.get("description", "")
+        lines = [
+            f"{prefix}**{event['name']}**",
+            f"   Description: {description if isinstance(description, str) else ''}",
+        ]
+        metadata = event.get("metadata")
+        if include_metadata and isinstance(metadata, Mapping):
+            when_to_use = metadata.get("when_to_use")
+            if isinstance(when_to_use, str) and when_to_use:
                 lines.append(f"   When to use: {when_to_use}")
-        if include_fields and event.get("payload_fields"):
+        if include_fields and isinstance(event.get("payload_fields"), Mapping):
             lines.append("   Fields: " + ", ".join(_field_summary(event["payload_fields"])))
         blocks.append("\n".join(lines))
     return "\n".join(blocks)
@@ -72,13 +84,20 @@ def format_as_prompt_text(
 def _field_summary(fields: Mapping[str, Any]) -> list[str]:
     summary = []
     for name, field in fields.items():
+        if not isinstance(name, str) or not isinstance(field, Mapping):
+            continue  # not a descriptor field: nothing to say about it
         text = name + ("*" if field.get("required") else "")
-        if field.get("type"):
+        if isinstance(field.get("type"), str):
             text += f" ({field['type']})"
-        if "allowed_values" in field:
-            text += " one of " + "|".join(str(v) for v in field["allowed_values"])
+        if isinstance(field.get("allowed_values"), list):
+            text += " one of " + "|".join(shown_value(v) for v in field["allowed_values"])
         summary.append(text)
     return summary
+
+
+def shown_value(value: Any) -> str:
+    """An allowed value as the prompt shows it (strings as they are, others bounded)."""
+    return value if isinstance(value, str) else shown(value).split(" ", 1)[1]
 
 
 def tool_description(event: EventDefinition) -> str:

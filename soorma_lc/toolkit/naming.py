@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from soorma_lc.errors import UnknownEventError
+from soorma_lc.errors import InvalidEventError, UnknownEventError
 
 MAX_TOOL_NAME_LENGTH = 64
 _INVALID = re.compile(r"[^A-Za-z0-9_-]")
@@ -21,6 +21,8 @@ _HASH_LENGTH = 8
 
 def sanitize_tool_name(event_name: str) -> str:
     """``event_name`` with every character outside ``[A-Za-z0-9_-]`` replaced by ``_``."""
+    if not isinstance(event_name, str):
+        raise InvalidEventError(f"an event name is a string, not {type(event_name).__name__}")
     return _INVALID.sub("_", event_name)
 
 

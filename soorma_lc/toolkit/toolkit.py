@@ -16,9 +16,28 @@ from langchain_core.embeddings import Embeddings
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from soorma_lc.backends.loop_bridge import LoopBridge
+from soorma_lc.checks import (
+    check_int,
+    check_label,
+    check_name,
+    check_seconds,
+    names_argument,
+    shown,
+    text_problem,
+)
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError, UnknownEventError
-from soorma_lc.events import EventDefinition, EventTopic
+from soorma_lc.errors import (
+    ConfigurationError,
+    InvalidArgumentError,
+    InvalidEventError,
+    UnknownEventError,
+)
+from soorma_lc.events import (
+    EventDefinition,
+    EventTopic,
+    definitions_argument,
+    validate_event_name,
+)
 from soorma_lc.registry.base import Registry
 from soorma_lc.toolkit import formats
 from soorma_lc.toolkit.context import ToolContext, coerce_context
@@ -34,6 +53,9 @@ if TYPE_CHECKING:  # chromadb loads only when retrieval is first used
 logger = logging.getLogger(__name__)
 
 DEFAULT_CACHE_TTL = 5.0
+MAX_SELECTED = 1000
+"""Most events :meth:`EventToolkit.select_events` returns besides the pinned ones."""
+MAX_QUERY_LENGTH = 10_000
 
 
 @dataclass
@@ -85,10 +107,14 @@ class EventToolkit:
         cache_ttl: float = DEFAULT_CACHE_TTL,
         revalidate_after: float = 0.0,
     ) -> None:
-        if cache_ttl < 0:
-            raise ConfigurationError("cache_ttl must be >= 0 seconds")
-        if revalidate_after < 0:
-            raise ConfigurationError("revalidate_after must be >= 0 seconds")
+        check_seconds(cache_ttl, "cache_ttl")
+        check_seconds(revalidate_after, "revalidate_after")
+        if not isinstance(registry, Registry):
+            raise ConfigurationError(f"registry must be a Registry, not {type(registry).__name__}")
+        if bus is not None and not callable(getattr(bus, "publish", None)):
+            raise ConfigurationError(f"bus must have an async publish(), got {type(bus).__name__}")
+        if tenant_id is not None:
+            check_label(tenant_id, "tenant_id")
         self.registry = registry
         self.bus = bus
         self.settings = resolve_settings(settings)
@@ -191,7 +217,10 @@ class EventToolkit:
         The pattern matches case-insensitively as a substring (Soorma's behaviour) or, when it
         contains ``*``, ``?`` or ``[``, as a glob (``research.*``).
         """
-        return _on_topic(await self._current(), topic, event_name_pattern)
+        if event_name_pattern is not None:
+            check_name(event_name_pattern, "event_name_pattern", error=InvalidEventError)
+        wanted = None if topic is None else EventTopic(topic)
+        return _on_topic(await self._current(), wanted, event_name_pattern)
 
     async def discover_actionable_events(
         self, topic: EventTopic | str | None = EventTopic.ACTION_REQUESTS
@@ -210,7 +239,7 @@ class EventToolkit:
 
     async def get_event_info(self, event_name: str) -> EventDefinition | None:
         """The definition of ``event_name`` (from the revalidated cache), or None."""
-        return (await self._current()).events.get(event_name)
+        return (await self._current()).events.get(validate_event_name(event_name))
 
     async def _require(self, event_name: str) -> EventDefinition:
         event = await self.get_event_info(event_name)
@@ -222,7 +251,7 @@ class EventToolkit:
 
     def format_for_llm(self, events: Iterable[EventDefinition]) -> list[dict[str, Any]]:
         """Soorma's descriptor dicts (name, description, topic, fields, example, response)."""
-        return formats.format_for_llm(events)
+        return formats.format_for_llm(definitions_argument(events, "events"))
 
     def format_as_prompt_text(
         self,
@@ -245,11 +274,11 @@ class EventToolkit:
 
     def tool_name(self, event_name: str) -> str:
         """The tool name of a known event; raises :class:`UnknownEventError` otherwise."""
-        return self._caches.names.tool_name(event_name)
+        return self._caches.names.tool_name(_lookup_key(event_name))
 
     def event_for_tool(self, tool_name: str) -> str:
         """The event name behind ``tool_name``; raises :class:`UnknownEventError` otherwise."""
-        return self._caches.names.event_name(tool_name)
+        return self._caches.names.event_name(_lookup_key(tool_name))
 
     # --- tools -----------------------------------------------------------------------------
 
@@ -270,7 +299,7 @@ class EventToolkit:
         rejected call returns the validation messages to the LLM as an error tool message
         (status ``error``) instead of raising :class:`PayloadValidationError`.
         """
-        events = list(events)
+        events = definitions_argument(events, "events")
         self._remember_names(e.event_name for e in events)
         base = self.context or ToolContext()
         merged = base.merged(coerce_context(context))
@@ -368,14 +397,21 @@ class EventToolkit:
         Events named in ``always_include`` come first and do not count towards ``k``. When
         there are no more candidates than ``k``, all of them are returned without ranking.
         """
-        if k < 0:
-            raise ConfigurationError("k must be >= 0")
+        check_int(k, "k", minimum=0, maximum=MAX_SELECTED)
+        problem = text_problem(query, max_length=MAX_QUERY_LENGTH)
+        if problem is not None:
+            raise InvalidArgumentError(f"query {problem}")
+        pinned_names = [
+            validate_event_name(name) for name in names_argument(always_include, "always_include")
+        ]
+        if events is not None:
+            events = definitions_argument(events, "events")
         candidates = {
             e.event_name: e
             for e in (await self.discover_actionable_events() if events is None else events)
         }
         pinned: list[EventDefinition] = []
-        for name in dict.fromkeys(always_include):
+        for name in dict.fromkeys(pinned_names):
             event = candidates.get(name) or await self.get_event_info(name)
             if event is None:
                 raise UnknownEventError(name)
@@ -428,6 +464,13 @@ class EventToolkit:
         closer = getattr(self.bus, "aclose", None)
         if closer is not None:
             await closer()
+
+
+def _lookup_key(name: Any) -> str:
+    """A name to look up; anything but a string is unknown, not a TypeError."""
+    if not isinstance(name, str):
+        raise UnknownEventError(shown(name), f"no event or tool named {shown(name)}")
+    return name
 
 
 def _on_topic(

@@ -11,18 +11,29 @@ import logging
 from typing import Any, NoReturn
 
 from langchain_core.callbacks import AsyncCallbackManagerForToolRun, CallbackManagerForToolRun
+from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool, ToolException
 from pydantic import ConfigDict, SkipValidation
 
 from soorma_lc.backends.loop_bridge import LoopBridge
-from soorma_lc.errors import ConfigurationError, PayloadValidationError, SoormaError
+from soorma_lc.errors import (
+    ConfigurationError,
+    PayloadValidationError,
+    SerializationError,
+    SoormaError,
+    SoormaValidationError,
+)
 from soorma_lc.events import EventDefinition, EventEnvelope
 from soorma_lc.toolkit.context import ToolContext, context_for_call
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish, build_envelope
-from soorma_lc.toolkit.validation import SchemaValidator, require_object
+from soorma_lc.toolkit.validation import SchemaValidator, require_object, require_plain_object
 
 logger = logging.getLogger(__name__)
+
+REJECTED_INPUT = (SoormaValidationError, SerializationError)
+"""Errors that mean the call's input is unusable (invalid, too large, not JSON): with
+``handle_errors`` the model gets them as a message and can fix its call."""
 
 
 def error_for_llm(tool_name: str, error: SoormaError) -> str:
@@ -49,17 +60,36 @@ class EventTool(BaseTool):
     response_format: str = "content_and_artifact"
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        self._check_call(input)
-        return super().invoke(input, config, **kwargs)
+        refused = self._check_call(input)
+        return refused if refused is not None else super().invoke(input, config, **kwargs)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        self._check_call(input)
-        return await super().ainvoke(input, config, **kwargs)
+        refused = self._check_call(input)
+        return refused if refused is not None else await super().ainvoke(input, config, **kwargs)
 
-    def _check_call(self, value: Any) -> None:
-        # LangChain copies a ToolCall's args before any tool code runs; catch non-objects first.
-        if isinstance(value, dict) and value.get("type") == "tool_call":
-            self._check_object(value.get("args"))
+    def _check_call(self, value: Any) -> ToolMessage | str | None:
+        """Refuse arguments that are not a plain JSON object before LangChain sees them (it
+        copies and prints a call's input before any tool code runs, which fails on values
+        nested thousands deep or referring to themselves). With ``handle_errors`` the refusal
+        is the answer: an error tool message for a tool call, the error text for plain input."""
+        is_call = isinstance(value, dict) and value.get("type") == "tool_call"
+        arguments = value.get("args") if is_call else value
+        try:
+            require_plain_object(arguments, event_name=self.event.event_name, what="arguments")
+        except PayloadValidationError as error:
+            if not self.handle_tool_error:
+                raise
+            logger.info("tool %s rejected a call: %s", self.name, error)
+            content = error_for_llm(self.name, error)
+            if not is_call:
+                return content
+            return ToolMessage(
+                content=content,
+                tool_call_id=str(value.get("id") or ""),
+                name=self.name,
+                status="error",
+            )
+        return None
 
     def _check_object(self, arguments: Any) -> None:
         try:
@@ -88,9 +118,20 @@ class EventTool(BaseTool):
             )
         try:
             data = self.validator.validated(payload, event_name=self.event.event_name)
-        except PayloadValidationError as error:
+            return build_envelope(
+                self.event, data, context_for_call(self.context, config), self.bus
+            )
+        except REJECTED_INPUT as error:
             self._reject(error)
-        return build_envelope(self.event, data, context_for_call(self.context, config), self.bus)
+
+    async def _publish(self, envelope: EventEnvelope) -> None:
+        """Publish on the tool's bus; an event the bus refuses (too large, data it cannot
+        carry) is a rejected call, like invalid arguments: nothing was written."""
+        bus = self.bus
+        try:
+            await bus.publish(envelope)  # type: ignore[union-attr]  # _prepare checked it
+        except REJECTED_INPUT as error:
+            self._reject(error)
 
     def _run(
         self,
@@ -100,8 +141,7 @@ class EventTool(BaseTool):
         run_manager: CallbackManagerForToolRun | None = None,
     ) -> tuple[str, dict[str, Any]]:
         envelope = self._prepare(payload, config)
-        bus = self.bus
-        self.bridge.run(bus.publish, envelope)
+        self.bridge.run(self._publish, envelope)
         return self._done(self._receipt(envelope))
 
     async def _arun(
@@ -116,8 +156,7 @@ class EventTool(BaseTool):
     async def apublish(self, payload: Any, config: RunnableConfig | None = None) -> PublishReceipt:
         """Validate ``payload`` and publish the event, as a call of this tool does."""
         envelope = self._prepare(payload, config)
-        bus = self.bus
-        await self.bridge.arun(bus.publish, envelope)
+        await self.bridge.arun(self._publish, envelope)
         return self._receipt(envelope)
 
     def _receipt(self, envelope: EventEnvelope) -> PublishReceipt:

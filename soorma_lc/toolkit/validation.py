@@ -13,9 +13,11 @@ from typing import Any
 
 from jsonschema import ValidationError
 from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
+from referencing.exceptions import Unresolvable
 
-from soorma_lc.errors import PayloadValidationError
+from soorma_lc.errors import InvalidSchemaError, PayloadValidationError
+from soorma_lc.jsonvalues import json_value_problem
+from soorma_lc.schema_safety import check_json_schema, safe_validator
 from soorma_lc.toolkit.schema import apply_defaults
 
 _TYPE_WORDS = {
@@ -73,7 +75,10 @@ def _describe(error: ValidationError) -> str:
     if kind in ("anyOf", "oneOf") and error.context:
         reasons = "; ".join(sorted({_describe(sub) for sub in error.context}))
         return f"{path}: matches none of the allowed shapes ({reasons})"
-    return f"{path}: {error.message}"
+    message = error.message
+    if len(message) > _MAX_SHOWN * 2:
+        message = message[: _MAX_SHOWN * 2 - 3] + "..."
+    return f"{path}: {message}"
 
 
 def require_object(data: Any, *, event_name: str, what: str = "payload") -> None:
@@ -88,25 +93,53 @@ def require_object(data: Any, *, event_name: str, what: str = "payload") -> None
         )
 
 
+def require_plain_object(data: Any, *, event_name: str, what: str = "payload") -> None:
+    """:func:`require_object`, and plain JSON inside (no NaN, no other objects, no lone
+    surrogates, bounded depth): what may be validated, published, and even printed safely."""
+    require_object(data, event_name=event_name, what=what)
+    problem = json_value_problem(data, "$")
+    if problem is not None:
+        raise PayloadValidationError(
+            f"invalid {what} for event {event_name!r}: {problem}", [problem], event_name=event_name
+        )
+
+
 class SchemaValidator:
-    """A compiled validator for one JSON Schema, safe to share between threads."""
+    """A compiled validator for one JSON Schema, safe to share between threads.
+
+    The schema is untrusted (it comes from the registry): it is checked and compiled by
+    :mod:`soorma_lc.schema_safety`, so patterns run in linear time and a schema that cannot be
+    used raises :class:`InvalidSchemaError` here, not a ``jsonschema`` error later.
+    """
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self.schema = schema
-        cls = validator_for(schema)
-        self._validator: Validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        self.schema = check_json_schema(schema)
+        self._validator: Validator = safe_validator(schema)
 
     def errors(self, data: Any) -> list[str]:
-        """Every violation of ``data`` against the schema, ordered by path, then message."""
-        found = [
-            (_path_key(e.absolute_path), _describe(e)) for e in self._validator.iter_errors(data)
-        ]
+        """Every violation of ``data`` against the schema, ordered by path, then message.
+
+        ``data`` that is not plain JSON (NaN, objects of other types, lone surrogates, nesting
+        deeper than the JSON depth limit) is one violation, reported without validating.
+        """
+        problem = json_value_problem(data, "$")
+        if problem is not None:
+            return [problem]
+        try:
+            found = [
+                (_path_key(e.absolute_path), _describe(e))
+                for e in self._validator.iter_errors(data)
+            ]
+        except RecursionError:
+            raise InvalidSchemaError("the schema's references loop without end") from None
+        except Unresolvable as exc:
+            raise InvalidSchemaError(f"the schema has an unresolvable reference: {exc}") from None
         # "required" yields one error per missing field; each describes all of them: dedupe.
         return list(dict.fromkeys(message for _, message in sorted(found)))
 
     def validated(self, data: Any, *, event_name: str, what: str = "payload") -> dict[str, Any]:
         """``data`` with defaults applied; raises :class:`PayloadValidationError` if invalid."""
-        require_object(data, event_name=event_name, what=what)
+        require_plain_object(data, event_name=event_name, what=what)
         completed = apply_defaults(data, self.schema)
         problems = self.errors(completed)
         if problems:
@@ -126,7 +159,8 @@ class ValidatorCache:
         self._lock = threading.Lock()
 
     def get(self, schema: dict[str, Any]) -> SchemaValidator:
-        key = json.dumps(schema, sort_keys=True, default=str)
+        check_json_schema(schema)
+        key = json.dumps(schema, sort_keys=True)
         with self._lock:
             validator = self._validators.get(key)
             if validator is None:
