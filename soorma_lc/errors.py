@@ -2,12 +2,10 @@
 
 Every error a user can trigger derives from :class:`SoormaError`, so one ``except SoormaError``
 catches them all; the subclasses say what went wrong and carry the details needed to fix it.
-:func:`shown` describes a rejected value in a message, safely for any value a caller passes.
 """
 
 from __future__ import annotations
 
-import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -400,27 +398,6 @@ class CassetteMissError(EvalError):
 
 class ReportError(EvalError):
     """An eval report (or a baseline) cannot be read: not JSON, another version, bad shape."""
-
-
-class _ClippedRepr(reprlib.Repr):
-    """reprlib's bounded repr, also for ints too long to print (Python refuses to turn an int
-    of more than 4300 digits into text)."""
-
-    def repr_int(self, x: int, level: int) -> str:
-        if x.bit_length() > 128:
-            return f"<int of {x.bit_length()} bits>"
-        return super().repr_int(x, level)
-
-
-_REPR = _ClippedRepr()
-_REPR.maxstring = _REPR.maxother = 60
-
-
-def shown(value: Any) -> str:
-    """A short description of ``value`` for error messages: its type and a clipped repr that
-    stays short and safe for huge, deeply nested or self-referencing values, huge ints, and
-    objects whose repr fails."""
-    return f"{type(value).__name__} {_REPR.repr(value)}"
 
 
 # The store's namespace errors derive from LangGraph's InvalidNamespaceError, so they live with

@@ -15,12 +15,12 @@ from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
+from soorma_lc.checks import shown
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     BackendResponseError,
     BackendUnavailableError,
     ConfigurationError,
-    shown,
 )
 
 P = ParamSpec("P")

@@ -28,8 +28,9 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.checks import check_int, is_utf8_encodable, items_argument, shown
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError, shown
+from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError
 
 logger = logging.getLogger(__name__)
 
@@ -210,11 +211,7 @@ def checked_texts(texts: Any) -> list[str]:
 
     A bare string is refused rather than split into one text per character (LangChain's
     ``embed_documents`` takes a list)."""
-    if isinstance(texts, str | bytes) or not isinstance(texts, Iterable):
-        raise EmbeddingInputError(
-            f"embed_documents takes a list of strings, got {type(texts).__name__}"
-        )
-    texts = list(texts)
+    texts = items_argument(texts, "embed_documents' texts", error=EmbeddingInputError)
     for text in texts:
         checked_text(text)
     return texts
@@ -223,20 +220,10 @@ def checked_texts(texts: Any) -> list[str]:
 def checked_text(text: Any) -> str:
     """``text`` if it is a string UTF-8 can encode (no lone surrogates)."""
     if not isinstance(text, str):
-        raise EmbeddingInputError(f"texts to embed must be strings, got {type(text).__name__}")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise EmbeddingInputError("a text to embed has a lone surrogate") from None
+        raise EmbeddingInputError(f"texts to embed must be strings, got {shown(text)}")
+    if not is_utf8_encodable(text):
+        raise EmbeddingInputError("a text to embed has a lone surrogate")
     return text
-
-
-def _positive(value: Any, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigurationError(
-            f"{name} must be an integer of at least {minimum}, got {shown(value)}"
-        )
-    return value
 
 
 class HashingEmbeddings(Embeddings):
@@ -254,11 +241,9 @@ class HashingEmbeddings(Embeddings):
     VERSION = 1
 
     def __init__(self, dimensions: int = 512) -> None:
-        self.dimensions = _positive(dimensions, "HashingEmbeddings dimensions", minimum=64)
-        if self.dimensions > _MAX_DIMENSIONS:
-            raise ConfigurationError(
-                f"HashingEmbeddings takes at most {_MAX_DIMENSIONS} dimensions"
-            )
+        self.dimensions = check_int(
+            dimensions, "HashingEmbeddings dimensions", minimum=64, maximum=_MAX_DIMENSIONS
+        )
         self.model_id = f"soorma-hashing-v{self.VERSION}-{dimensions}"
         self._token_features = lru_cache(maxsize=100_000)(self._features_of_token)
 
@@ -333,7 +318,7 @@ class LiteLLMEmbeddings(Embeddings):
                 f"embedding model name must be a non-empty string, got {shown(model)}"
             )
         self.model = model
-        self.batch_size = _positive(batch_size, "batch_size")
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.litellm_kwargs = litellm_kwargs
         self.model_id = f"litellm:{model}"
 
@@ -383,7 +368,7 @@ class LocalMiniLMEmbeddings(Embeddings):
             raise ConfigurationError(
                 "embedding_model='local' needs the local extra: pip install 'soorma-lc[local]'"
             ) from exc
-        self.batch_size = _positive(batch_size, "batch_size")
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self._model = sentence_transformers.SentenceTransformer(
             str(packaged.get_model_path()), device="cpu"
         )

@@ -1,10 +1,10 @@
 """Validation and encoding shared by the memory layer: scopes, ids, counts, JSON values, keys.
 
 Identifiers (tenant, user, plan, session, state key, agent, role, ...) follow one rule
-everywhere in the memory layer, checked before anything is read or written: a string of at
-most :data:`MAX_ID_LENGTH` characters, not blank (nor made of invisible characters only),
-without control characters, and valid Unicode: a lone surrogate cannot be encoded as UTF-8,
-which is what Redis and Chroma store.
+everywhere in the memory layer, checked before anything is read or written: the library's
+label rule (:func:`soorma_lc.checks.label_problem`: visible text, spaces allowed inside but not
+around it, no control, zero-width or unassigned characters, no lone surrogates, which UTF-8
+and so Redis and Chroma cannot store) with at most :data:`MAX_ID_LENGTH` characters.
 
 Everything stored in Redis is JSON text in a compact canonical form (``json.dumps`` with no
 spaces), so that Lua scripts can rely on the first byte to know a value's type. Reads decode
@@ -16,26 +16,26 @@ could have stored.
 from __future__ import annotations
 
 import json
-import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
 import redis.asyncio
 
+from soorma_lc.checks import check_int, label_problem, shown
 from soorma_lc.errors import (
     ConfigurationError,
     CorruptedDataError,
+    InvalidArgumentError,
     InvalidIdentifierError,
     ScopeError,
     SerializationError,
     SoormaError,
     SoormaValidationError,
     ValueTooLargeError,
-    shown,
 )
-from soorma_lc.jsonvalues import check_json_value
+from soorma_lc.jsonvalues import check_json_value, parse_json
 
 DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 """Default limit on one stored value's JSON encoding (1 MiB)."""
@@ -43,28 +43,18 @@ DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 MAX_ID_LENGTH = 512
 """Longest identifier (tenant, user, plan, session, key, agent, ...) the memory layer accepts."""
 
-_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs"})  # control characters, lone surrogates
-
 
 def id_problem(
     value: Any, *, max_length: int = MAX_ID_LENGTH, allow_empty: bool = False
 ) -> str | None:
-    """Why ``value`` is not a usable identifier (None when it is); see the module docstring.
+    """Why ``value`` is not a usable identifier (None when it is): the library's label rule
+    (:func:`soorma_lc.checks.label_problem`) with the memory layer's length limit.
 
     ``allow_empty`` accepts ``""`` (a root namespace), never a blank or invisible one.
     """
-    if not isinstance(value, str):
-        return f"must be a string, got {shown(value)}"
-    if not value:
-        return None if allow_empty else "must not be empty"
-    if len(value) > max_length:
-        return f"is {len(value)} characters long, over the {max_length}-character limit"
-    for char in value:
-        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
-            return f"contains {char!r}: control characters and lone surrogates are refused"
-    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
-        return f"must not be blank, got {shown(value)}"
-    return None
+    if allow_empty and isinstance(value, str) and not value:
+        return None
+    return label_problem(value, max_length=max_length)
 
 
 def require_id(
@@ -93,15 +83,16 @@ def require_count(
     *,
     minimum: int = 1,
     maximum: int | None = None,
-    error: type[SoormaValidationError] = SoormaValidationError,
+    error: type[SoormaValidationError] = InvalidArgumentError,
 ) -> int:
-    """``value`` if it is an int (not a bool, nor a numeric string) in ``[minimum, maximum]``."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise error(f"{what} must be an integer, got {shown(value)}")
-    if value < minimum or (maximum is not None and value > maximum):
-        bound = f"at least {minimum}" if maximum is None else f"in {minimum}..{maximum}"
-        raise error(f"{what} must be {bound}, got {shown(value)}")
-    return value
+    """``value`` if it is an int (not a bool, nor a numeric string) in ``[minimum, maximum]``
+    (:func:`soorma_lc.checks.check_int`), else ``error`` (memory calls raise their own types)."""
+    try:
+        return check_int(value, what, minimum=minimum, maximum=maximum)
+    except InvalidArgumentError as exc:
+        if error is InvalidArgumentError:
+            raise
+        raise error(str(exc)) from None
 
 
 MAX_TTL_MINUTES = 10**9
@@ -115,19 +106,6 @@ def is_ttl_minutes(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return 0 < value <= MAX_TTL_MINUTES  # NaN fails both comparisons
-
-
-def as_list(value: Any, what: str, *, error: type[SoormaValidationError]) -> list[Any]:
-    """``value`` as a list of items, where one string is one item, not its characters.
-
-    Lists, tuples, sets and other iterables are listed; None, a mapping (its keys would be
-    taken silently), bytes and other scalars raise ``error``.
-    """
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, bytes | bytearray | Mapping) or not isinstance(value, Iterable):
-        raise error(f"{what} must be a list (or one string), got {shown(value)}")
-    return list(value)
 
 
 def require_async_client(client: Any, component: str) -> Any:
@@ -205,24 +183,33 @@ def reading(
         raise error(f"{what} cannot be read back ({hint}): {exc!r}", key=key) from exc
 
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+def stored_text(
+    value: bytes | str,
+    what: str,
+    *,
+    key: str | None = None,
+    error: type[CorruptedDataError] = CorruptedDataError,
+) -> str:
+    """A stored name or id as text, decoded strictly: ``error`` for bytes that are not UTF-8
+    (written by another tool), which no write of ours stores (``reply_text`` would escape
+    them and hand out a name that matches nothing)."""
+    try:
+        return value.decode("utf-8") if isinstance(value, bytes | bytearray) else value
+    except UnicodeDecodeError:
+        raise error(
+            f"{what} holds bytes that are not UTF-8 text (changed outside soorma-lc?)", key=key
+        ) from None
 
 
 def decode_json(data: bytes | str, *, what: str = "stored value", key: str | None = None) -> Any:
-    """Inverse of :func:`encode_json`, with its rules: :class:`CorruptedDataError` (naming
-    ``what`` and the Redis ``key``) for text that is not valid UTF-8 or not strict JSON (NaN,
-    Infinity, numbers that overflow, lone surrogates), as no write of ours could store it."""
+    """Inverse of :func:`encode_json`, with its rules (:func:`soorma_lc.jsonvalues.parse_json`
+    on strict UTF-8): :class:`CorruptedDataError`, naming ``what`` and the Redis ``key``, for
+    what no write of ours could store (bad UTF-8, NaN, overflowing numbers, lone surrogates,
+    nesting past the JSON depth limit)."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-        value = json.loads(text, parse_constant=_refuse_constant)
-        # Encoding back refuses what the text may still hold and no write of ours stores: a
-        # number that overflowed to infinity (1e999), an escaped lone surrogate ("\\ud800").
-        json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
-    except RecursionError:
-        raise CorruptedDataError(f"{what} is nested too deeply to decode", key=key) from None
-    except (ValueError, TypeError) as exc:  # JSONDecodeError, bad UTF-8, overflowing numbers
+        return parse_json(text, what, CorruptedDataError)
+    except (UnicodeDecodeError, CorruptedDataError) as exc:
         raise CorruptedDataError(
             f"{what} is not JSON written by soorma-lc (changed outside it?): {exc}", key=key
         ) from None
-    return value

@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidFilterError, InvalidMetadataError
-from soorma_lc.memory._values import id_problem, shown
+from soorma_lc.memory._values import id_problem
 
 Where = dict[str, Any]
 

@@ -20,9 +20,10 @@ from langchain_core.embeddings import Embeddings
 from soorma_lc.backends.chroma import chroma_call, chroma_client
 from soorma_lc.backends.chroma_collections import collection_name, find_collection, open_collection
 from soorma_lc.backends.embeddings import resolve_embeddings
+from soorma_lc.checks import shown, text_problem
 from soorma_lc.config import Settings
 from soorma_lc.errors import ConfigurationError, InvalidMemoryInputError, ScopeError
-from soorma_lc.memory._values import reading, require_count, require_id, shown
+from soorma_lc.memory._values import reading, require_count, require_id
 from soorma_lc.memory.chroma_filters import Where, check_filters
 
 MAX_LIMIT = 1000
@@ -40,16 +41,14 @@ def require_text(value: Any, what: str, *, max_bytes: int = MAX_CONTENT_BYTES) -
     at most ``max_bytes`` of UTF-8; else :class:`InvalidMemoryInputError`."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidMemoryInputError(f"{what} must be a non-empty string (got {shown(value)})")
-    try:
-        size = len(value.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise InvalidMemoryInputError(f"{what} has a lone surrogate (not valid Unicode)") from None
+    problem = text_problem(value, max_length=max_bytes)  # characters: at most the bytes
+    if problem is not None:
+        raise InvalidMemoryInputError(f"{what} {problem}")
+    size = len(value.encode("utf-8"))
     if size > max_bytes:
         raise InvalidMemoryInputError(
             f"{what} is {size} bytes of UTF-8, over the {max_bytes}-byte limit"
         )
-    if "\0" in value:
-        raise InvalidMemoryInputError(f"{what} contains a NUL character")
     return value
 
 

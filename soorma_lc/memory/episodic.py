@@ -26,8 +26,9 @@ from typing import Any
 from chromadb.api.models.Collection import Collection
 
 from soorma_lc.backends.chroma import chroma_call
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import reading, require_scope, shown
+from soorma_lc.memory._values import reading, require_scope
 from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
 from soorma_lc.memory.chroma_memory import (
     ChromaMemory,

@@ -23,8 +23,8 @@ from pydantic_core import PydanticSerializationError
 
 from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_errors import reports_redis_errors
+from soorma_lc.checks import shown
 from soorma_lc.errors import (
-    CorruptedDataError,
     DuplicatePlanError,
     DuplicateSessionError,
     InvalidStatusTransitionError,
@@ -43,7 +43,7 @@ from soorma_lc.memory._values import (
     require_count,
     require_id,
     require_scope,
-    shown,
+    stored_text,
 )
 
 DEFAULT_LIST_LIMIT = 20
@@ -263,7 +263,9 @@ def _load(model: type[_M], raw: dict[Any, Any], user: str, key: str) -> _M | Non
     ``user`` owns it. :class:`CorruptedDataError` if the hash was changed outside soorma-lc."""
     what = f"{model.__name__.lower()} record {key}"
     with reading(what, key=key):  # pydantic's ValidationError is a ValueError
-        fields = {reply_text(k): reply_text(v) for k, v in raw.items()}
+        fields = {
+            stored_text(k, what, key=key): stored_text(v, what, key=key) for k, v in raw.items()
+        }
         if fields.get("user_id") != user:
             return None
         mutable = {name: fields[name] for name in _MUTABLE_FIELDS[model]}
@@ -579,12 +581,7 @@ class PlanStore:
             members = await self._redis.zrevrange(index, start, start + _SCAN_CHUNK - 1)
             if not members:
                 break
-            try:
-                ids = [reply_text(m) for m in members]
-            except UnicodeDecodeError:
-                raise CorruptedDataError(
-                    f"the index {index} holds a non-UTF-8 id", key=index
-                ) from None
+            ids = [stored_text(m, f"the index {index}", key=index) for m in members]
             start += len(ids)
             keys = [record_key(item_id) for item_id in ids]
             async with self._redis.pipeline(transaction=False) as pipe:

@@ -24,9 +24,10 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, ValidationError
 
+from soorma_lc.checks import shown
 from soorma_lc.config import Settings
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import require_scope, shown
+from soorma_lc.memory._values import require_scope
 from soorma_lc.memory.chroma_memory import MAX_LIMIT, ChromaMemory, require_limit, require_name
 from soorma_lc.memory.episodic import EpisodicMemory, Interaction
 from soorma_lc.memory.semantic import Knowledge, SemanticMemory

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import ConfigurationError, PlanStateTypeError
-from soorma_lc.memory._values import require_id, require_scope, shown
+from soorma_lc.memory._values import require_id, require_scope
 from soorma_lc.memory.working import WorkingMemory
 
 if TYPE_CHECKING:

@@ -22,8 +22,8 @@ from typing import Any, cast
 import redis.asyncio
 from redis.exceptions import ResponseError, WatchError
 
-from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_errors import reports_redis_errors
+from soorma_lc.checks import shown
 from soorma_lc.errors import (
     ConcurrentUpdateError,
     CorruptedDataError,
@@ -41,7 +41,7 @@ from soorma_lc.memory._values import (
     require_count,
     require_id,
     require_scope,
-    shown,
+    stored_text,
 )
 
 logger = logging.getLogger(__name__)
@@ -156,12 +156,7 @@ class WorkingMemory:
         raw = await self.client.hgetall(name)
         state = {}
         for field, data in raw.items():
-            try:
-                key = reply_text(field)
-            except UnicodeDecodeError:
-                raise CorruptedDataError(
-                    f"a field of {name} is not UTF-8 text (written outside soorma-lc)", key=name
-                ) from None
+            key = stored_text(field, f"a field name of {name}", key=name)
             state[key] = _decoded(data, name, key)
         return state
 

@@ -24,8 +24,8 @@ from redis.exceptions import NoScriptError
 
 from soorma_lc.backends.redis_clients import async_client
 from soorma_lc.backends.redis_errors import redis_errors
+from soorma_lc.checks import shown
 from soorma_lc.errors import ConfigurationError
-from soorma_lc.memory._values import shown
 from soorma_lc.memory.checkpoint import scripts
 
 T = TypeVar("T")
@@ -94,12 +94,15 @@ class RedisDriver:
         self._fixed_aclient = aclient
         self._owns_clients = owns_clients
         self._url: str | None = None
+        self._url_options: dict[str, Any] = {}
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
         self._aclients = weakref.WeakKeyDictionary()
 
-    def async_clients_from(self, url: str) -> None:
-        """Without a given async client, make one for ``url`` per event loop, on first use."""
+    def async_clients_from(self, url: str, **options: Any) -> None:
+        """Without a given async client, make one for ``url`` per event loop, on first use,
+        with ``options`` (the Redis timeouts in force when the saver was built)."""
         self._url = url
+        self._url_options = options
 
     def run(self, steps: Steps[T]) -> T:
         reply: Any = None
@@ -184,7 +187,7 @@ class RedisDriver:
         loop = asyncio.get_running_loop()
         client = self._aclients.get(loop)
         if client is None:
-            client = self._aclients[loop] = async_client(self._url)
+            client = self._aclients[loop] = async_client(self._url, **self._url_options)
         return client
 
 

@@ -29,8 +29,9 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from soorma_lc.backends.redis_clients import sync_client
+from soorma_lc.backends.redis_clients import client_options, sync_client
 from soorma_lc.backends.redis_component import RedisBacked
+from soorma_lc.checks import check_int, names_argument, shown
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings
 from soorma_lc.errors import (
     CheckpointConfigError,
@@ -41,11 +42,10 @@ from soorma_lc.errors import (
 from soorma_lc.memory._values import (
     MAX_ID_LENGTH,
     MAX_TTL_MINUTES,
-    as_list,
     id_problem,
     is_ttl_minutes,
     require_count,
-    shown,
+    stored_text,
 )
 from soorma_lc.memory.checkpoint import scripts
 from soorma_lc.memory.checkpoint.cache import BlobCache
@@ -115,7 +115,8 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
 
     Ids: a thread id is a string (an int or a UUID is taken as its text: ``5`` and ``"5"`` are
     one thread); thread, checkpoint, run and task ids hold at most 512 characters, namespaces
-    and task paths 4096, none a control character or a lone surrogate. Anything else, and any
+    and task paths 4096, all visible text (the memory id rule: no control or zero-width
+    characters, no lone surrogates, no leading or trailing spaces). Anything else, and any
     config, filter, limit or checkpoint of the wrong shape, raises
     :class:`CheckpointConfigError`; a value the serde cannot write raises
     :class:`CheckpointSerializationError`, before anything is written. Data changed outside
@@ -143,8 +144,8 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         super().__init__(serde=serde)
         _check_options(ttl_minutes, refresh_on_read, key_prefix, owns_client)
         _check_tenant(tenant_id)
-        max_chain = require_count(max_chain, "max_chain", minimum=0, error=ConfigurationError)
-        cache_bytes = require_count(cache_bytes, "cache_bytes", minimum=0, error=ConfigurationError)
+        max_chain = check_int(max_chain, "max_chain", minimum=0)
+        cache_bytes = check_int(cache_bytes, "cache_bytes", minimum=0)
         self._driver = RedisDriver(client, aclient, owns_clients=owns_client)
         self.tenant_id = tenant_id
         self.ttl_ms = int(ttl_minutes * 60_000) if ttl_minutes else 0
@@ -160,7 +161,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         """A saver on the Redis at ``url`` (redis://, rediss:// or unix://), owning a sync
         client and one async client per event loop."""
         saver = cls(sync_client(url), owns_client=True, **options)
-        saver._driver.async_clients_from(url)
+        saver._driver.async_clients_from(url, **client_options())  # from_settings' timeouts
         return saver
 
     @classmethod
@@ -449,7 +450,9 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         yield calls
 
     def _delete_for_runs_steps(self, run_ids: Sequence[str]) -> Steps[None]:
-        run_ids = [_run_id(r) for r in as_list(run_ids, "run_ids", error=CheckpointConfigError)]
+        run_ids = [
+            _run_id(r) for r in names_argument(run_ids, "run_ids", error=CheckpointConfigError)
+        ]
         if not run_ids:
             return
         members = yield [Call(("SMEMBERS", self._run_key(r))) for r in run_ids]
@@ -468,7 +471,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
             raise CheckpointConfigError(
                 f"unknown prune strategy {shown(strategy)}: use 'keep_latest' or 'delete'"
             )
-        threads = as_list(thread_ids, "thread_ids", error=CheckpointConfigError)
+        threads = names_argument(thread_ids, "thread_ids", error=CheckpointConfigError)
         for thread_id in [_thread(t) for t in threads]:
             if strategy == "delete":
                 yield from self._delete_thread_steps(thread_id)
@@ -639,9 +642,8 @@ def _run_id(run_id: Any) -> str:
 def _checked(
     value: Any, what: str, *, allow_empty: bool = False, max_length: int = MAX_ID_LENGTH
 ) -> str:
-    """``value`` if it is an id the keys and scripts can hold (the memory layer's id rule:
-    no NUL or other control characters, which separate ids in stored fields, no lone
-    surrogates, bounded length), else :class:`CheckpointConfigError`."""
+    """``value`` if it is an id the keys and scripts can hold (the memory layer's id rule, so
+    no NUL or \\x01, which separate ids in stored fields), else :class:`CheckpointConfigError`."""
     problem = id_problem(value, max_length=max_length, allow_empty=allow_empty)
     if problem is not None:
         raise CheckpointConfigError(f"{what} {problem}")
@@ -757,7 +759,4 @@ def _check_options(
 
 def _text(value: bytes, key: str) -> str:
     """A stored id as text; :class:`CheckpointCorruptedError` if it is not UTF-8."""
-    try:
-        return value.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CheckpointCorruptedError(f"{key} holds an id that is not UTF-8 text") from None
+    return stored_text(value, key, error=CheckpointCorruptedError)

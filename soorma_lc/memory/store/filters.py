@@ -15,8 +15,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidFilterError, StoreFilterTypeError
-from soorma_lc.memory._values import shown
 
 _RANGE: dict[str, Callable[[float, float], bool]] = {
     "$gt": operator.gt,

@@ -34,8 +34,9 @@ from langgraph.store.base import (
 )
 from langgraph.store.base.embed import get_text_at_path
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
-from soorma_lc.memory._values import MAX_TTL_MINUTES, is_ttl_minutes, shown
+from soorma_lc.memory._values import MAX_TTL_MINUTES, is_ttl_minutes
 from soorma_lc.memory.chroma_memory import MAX_CONTENT_BYTES
 from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
