@@ -1,4 +1,5 @@
-"""Shared machinery of the hostile suites (tests/test_hostile_*.py).
+"""Machinery of the memory layer's hostile suites (tests/test_hostile_{working_memory,
+checkpointer,longterm,store}.py), on top of ``tests.hostile`` (its values and probe counter).
 
 Each suite lists its public entry points as :class:`EntryPoint`s: a name, a call, and one
 hypothesis strategy per argument that mixes usable values with hostile ones (wrong types,
@@ -34,12 +35,11 @@ import redis
 from hypothesis import strategies as st
 
 from soorma_lc.errors import SoormaError
+from tests.hostile import HOSTILE, PROBES, _deep_dict, _deep_list, _self_referencing
 
 HANG_GUARD = 60.0
 """Seconds a single call may take before the suite calls it hung."""
 
-PROBES: Counter[str] = Counter()
-"""Probes run in this process, by entry point."""
 REFUSED: Counter[str] = Counter()
 """Probes that ended in a SoormaError, by entry point (the rest succeeded)."""
 
@@ -169,20 +169,6 @@ def chroma_state(client: Any) -> dict[str, Any]:
 # -- hostile values ----------------------------------------------------------------------
 
 
-def _nested_list(depth: int) -> list[Any]:
-    value: list[Any] = []
-    for _ in range(depth):
-        value = [value]
-    return value
-
-
-def _nested_dict(depth: int) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    for _ in range(depth):
-        value = {"a": value}
-    return value
-
-
 class Evil:
     """An object whose str, format, length and iteration raise (repr, equality and hash stay:
     hypothesis needs them for its own bookkeeping and reports)."""
@@ -263,17 +249,17 @@ hostile_objects = st.one_of(
     st.builds(bytearray, st.binary(max_size=4)),
     st.just(Decimal("1.5")),
     st.just(complex(1, 2)),
-    st.builds(_cyclic),
-    st.integers(min_value=70, max_value=3000).map(_nested_list),
-    st.integers(min_value=70, max_value=3000).map(_nested_dict),
+    st.builds(_self_referencing),
+    st.integers(min_value=65, max_value=3000).map(_deep_list),  # past the JSON depth limit
+    st.integers(min_value=65, max_value=3000).map(_deep_dict),
     st.builds(big_text),
     st.just(["ab", "cd"]),
     st.dictionaries(st.integers(), st.integers(), min_size=1, max_size=2),
     st.tuples(st.integers(), st.text(max_size=3)),
 )
 
-anything = st.one_of(hostile_scalars, hostile_objects)
-"""Any value at all, mostly hostile."""
+anything = st.one_of(hostile_scalars, hostile_objects, HOSTILE)
+"""Any value at all, mostly hostile (the values of ``tests.hostile`` included)."""
 
 json_values = st.recursive(
     st.one_of(
