@@ -49,11 +49,11 @@ def check_seconds(
     """``value`` as a finite number of seconds: zero or more, or above zero if ``positive``."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidArgumentError(f"{name} must be a number of seconds, got {shown(value)}")
-    if not math.isfinite(value):
-        raise InvalidArgumentError(f"{name} must be finite, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):  # math.isfinite(huge int) overflows
+        raise InvalidArgumentError(f"{name} must be finite, got {shown(value)}")
     if value < 0 or (positive and value == 0):
         bound = "positive" if positive else "zero or more"
-        raise InvalidArgumentError(f"{name} must be {bound}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be {bound}, got {shown(value)}")
     _check_range(value, name, None, maximum)
     return float(value)
 
@@ -65,9 +65,9 @@ def check_optional_seconds(value: Any, name: str, *, positive: bool = False) -> 
 
 def _check_range(value: float, name: str, minimum: float | None, maximum: float | None) -> None:
     if minimum is not None and value < minimum:
-        raise InvalidArgumentError(f"{name} must be at least {minimum}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be at least {minimum}, got {shown(value)}")
     if maximum is not None and value > maximum:
-        raise InvalidArgumentError(f"{name} must be at most {maximum}, got {value!r}")
+        raise InvalidArgumentError(f"{name} must be at most {maximum}, got {shown(value)}")
 
 
 def name_problem(value: Any, *, max_length: int = MAX_NAME_LENGTH) -> str | None:

@@ -137,8 +137,27 @@ class CheckpointConflictError(CheckpointError):
     """A checkpoint write would overwrite existing data (e.g. copying onto a non-empty thread)."""
 
 
-class CheckpointCorruptedError(CheckpointError):
-    """Stored checkpoint data failed its integrity check (altered outside soorma-lc)."""
+class CorruptedDataError(SoormaError):
+    """Data read back from Redis is not what soorma-lc writes there (it was changed outside
+    soorma-lc: a field overwritten with non-JSON bytes, a record missing its fields, ...).
+
+    Raised on read; nothing stored is modified, so the data can still be inspected and repaired
+    (or removed) with Redis tools. ``key`` names the Redis key (and field) when known.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class CheckpointCorruptedError(CheckpointError, CorruptedDataError):
+    """Stored checkpoint data failed its integrity check or cannot be decoded (altered outside
+    soorma-lc)."""
+
+
+class CheckpointSerializationError(CheckpointError, SerializationError):
+    """A channel value, metadata or pending write cannot be serialised by the saver's serde
+    (a lambda, an open file, a structure nested too deeply); nothing was written."""
 
 
 class ScopeError(SoormaValidationError):
@@ -202,6 +221,11 @@ class InvalidStatusTransitionError(SoormaValidationError):
 
 class EmbeddingError(SoormaError):
     """An embedding model failed or returned malformed vectors (nothing was stored)."""
+
+
+class EmbeddingInputError(EmbeddingError, SoormaValidationError):
+    """Texts given to an embedding model are unusable: not a list of strings (a bare string is
+    refused, not split into characters), or text with lone surrogates (not valid Unicode)."""
 
 
 class InvalidEmbeddingError(EmbeddingError, ValueError):

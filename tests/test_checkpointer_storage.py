@@ -20,6 +20,7 @@ from soorma_lc.errors import (
     CheckpointConfigError,
     CheckpointConflictError,
     CheckpointCorruptedError,
+    CheckpointSerializationError,
     ConfigurationError,
 )
 from soorma_lc.memory.checkpoint import RedisCheckpointSaver
@@ -124,7 +125,7 @@ async def test_encrypted_serializer_keeps_plaintext_out_of_redis(
     wrong_key = RedisCheckpointSaver.from_url(
         redis_url, serde=EncryptedSerializer.from_pycryptodome_aes(key=b"x" * 32)
     )
-    with pytest.raises(ValueError):
+    with pytest.raises(CheckpointCorruptedError, match="MAC check failed"):
         wrong_key.get_tuple(config)
     wrong_key.close()
     await saver.aclose()
@@ -300,6 +301,133 @@ async def test_bad_input_raises_typed_errors_and_writes_nothing(
         await unreachable.aget_tuple(cfg("t"))
     with pytest.raises(ConfigurationError):
         RedisCheckpointSaver.from_url("http://localhost:6379")
+
+
+async def test_a_string_of_ids_is_one_id_not_its_characters(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis
+) -> None:
+    for thread in ("a", "b", "ab"):
+        await put(saver, cfg(thread), {"x": 1}, {"x": 1}, run_id="r")
+    await put(saver, cfg("u"), {"x": 1}, {"x": 1}, run_id="run-1")
+    await saver.aprune("ab", strategy="delete")
+    assert thread_key_names(redis_client, saver.tenant_id, "a")
+    assert not thread_key_names(redis_client, saver.tenant_id, "ab")
+    await saver.adelete_for_runs("run-1")
+    assert not thread_key_names(redis_client, saver.tenant_id, "u")
+    assert thread_key_names(redis_client, saver.tenant_id, "b")  # run "r" is untouched
+    for bad in (None, 5, {"r": 1}, b"r"):
+        with pytest.raises(CheckpointConfigError):
+            await saver.adelete_for_runs(bad)
+        with pytest.raises(CheckpointConfigError):
+            saver.prune(bad)
+    with pytest.raises(CheckpointConfigError):  # one bad id: nothing is deleted
+        await saver.aprune(["a", None], strategy="delete")
+    assert thread_key_names(redis_client, saver.tenant_id, "a")
+
+
+async def test_thread_ids_follow_the_id_rules_of_checkpoint_ids_and_namespaces(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis
+) -> None:
+    stored = await put(saver, cfg(5), {"x": 1}, {"x": 1})  # type: ignore[arg-type]
+    assert stored["configurable"]["thread_id"] == "5"
+    assert (await saver.aget_tuple(cfg("5"))).config == stored
+    before = redis_client.dbsize()
+    for thread in (b"t1", 1.5, True, "t\0", "t\x01", "\ud800", "x" * 513, "  ", ["t"]):
+        with pytest.raises(CheckpointConfigError, match="thread_id"):
+            await put(saver, cfg(thread), {"x": 1}, {"x": 1})  # type: ignore[arg-type]
+        with pytest.raises(CheckpointConfigError, match="thread_id"):
+            saver.get_tuple(cfg(thread))  # type: ignore[arg-type]
+    with pytest.raises(CheckpointConfigError, match="checkpoint_ns"):
+        await put(saver, cfg("t", checkpoint_ns="n" * 5000), {"x": 1}, {"x": 1})
+    assert redis_client.dbsize() == before
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda s: s.get_tuple(None),
+        lambda s: s.get_tuple("thread-1"),
+        lambda s: s.get_tuple({"configurable": "t"}),
+        lambda s: list(s.list(cfg("t"), limit="3")),
+        lambda s: list(s.list(cfg("t"), limit=-1)),
+        lambda s: list(s.list(cfg("t"), limit=1.5)),
+        lambda s: list(s.list(cfg("t"), filter=[1])),
+        lambda s: list(s.list(cfg("t"), before="x")),
+        lambda s: list(s.list("t")),
+        lambda s: s.put(cfg("t"), "checkpoint", {}, {}),
+        lambda s: s.put(cfg("t"), {}, {}, {}),
+        lambda s: s.put(cfg("t"), generate_checkpoint(), "metadata", {}),
+        lambda s: s.put(cfg("t"), generate_checkpoint(), {}, ["x"]),
+        lambda s: s.put_writes(cfg("t", checkpoint_id="1"), "ab", "task"),
+        lambda s: s.put_writes(cfg("t", checkpoint_id="1"), [("c", 1)], None),
+        lambda s: s.put_writes(cfg("t", checkpoint_id="1"), [(5, 1)], "task"),
+        lambda s: s.get_next_version("abc", None),
+    ],
+)
+def test_malformed_arguments_are_config_errors(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis, call: Any
+) -> None:
+    with pytest.raises(CheckpointConfigError):
+        call(saver)
+    assert redis_client.dbsize() == 0
+
+
+@pytest.mark.parametrize(
+    "value", [lambda: 1, object(), 2**70], ids=["lambda", "object", "huge-int"]
+)
+async def test_unserialisable_values_are_typed_and_write_nothing(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis, value: Any
+) -> None:
+    with pytest.raises(CheckpointSerializationError, match="channel 'x'"):
+        await put(saver, cfg("t"), {"x": value}, {"x": 1})
+    with pytest.raises(CheckpointSerializationError, match="metadata"):
+        await put(saver, cfg("t"), {"x": 1}, {"x": 1}, extra=value)
+    with pytest.raises(CheckpointSerializationError, match="channel 'c'"):
+        await saver.aput_writes(cfg("t", checkpoint_id="1"), [("c", value)], "task")
+    assert redis_client.dbsize() == 0
+
+
+@pytest.mark.parametrize("part", [1, 3, 4], ids=["record", "blob", "writes"])
+async def test_data_changed_outside_is_reported_and_left_alone(
+    saver: RedisCheckpointSaver, redis_client: redis.Redis, part: int
+) -> None:
+    stored = await put(saver, cfg("t"), {"x": 1}, {"x": 1})
+    await saver.aput_writes(stored, [("c", 1)], "task")
+    key = thread_keys("soorma:cp", saver.tenant_id, "t")[part]
+    for field in redis_client.hkeys(key):
+        redis_client.hset(key, field, b"\xff\x00garbage")
+    before = redis_client.hgetall(key)
+    with pytest.raises(CheckpointCorruptedError):
+        await saver.aget_tuple(stored)
+    with pytest.raises(CheckpointCorruptedError):
+        [item async for item in saver.alist(cfg("t"))]
+    assert redis_client.hgetall(key) == before
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"ttl_minutes": "5"},
+        {"ttl_minutes": float("nan")},
+        {"max_chain": "16"},
+        {"cache_bytes": -1},
+        {"key_prefix": "{cp}"},
+        {"key_prefix": ""},
+        {"refresh_on_read": "yes"},
+    ],
+)
+def test_bad_options_are_configuration_errors(redis_url: str, options: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver.from_url(redis_url, **options)
+    with pytest.raises(CheckpointConfigError, match="tenant_id"):
+        RedisCheckpointSaver.from_url(redis_url, tenant_id="t\0")
+
+
+def test_swapped_clients_are_refused(redis_url: str) -> None:
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver(redis.asyncio.Redis.from_url(redis_url))  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        RedisCheckpointSaver(aclient=redis.Redis.from_url(redis_url))  # type: ignore[arg-type]
 
 
 async def test_tampered_blob_is_reported(saver: RedisCheckpointSaver, redis_client: redis.Redis):

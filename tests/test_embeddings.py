@@ -26,7 +26,12 @@ from soorma_lc.backends.embeddings import (
     resolve_embeddings,
 )
 from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingModelMismatchError
+from soorma_lc.errors import (
+    ConfigurationError,
+    EmbeddingError,
+    EmbeddingInputError,
+    EmbeddingModelMismatchError,
+)
 
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
 
@@ -105,9 +110,23 @@ async def test_offline_async_matches_sync() -> None:
     )
 
 
-def test_hashing_rejects_tiny_dimensions() -> None:
+@pytest.mark.parametrize("dimensions", [8, "512", 512.0, True])
+def test_hashing_rejects_unusable_dimensions(dimensions: object) -> None:
     with pytest.raises(ConfigurationError):
-        HashingEmbeddings(dimensions=8)
+        HashingEmbeddings(dimensions=dimensions)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "texts", ["one text", b"bytes", None, 5, ["ok", None], ["ok", "\ud800"], [b"x"]]
+)
+def test_texts_that_are_not_a_list_of_unicode_strings_are_refused(texts: object) -> None:
+    embeddings = [HashingEmbeddings(), LiteLLMEmbeddings("openai/text-embedding-3-small")]
+    for model in embeddings:
+        with pytest.raises(EmbeddingInputError):
+            model.embed_documents(texts)  # type: ignore[arg-type]
+    for text in ("\udfff", None, 5):
+        with pytest.raises(EmbeddingInputError):
+            HashingEmbeddings().embed_query(text)  # type: ignore[arg-type]
 
 
 def test_resolve_defaults_and_specs(tmp_path: Path) -> None:
@@ -129,6 +148,10 @@ def test_resolve_rejects_unusable_specs() -> None:
         LiteLLMEmbeddings("  ")
     with pytest.raises(ConfigurationError):
         LiteLLMEmbeddings("openai/x", batch_size=0)
+    with pytest.raises(ConfigurationError):
+        LiteLLMEmbeddings("openai/x", batch_size="8")  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError):
+        LiteLLMEmbeddings(None)  # type: ignore[arg-type]
 
 
 def test_model_ids_are_stable_and_distinguish_models() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from longterm_helpers import AGENT, OTHER_USER, TENANT, USER, new_chroma
@@ -53,11 +54,14 @@ async def test_keys_per_turn_and_per_scope(memory: EpisodicMemory) -> None:
         (["only-one"], "keys must be a sequence of 2 keys"),
         (["same", "same"], "a key appears twice"),
         (["", None], "key"),
-        (["x" * 513, None], "key is over 512 characters"),
+        (["x" * 513, None], "at most 512 allowed"),
+        (["a\x00b", None], "visible text"),
+        ("ab", "keys must be a sequence"),
+        (5, "keys must be a sequence"),
     ],
 )
 def test_bad_keys_are_refused_before_anything_is_written(
-    memory: EpisodicMemory, keys: list[str | None], message: str
+    memory: EpisodicMemory, keys: Any, message: str
 ) -> None:
     with pytest.raises(InvalidMemoryInputError, match=message):
         memory.log_interactions_sync(AGENT, [("user", "a"), ("user", "b")], **SCOPE, keys=keys)

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from soorma_lc.errors import (
+    CorruptedDataError,
     DuplicatePlanError,
     DuplicateSessionError,
     InvalidIdentifierError,
@@ -270,7 +271,7 @@ async def test_list_plans_pages_through_large_indexes(memory: MemoryClient) -> N
     assert len(await memory.list_plans(tenant_id=T, user_id=U, status="running", limit=120)) == 120
 
 
-@pytest.mark.parametrize("limit", [0, -1, True])
+@pytest.mark.parametrize("limit", [0, -1, True, "5", 1.5, 5.0])
 async def test_bad_limit(memory: MemoryClient, limit: Any) -> None:
     with pytest.raises(SoormaValidationError):
         await memory.list_plans(tenant_id=T, user_id=U, limit=limit)
@@ -402,6 +403,57 @@ async def test_bad_input_refused(
         with pytest.raises(error):
             await call(memory)
     assert redis_client.keys("*") == []
+
+
+async def test_session_record_is_size_limited(redis_url: str, redis_client: redis.Redis) -> None:
+    async with MemoryClient.from_url(redis_url, max_value_bytes=1000) as memory:
+        with pytest.raises(ValueTooLargeError):
+            await memory.create_session("s", name="x" * 2000, tenant_id=T, user_id=U)
+        with pytest.raises(SerializationError):
+            await memory.create_session("s", name="\ud800", tenant_id=T, user_id=U)
+    assert redis_client.keys("*") == []
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"record": b"\xff\xfe"},
+        {"record": b"NaN"},
+        {"record": b'{"plan_id": 5}'},
+        {"record": b"[]"},
+        {"status": b"sleeping"},
+    ],
+    ids=["not-utf8", "nan", "wrong-record", "not-an-object", "unknown-status"],
+)
+async def test_records_changed_outside_raise_corrupted_data(
+    memory: MemoryClient, redis_client: redis.Redis, damage: dict[str, bytes]
+) -> None:
+    await memory.create_plan("p1", "goal", {}, tenant_id=T, user_id=U, session_id="s1")
+    key = next(k for k in redis_client.keys("*plan:p1") if not k.endswith(b"children"))
+    redis_client.hset(key, mapping=damage)
+    before = _dump(redis_client)
+    for call in (
+        memory.get_plan("p1", tenant_id=T, user_id=U),
+        memory.list_plans(tenant_id=T, user_id=U),
+        memory.update_plan_status("p1", "paused", tenant_id=T, user_id=U),
+        memory.delete_plan("p1", tenant_id=T, user_id=U),
+    ):
+        with pytest.raises(CorruptedDataError) as caught:
+            await call
+        assert caught.value.key == key.decode()
+    assert _dump(redis_client) == before
+
+
+async def test_missing_record_field_is_corrupted_data(
+    memory: MemoryClient, redis_client: redis.Redis
+) -> None:
+    await memory.create_session("s1", tenant_id=T, user_id=U)
+    (key,) = redis_client.keys("*session:s1")
+    redis_client.hdel(key, "last_interaction")
+    with pytest.raises(CorruptedDataError):
+        await memory.get_session("s1", tenant_id=T, user_id=U)
+    with pytest.raises(CorruptedDataError):
+        await memory.list_sessions(tenant_id=T, user_id=U)
 
 
 # -- isolation ----------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.retrievers import episodic_retriever, semantic_retriever
 from soorma_lc.memory.semantic import SemanticMemory
 
-TENANTS = (TENANT, OTHER_TENANT, f"{TENANT} ", '{"$ne": ""}')
+TENANTS = (TENANT, OTHER_TENANT, TENANT.replace("-", "\u2010"), '{"$ne": ""}')
+"""Look-alikes included: a Unicode hyphen, and an id shaped like a filter operator."""
 USERS = (USER, OTHER_USER)
 AGENTS = (AGENT, OTHER_AGENT)
 EPISODIC_SCOPE = ("tenant_id", "user_id", "agent_id")
@@ -166,7 +167,7 @@ def test_look_alike_tenant_ids_are_distinct(memories: tuple[EpisodicMemory, Any]
     )
 
 
-@pytest.mark.parametrize("bad", [{"$ne": ""}, ["a"], 7, None, ""])
+@pytest.mark.parametrize("bad", [{"$ne": ""}, ["a"], 7, None, "", f"{TENANT} ", "a\u200bb"])
 def test_operator_shaped_ids_are_refused(
     memories: tuple[EpisodicMemory, SemanticMemory], bad: Any
 ) -> None:

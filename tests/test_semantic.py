@@ -304,8 +304,13 @@ def test_chunk_text_respects_size_and_overlap() -> None:
     assert chunk_text("short", 300, 60) == ["short"]
     unbroken = "x" * 1000
     assert "".join(chunk_text(unbroken, 300, 0)) == unbroken
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidMemoryInputError):
         chunk_text(text, max_chars=100, overlap=100)
+    for bad in ({"max_chars": "300"}, {"overlap": -1}, {"max_chars": True}):
+        with pytest.raises(InvalidMemoryInputError):
+            chunk_text(text, **bad)  # type: ignore[arg-type]
+    with pytest.raises(InvalidMemoryInputError):
+        chunk_text(["a list"])  # type: ignore[arg-type]
 
 
 async def test_reads_of_unknown_tenants_create_nothing(memory: SemanticMemory) -> None:

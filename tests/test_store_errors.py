@@ -21,6 +21,7 @@ from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BackendUnavailableError,
     ConfigurationError,
+    CorruptedDataError,
     EmbeddingError,
     EmbeddingModelMismatchError,
     InvalidEmbeddingError,
@@ -33,6 +34,7 @@ from soorma_lc.errors import (
     StoreArgumentTypeError,
     StoreFilterTypeError,
     StoreNamespaceTypeError,
+    ValueTooLargeError,
 )
 from soorma_lc.memory.store import SoormaStore
 from tests.store_helpers import DIMS, WordEmbeddings, index_config
@@ -342,3 +344,114 @@ async def test_unreachable_redis_is_a_typed_error() -> None:
             await store.aput(NS, "k", {"v": 1})
     finally:
         await store.aclose()
+
+
+class CountingWordEmbeddings(WordEmbeddings):
+    """Word embeddings that count the texts they embed."""
+
+    def __init__(self) -> None:
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_a_20_mb_value_is_refused_before_anything_is_embedded(settings: Settings) -> None:
+    embeddings = CountingWordEmbeddings()
+    index = {"dims": DIMS, "embed": embeddings, "fields": ["text"]}
+    store = SoormaStore.from_url(
+        settings.redis_url or "", index=index, chroma=chroma_client(settings)
+    )
+    try:
+        with pytest.raises(ValueTooLargeError) as caught:
+            store.put(NS, "k", {"text": "word " * 4_000_000})
+        assert caught.value.limit == 1024 * 1024 and embeddings.embedded == 0
+        assert store.get(NS, "k") is None
+    finally:
+        store.close()
+
+
+def test_the_value_limit_is_an_option(settings: Settings) -> None:
+    store = SoormaStore.from_url(settings.redis_url or "", max_value_bytes=100)
+    try:
+        store.put(NS, "small", {"v": "x" * 50})
+        with pytest.raises(ValueTooLargeError):
+            store.put(NS, "big", {"v": "x" * 100})
+    finally:
+        store.close()
+    for bad in (0, "100", 1.5, True):
+        with pytest.raises(InvalidStoreItemError):
+            SoormaStore.from_url(settings.redis_url or "", max_value_bytes=bad)
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        {"tenant_id": "t\x00"},
+        {"tenant_id": "\ud800"},
+        {"tenant_id": "t" * 513},
+        {"tenant_id": 5},
+        {"user_id": "u\n"},
+        {"user_id": b"u"},
+    ],
+)
+def test_scope_ids_follow_the_memory_id_rule(settings: Settings, scope: dict[str, Any]) -> None:
+    with pytest.raises(ScopeError):
+        SoormaStore.from_url(settings.redis_url or "", **scope)
+
+
+def test_a_sync_redis_client_is_refused(redis_client: Any) -> None:
+    with pytest.raises(ConfigurationError, match=r"redis\.asyncio"):
+        SoormaStore(redis_client)
+
+
+def test_data_changed_outside_raises_corrupted_data(settings: Settings, redis_client: Any) -> None:
+    store = SoormaStore.from_url(settings.redis_url or "", tenant_id="corrupt")
+    try:
+        store.put(NS, "good", ORIGINAL)
+        store.put(NS, "bad", ORIGINAL, ttl=5)
+        (items,) = redis_client.keys("soorma:store:*:i:*")
+        (namespaces,) = redis_client.keys("soorma:store:*:ns")
+        (expiry,) = redis_client.keys("soorma:store:*:exp")
+        redis_client.hset(items, "bad", b"\xff not json")
+        before = {key: redis_client.dump(key) for key in redis_client.keys("*")}
+        for call in (
+            lambda: store.get(NS, "bad"),
+            lambda: store.search(NS),
+        ):
+            with pytest.raises(CorruptedDataError):
+                call()
+        redis_client.hset(items, b"\xff", b"{}")
+        with pytest.raises(CorruptedDataError):
+            store.search(NS)
+        redis_client.hdel(items, b"\xff")
+        redis_client.zadd(namespaces, {"not hex/": 0})
+        with pytest.raises(CorruptedDataError):
+            store.list_namespaces()
+        redis_client.zrem(namespaces, "not hex/")
+        redis_client.zadd(expiry, {"zz|zz": 0})
+        with pytest.raises(CorruptedDataError):
+            store.sweep_ttl()
+        redis_client.zrem(expiry, "zz|zz")
+        assert {key: redis_client.dump(key) for key in redis_client.keys("*")} == before
+        assert store.get(NS, "good").value == ORIGINAL
+    finally:
+        store.close()
+
+
+def test_a_put_or_delete_repairs_an_item_changed_outside(
+    settings: Settings, redis_client: Any
+) -> None:
+    store = SoormaStore.from_url(settings.redis_url or "", tenant_id="repair")
+    try:
+        store.put(NS, "bad", ORIGINAL)
+        store.put(NS, "gone", ORIGINAL)
+        (items,) = redis_client.keys("soorma:store:*:i:*")
+        redis_client.hset(items, mapping={"bad": b"\xff not json", "gone": b"{}"})
+        store.put(NS, "bad", {"text": "fixed"})
+        assert store.get(NS, "bad").value == {"text": "fixed"}
+        store.delete(NS, "gone")
+        assert store.get(NS, "gone") is None
+    finally:
+        store.close()

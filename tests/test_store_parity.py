@@ -84,6 +84,7 @@ QUERY_NOT_STR = Difference("A `query` that is not a string", (TypeError, ValueEr
 CONFIG_TYPES = Difference("`IndexConfig` entries of the wrong type", (TypeError, ValueError))
 CONFIG_DIMS = Difference("`IndexConfig` `dims` below 1", (ValueError,))
 BAD_VECTORS = Difference("Vectors of the wrong size, or all zeros", (ValueError,))
+OVER_LIMITS = Difference("Sizes over the store's limits", (ValueError,))
 
 PUBLIC = ("sync", "async")
 RAW = ("batch", "abatch")
@@ -164,6 +165,35 @@ PUT = [
     call("value with a non-string key", "put", ("docs",), "k", {1: "x"}, every=VALUE_NOT_OBJECT),
     call("value with a set", "put", ("docs",), "k", {"s": {1, 2}}, every=VALUE_NOT_JSON),
     call("value with NaN", "put", ("docs",), "k", {"f": math.nan}, every=VALUE_NOT_JSON),
+    call(
+        "value with a nested non-string key",
+        "put",
+        ("docs",),
+        "k",
+        {"x": {1: "y"}},
+        every=VALUE_NOT_JSON,
+    ),
+    call(
+        "value over 1 MiB",
+        "put",
+        ("docs",),
+        "k",
+        {"blob": "x" * (1 << 20)},
+        index=False,
+        every=OVER_LIMITS,
+    ),
+    call("namespace of 33 labels", "put", ("n",) * 33, "k", V, every=OVER_LIMITS),
+    call("label over 512 characters", "put", ("n" * 513,), "k", V, every=OVER_LIMITS),
+    call("key over 1024 characters", "put", ("docs",), "k" * 1025, V, every=OVER_LIMITS),
+    call(
+        "over 1000 indexed texts",
+        "put",
+        ("docs",),
+        "k",
+        {"l": [f"w{i}" for i in range(1001)]},
+        index=["l[*]"],
+        every=OVER_LIMITS,
+    ),
     call("ttl", "put", ("docs",), "k", V, ttl=5),
     call("ttl fraction", "put", ("docs",), "k", V, ttl=0.5),
     call("ttl None", "put", ("docs",), "k", V, ttl=None),
@@ -199,6 +229,7 @@ GET = [
     call("namespace None", "get", None, "a", raw=NOT_A_TUPLE),
     call("key not a string", "get", ("docs",), 7, raw=KEY_NOT_STR),
     call("key with a lone surrogate", "get", ("docs",), "\ud800", every=UNENCODABLE_TEXT),
+    call("namespace of 33 labels", "get", ("n",) * 33, "a", every=OVER_LIMITS),
 ]
 
 DELETE = [
@@ -269,6 +300,14 @@ SEARCH = [
     call("offset True", "search", (), offset=True, every=BOOL_NUMBER),
     call("query not a string", "search", (), query=3, every=QUERY_NOT_STR),
     call("query with a lone surrogate", "search", (), query="\ud800", every=UNENCODABLE_TEXT),
+    call("query over 1 MiB", "search", (), query="apple " * 200_000, every=OVER_LIMITS),
+    call(
+        "filter nested 40 deep",
+        "search",
+        (),
+        filter=functools.reduce(lambda inner, _: {"x": inner}, range(40), {"n": 1}),
+        every=OVER_LIMITS,
+    ),
     call("label with a period", "search", ("a.b",), raw=LABEL_IN_BATCH),
     call("label not a string", "search", (1,), raw=LABEL_IN_BATCH),
     call("label with a lone surrogate", "search", ("\ud800",), every=UNENCODABLE_LABEL),

@@ -15,6 +15,8 @@ import redis
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BackendUnavailableError,
+    ConfigurationError,
+    CorruptedDataError,
     InvalidIdentifierError,
     PlanStateTypeError,
     ScopeError,
@@ -261,9 +263,15 @@ async def test_size_limit_is_configurable_and_enforced(
         assert _dump(redis_client) == before
 
 
-def test_size_limit_must_be_positive(redis_url: str) -> None:
+@pytest.mark.parametrize("limit", [0, -5, "1000", 1.5, True])
+def test_size_limit_must_be_a_positive_int(redis_url: str, limit: Any) -> None:
     with pytest.raises(SoormaValidationError):
-        MemoryClient.from_url(redis_url, max_value_bytes=0)
+        MemoryClient.from_url(redis_url, max_value_bytes=limit)
+
+
+def test_a_sync_redis_client_is_refused(redis_client: redis.Redis) -> None:
+    with pytest.raises(ConfigurationError, match=r"redis\.asyncio"):
+        MemoryClient(redis_client)  # type: ignore[arg-type]
 
 
 KEYLESS_CALLS = {"get_all", "cleanup"}
@@ -291,7 +299,18 @@ def _working_calls(
 
 @pytest.mark.parametrize(
     ("tenant", "user"),
-    [(None, U), (T, None), ("", U), (T, ""), ("   ", U), (7, U), (T, ["u"])],
+    [
+        (None, U),
+        (T, None),
+        ("", U),
+        (T, ""),
+        ("   ", U),
+        (7, U),
+        (T, ["u"]),
+        ("t\x00", U),
+        (T, "\udfff"),
+        ("t" * 513, U),
+    ],
 )
 async def test_missing_scope_refused(
     memory: MemoryClient, redis_client: redis.Redis, tenant: Any, user: Any
@@ -310,7 +329,20 @@ async def test_scope_has_no_default(memory: MemoryClient, redis_client: redis.Re
 
 
 @pytest.mark.parametrize(
-    ("plan", "key"), [("", "k"), (None, "k"), ("p" * 513, "k"), (P, ""), (P, 3), (P, None)]
+    ("plan", "key"),
+    [
+        ("", "k"),
+        (None, "k"),
+        ("p" * 513, "k"),
+        (P, ""),
+        (P, 3),
+        (P, None),
+        ("p\x00", "k"),
+        (P, "k\n"),
+        (P, "\ud800"),
+        ("\u200b", "k"),
+        (P, b"k"),
+    ],
 )
 async def test_bad_ids_refused(
     memory: MemoryClient, redis_client: redis.Redis, plan: Any, key: Any
@@ -322,6 +354,67 @@ async def test_bad_ids_refused(
             await call()
             pytest.fail(f"{name} accepted plan {plan!r} key {key!r}")
     assert redis_client.keys("*") == []
+
+
+# -- values changed outside soorma-lc: a typed error, nothing lost ------------------------
+
+CORRUPTED = [
+    b"\xff\xfe",
+    b"NaN",
+    b"[1e999]",
+    b'["\xff"]',
+    b'["\\ud800"]',
+    b"[" * 5000 + b"]" * 5000,
+]
+
+
+@pytest.mark.parametrize(
+    "stored", CORRUPTED, ids=["bytes", "nan", "inf", "bad-utf8", "surrogate", "deep"]
+)
+async def test_values_changed_outside_raise_corrupted_data(
+    memory: MemoryClient, redis_client: redis.Redis, stored: bytes
+) -> None:
+    name = memory.working.plan_key(P, tenant_id=T, user_id=U)
+    redis_client.hset(name, mapping={"bad": stored, "good": b"1"})
+    before = _dump(redis_client)
+    for call in (
+        memory.get_plan_state(P, "bad", tenant_id=T, user_id=U),
+        memory.get_all_plan_state(P, tenant_id=T, user_id=U),
+        memory.merge_plan_state(P, "bad", {"a": 1}, tenant_id=T, user_id=U),
+    ):
+        with pytest.raises(CorruptedDataError) as caught:
+            await call
+        assert "bad" in str(caught.value.key)
+    with pytest.raises((CorruptedDataError, PlanStateTypeError)):
+        await memory.extend_plan_state(P, "bad", [1], tenant_id=T, user_id=U)
+    with pytest.raises(PlanStateTypeError):
+        await memory.increment_plan_state(P, "bad", 1, tenant_id=T, user_id=U)
+    assert _dump(redis_client) == before
+    assert await memory.get_plan_state(P, "good", tenant_id=T, user_id=U) == 1
+    assert await memory.delete_plan_state(P, "bad", tenant_id=T, user_id=U)
+
+
+async def test_a_non_utf8_field_name_is_corrupted_data(
+    memory: MemoryClient, redis_client: redis.Redis
+) -> None:
+    name = memory.working.plan_key(P, tenant_id=T, user_id=U)
+    redis_client.hset(name, b"\xff", b"1")
+    with pytest.raises(CorruptedDataError):
+        await memory.get_all_plan_state(P, tenant_id=T, user_id=U)
+
+
+async def test_action_history_overwritten_with_a_non_list(
+    memory: MemoryClient, redis_client: redis.Redis
+) -> None:
+    state = WorkflowState(memory, P, tenant_id=T, user_id=U)
+    await state.set("_action_history", {"not": "a list"})
+    with pytest.raises(PlanStateTypeError):
+        await state.get_action_history()
+
+
+def test_workflow_state_needs_a_memory_client() -> None:
+    with pytest.raises(ConfigurationError):
+        WorkflowState("memory", P, tenant_id=T, user_id=U)  # type: ignore[arg-type]
 
 
 # -- isolation ---------------------------------------------------------------------------

@@ -13,9 +13,15 @@ import chromadb
 import httpx
 from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
+from chromadb.errors import ChromaError
 
+from soorma_lc.checks import shown
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import BackendUnavailableError, ConfigurationError
+from soorma_lc.errors import (
+    BackendResponseError,
+    BackendUnavailableError,
+    ConfigurationError,
+)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -25,7 +31,9 @@ _UNREACHABLE = (httpx.TransportError, ConnectionError, TimeoutError)
 
 
 def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
-    """Map connection failures of a blocking Chroma operation to BackendUnavailableError."""
+    """Report a blocking Chroma operation's failures as backend errors: connection failures as
+    :class:`BackendUnavailableError`, Chroma's own errors (a refused argument, an internal
+    error) as :class:`BackendResponseError`, never as chromadb's exceptions."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -33,6 +41,8 @@ def chroma_call(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
         except _UNREACHABLE as exc:
             raise BackendUnavailableError(f"Chroma is unreachable: {exc}") from exc
+        except ChromaError as exc:
+            raise BackendResponseError(f"Chroma refused the operation: {exc}") from exc
 
     return wrapper
 
@@ -65,13 +75,17 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
 
 def http_chroma_client(url: str) -> ClientAPI:
     """A client for the Chroma server at ``url`` (http:// or https://)."""
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ConfigurationError(f"unsupported Chroma URL {url!r}: use http(s)://host:port")
+    try:
+        parsed = urlparse(url) if isinstance(url, str) else None
+        port = parsed.port if parsed is not None else None  # out of range: ValueError
+    except ValueError:
+        parsed, port = None, None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigurationError(f"unsupported Chroma URL {shown(url)}: use http(s)://host:port")
     try:
         return chromadb.HttpClient(
             host=parsed.hostname,
-            port=parsed.port or (443 if parsed.scheme == "https" else 8000),
+            port=port or (443 if parsed.scheme == "https" else 8000),
             ssl=parsed.scheme == "https",
             settings=_chroma_settings(),
         )
@@ -80,4 +94,4 @@ def http_chroma_client(url: str) -> ClientAPI:
             raise BackendUnavailableError(
                 f"cannot reach the Chroma server at {url}: {exc}"
             ) from exc
-        raise
+        raise ConfigurationError(f"unusable Chroma URL {url!r}: {exc}") from exc

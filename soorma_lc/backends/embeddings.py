@@ -28,12 +28,14 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from soorma_lc.checks import check_int, is_utf8_encodable, items_argument, shown
 from soorma_lc.config import Settings, resolve_settings
-from soorma_lc.errors import ConfigurationError, EmbeddingError
+from soorma_lc.errors import ConfigurationError, EmbeddingError, EmbeddingInputError
 
 logger = logging.getLogger(__name__)
 
 OFFLINE_SPECS = frozenset({"offline", "hash", "default"})
+_MAX_DIMENSIONS = 65_536
 LOCAL_SPEC = "local"
 
 # Words that carry no topic; dropped before hashing so they do not dominate short texts.
@@ -204,6 +206,26 @@ def _tokens(text: str) -> list[str]:
     return [token for token in _TOKEN.findall(text) if token not in _STOPWORDS]
 
 
+def checked_texts(texts: Any) -> list[str]:
+    """``texts`` as a list of strings UTF-8 can encode, else :class:`EmbeddingInputError`.
+
+    A bare string is refused rather than split into one text per character (LangChain's
+    ``embed_documents`` takes a list)."""
+    texts = items_argument(texts, "embed_documents' texts", error=EmbeddingInputError)
+    for text in texts:
+        checked_text(text)
+    return texts
+
+
+def checked_text(text: Any) -> str:
+    """``text`` if it is a string UTF-8 can encode (no lone surrogates)."""
+    if not isinstance(text, str):
+        raise EmbeddingInputError(f"texts to embed must be strings, got {shown(text)}")
+    if not is_utf8_encodable(text):
+        raise EmbeddingInputError("a text to embed has a lone surrogate")
+    return text
+
+
 class HashingEmbeddings(Embeddings):
     """Offline default: signed feature hashing of words, stems, synonyms and character n-grams.
 
@@ -219,9 +241,9 @@ class HashingEmbeddings(Embeddings):
     VERSION = 1
 
     def __init__(self, dimensions: int = 512) -> None:
-        if dimensions < 64:
-            raise ConfigurationError("HashingEmbeddings needs at least 64 dimensions")
-        self.dimensions = dimensions
+        self.dimensions = check_int(
+            dimensions, "HashingEmbeddings dimensions", minimum=64, maximum=_MAX_DIMENSIONS
+        )
         self.model_id = f"soorma-hashing-v{self.VERSION}-{dimensions}"
         self._token_features = lru_cache(maxsize=100_000)(self._features_of_token)
 
@@ -260,10 +282,10 @@ class HashingEmbeddings(Embeddings):
         return (vector / norm if norm else vector).tolist()
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return [self._embed(text) for text in texts]
+        return [self._embed(text) for text in checked_texts(texts)]
 
     def embed_query(self, text: str) -> list[float]:
-        return self._embed(text)
+        return self._embed(checked_text(text))
 
 
 def _batches(texts: Sequence[str], size: int) -> Iterable[list[str]]:
@@ -291,12 +313,12 @@ class LiteLLMEmbeddings(Embeddings):
     """Any litellm embedding model (OpenAI, Cohere, Ollama, Azure, ...), sent in batches."""
 
     def __init__(self, model: str, *, batch_size: int = 128, **litellm_kwargs: Any) -> None:
-        if not model.strip():
-            raise ConfigurationError("embedding model name is empty")
-        if batch_size < 1:
-            raise ConfigurationError("batch_size must be at least 1")
+        if not isinstance(model, str) or not model.strip():
+            raise ConfigurationError(
+                f"embedding model name must be a non-empty string, got {shown(model)}"
+            )
         self.model = model
-        self.batch_size = batch_size
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.litellm_kwargs = litellm_kwargs
         self.model_id = f"litellm:{model}"
 
@@ -304,7 +326,7 @@ class LiteLLMEmbeddings(Embeddings):
         import litellm
 
         vectors: list[list[float]] = []
-        for batch in _batches(texts, self.batch_size):
+        for batch in _batches(checked_texts(texts), self.batch_size):
             try:
                 response = litellm.embedding(model=self.model, input=batch, **self.litellm_kwargs)
             except Exception as exc:
@@ -316,7 +338,7 @@ class LiteLLMEmbeddings(Embeddings):
         import litellm
 
         vectors: list[list[float]] = []
-        for batch in _batches(texts, self.batch_size):
+        for batch in _batches(checked_texts(texts), self.batch_size):
             try:
                 response = await litellm.aembedding(
                     model=self.model, input=batch, **self.litellm_kwargs
@@ -327,10 +349,10 @@ class LiteLLMEmbeddings(Embeddings):
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return self.embed_documents([checked_text(text)])[0]
 
     async def aembed_query(self, text: str) -> list[float]:
-        return (await self.aembed_documents([text]))[0]
+        return (await self.aembed_documents([checked_text(text)]))[0]
 
 
 class LocalMiniLMEmbeddings(Embeddings):
@@ -346,19 +368,19 @@ class LocalMiniLMEmbeddings(Embeddings):
             raise ConfigurationError(
                 "embedding_model='local' needs the local extra: pip install 'soorma-lc[local]'"
             ) from exc
-        self.batch_size = batch_size
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self._model = sentence_transformers.SentenceTransformer(
             str(packaged.get_model_path()), device="cpu"
         )
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self._model.encode(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True
+            checked_texts(texts), batch_size=self.batch_size, normalize_embeddings=True
         )
         return np.asarray(vectors, dtype=np.float64).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        return self.embed_documents([checked_text(text)])[0]
 
 
 @lru_cache(maxsize=1)
@@ -378,7 +400,7 @@ def resolve_embeddings(
     if spec is None:
         return HashingEmbeddings()
     if not isinstance(spec, str):
-        raise ConfigurationError(f"unsupported embeddings spec {spec!r}")
+        raise ConfigurationError(f"unsupported embeddings spec {shown(spec)}")
     spec = spec.strip()
     if spec.lower() in OFFLINE_SPECS:
         return HashingEmbeddings()
@@ -401,6 +423,8 @@ def embedding_model_id(embeddings: Embeddings) -> str:
     parts = [f"{cls.__module__}.{cls.__qualname__}"]
     for attribute in ("model", "model_name", "deployment", "size", "dimensions"):
         value = getattr(embeddings, attribute, None)
-        if isinstance(value, str | int) and not isinstance(value, bool) and value != "":
+        if (isinstance(value, str) and value) or (
+            isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63
+        ):
             parts.append(f"{attribute}={value}")
     return ":".join(parts)

@@ -7,6 +7,9 @@ findable from either side.
 
 from __future__ import annotations
 
+from soorma_lc.errors import InvalidMemoryInputError
+from soorma_lc.memory._values import require_count
+
 DEFAULT_CHUNK_CHARS = 1000
 DEFAULT_OVERLAP_CHARS = 150
 _SEPARATORS = ("\n\n", "\n", ". ", " ")
@@ -33,8 +36,12 @@ def chunk_text(
 ) -> list[str]:
     """``text`` as chunks of at most ``max_chars``; consecutive chunks share up to ``overlap``
     characters of whole pieces. A text that fits is returned unchanged as one chunk."""
-    if max_chars < 1 or not 0 <= overlap < max_chars:
-        raise ValueError("need max_chars >= 1 and 0 <= overlap < max_chars")
+    if not isinstance(text, str):
+        raise InvalidMemoryInputError(f"chunk_text takes a string, got {type(text).__name__}")
+    require_count(max_chars, "max_chars", error=InvalidMemoryInputError)
+    require_count(overlap, "overlap", minimum=0, error=InvalidMemoryInputError)
+    if overlap >= max_chars:
+        raise InvalidMemoryInputError("need 0 <= overlap < max_chars")
     chunks: list[str] = []
     current: list[str] = []
     size = 0

@@ -21,7 +21,11 @@ from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, Ty
 
 import redis.asyncio
 
-from soorma_lc.backends.redis_clients import async_client, resolve_redis_url
+from soorma_lc.backends.redis_clients import (
+    async_client,
+    clients_configured_by,
+    resolve_redis_url,
+)
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.memory._values import DEFAULT_MAX_VALUE_BYTES
 from soorma_lc.memory.plans import PlanStore
@@ -129,7 +133,8 @@ class MemoryClient:
         """A client on the configured Redis (the embedded server when none is configured)
         whose episodic and semantic memories use the configured Chroma and embeddings."""
         settings = resolve_settings(settings)
-        return cls.from_url(resolve_redis_url(settings), settings=settings, **options)
+        with clients_configured_by(settings):  # the settings' Redis timeouts
+            return cls.from_url(resolve_redis_url(settings), settings=settings, **options)
 
     @property
     def episodic(self) -> EpisodicMemory:

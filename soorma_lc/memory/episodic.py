@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,10 +26,16 @@ from typing import Any
 from chromadb.api.models.Collection import Collection
 
 from soorma_lc.backends.chroma import chroma_call
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
+from soorma_lc.memory._values import reading, require_scope
 from soorma_lc.memory.chroma_filters import clean_metadata, scoped_where
-from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
+from soorma_lc.memory.chroma_memory import (
+    ChromaMemory,
+    require_limit,
+    require_name,
+    require_text,
+)
 from soorma_lc.memory.twins import async_twin
 
 _OWN_KEYS = frozenset({"tenant_id", "user_id", "agent_id", "role", "created_at_ns"})
@@ -79,6 +85,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     """Interactions per tenant/agent/user in Chroma; async methods plus ``*_sync`` twins."""
 
     kind = "episodic"
+    filter_reserved = frozenset({"tenant_id", "agent_id", "user_id"})
     _hit = staticmethod(_interaction)
 
     @staticmethod
@@ -86,7 +93,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         tenant_id, user_id = require_scope(tenant_id, user_id)
         return {
             "tenant_id": tenant_id,
-            "agent_id": require_text(agent_id, "agent_id"),
+            "agent_id": require_name(agent_id, "agent_id"),
             "user_id": user_id,
         }
 
@@ -99,16 +106,17 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         """The stored id of each keyed turn (the same key, the same id), None for the others."""
         if keys is None:
             return [None] * count
-        if isinstance(keys, str | bytes) or len(keys) != count:
+        if isinstance(keys, str | bytes | Mapping) or not isinstance(keys, Iterable):
+            raise InvalidMemoryInputError(f"keys must be a sequence of {count} keys (or None)")
+        keys = list(keys)
+        if len(keys) != count:
             raise InvalidMemoryInputError(f"keys must be a sequence of {count} keys (or None)")
         ids: list[str | None] = []
         for key in keys:
             if key is None:
                 ids.append(None)
                 continue
-            require_text(key, "key")
-            if len(key) > MAX_ID_LENGTH:
-                raise InvalidMemoryInputError(f"key is over {MAX_ID_LENGTH} characters")
+            require_name(key, "key")
             parts = "\x00".join((scope["tenant_id"], scope["agent_id"], scope["user_id"], key))
             ids.append("key-" + hashlib.sha256(parts.encode()).hexdigest()[:32])
         named = [id for id in ids if id is not None]
@@ -126,16 +134,20 @@ class EpisodicMemory(ChromaMemory[Interaction]):
     ) -> list[Interaction]:
         """Validate every turn before anything is embedded or written (all or nothing)."""
         scope = self._scope(agent_id, tenant_id, user_id)
-        if isinstance(turns, str | bytes) or not turns:
+        if isinstance(turns, str | bytes | Mapping) or not isinstance(turns, Iterable):
             raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        turns = list(turns)
+        if not turns:
+            raise InvalidMemoryInputError("turns must be a non-empty sequence of (role, content)")
+        self._check_batch(len(turns), "the interactions to log")
         keyed = self._keyed_ids(scope, keys, len(turns))
         prepared: list[tuple[str, str, dict[str, Any]]] = []
         for turn in turns:
             if not isinstance(turn, tuple | list) or len(turn) not in (2, 3):
                 raise InvalidMemoryInputError(
-                    f"each turn is (role, content) or (role, content, metadata), got {turn!r}"
+                    f"each turn is (role, content) or (role, content, metadata), got {shown(turn)}"
                 )
-            role, content = require_text(turn[0], "role"), require_text(turn[1], "content")
+            role, content = require_name(turn[0], "role"), require_text(turn[1], "content")
             metadata = turn[2] if len(turn) == 3 else None
             prepared.append((role, content, clean_metadata(metadata, _OWN_KEYS)))
         first_ns = time.time_ns()
@@ -174,16 +186,12 @@ class EpisodicMemory(ChromaMemory[Interaction]):
             }
             for interaction in interactions
         ]
-        collection = self._collection(interactions[0].tenant_id)
-        step = self.client.get_max_batch_size()
-        for start in range(0, len(interactions), step):
-            batch = interactions[start : start + step]
-            collection.add(
-                ids=[i.id for i in batch],
-                embeddings=vectors[start : start + step],
-                documents=[i.content for i in batch],
-                metadatas=stored[start : start + step],
-            )
+        self._collection(interactions[0].tenant_id).add(  # one call: all or nothing
+            ids=[i.id for i in interactions],
+            embeddings=vectors,
+            documents=[i.content for i in interactions],
+            metadatas=stored,
+        )
 
     def log_interaction_sync(
         self,
@@ -218,10 +226,11 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         keys: Sequence[str | None] | None = None,
     ) -> list[Interaction]:
         """Append several turns at once, in order: ``(role, content)`` or ``(role, content,
-        metadata)`` each. One embedding call and one Chroma write (per Chroma batch limit);
-        nothing is written if any turn is invalid. ``keys`` (one per turn, None for unkeyed
-        turns) make logging idempotent: turns whose key was logged before are not stored
-        again, and the interactions logged then are returned in their place."""
+        metadata)`` each. One embedding call and one Chroma write, so at most Chroma's batch
+        size of turns per call; nothing is written if any turn is invalid. ``keys`` (one per
+        turn, None for unkeyed turns) make logging idempotent: turns whose key was logged
+        before are not stored again, and the interactions logged then are returned in their
+        place."""
         interactions = self._prepare_log(agent_id, turns, tenant_id, user_id, keys)
         before = self._logged_before(interactions)
         new = [i for i in interactions if i.id not in before]
@@ -244,10 +253,11 @@ class EpisodicMemory(ChromaMemory[Interaction]):
             found = collection.get(where=scoped_where(scope, time_filter), include=["metadatas"])
             if len(found["ids"]) >= limit or window is None:
                 break
-        keyed = sorted(
-            zip(found["ids"], found["metadatas"] or [], strict=True),
-            key=lambda pair: (int(pair[1]["created_at_ns"]), pair[0]),
-        )[-limit:]
+        with reading(f"a record of Chroma collection {collection.name}"):
+            keyed = sorted(
+                zip(found["ids"], found["metadatas"] or [], strict=True),
+                key=lambda pair: (int(pair[1]["created_at_ns"]), pair[0]),
+            )[-limit:]
         return self._fetch_documents(collection, [id for id, _ in keyed])
 
     @staticmethod
@@ -255,12 +265,13 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         if not ids:
             return []
         found = collection.get(ids=ids, include=["documents", "metadatas"])
-        by_id = {
-            id: _interaction(id, doc or "", meta)
-            for id, doc, meta in zip(
-                found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
-            )
-        }
+        with reading(f"a record of Chroma collection {collection.name}"):
+            by_id = {
+                id: _interaction(id, doc or "", meta)
+                for id, doc, meta in zip(
+                    found["ids"], found["documents"] or [], found["metadatas"] or [], strict=True
+                )
+            }
         return [by_id[id] for id in ids if id in by_id]
 
     def get_recent_history_sync(
@@ -304,7 +315,7 @@ class EpisodicMemory(ChromaMemory[Interaction]):
         tenant_id, user_id = require_scope(tenant_id, user_id)
         scope = {"tenant_id": tenant_id, "user_id": user_id}
         if agent_id is not None:
-            scope["agent_id"] = require_text(agent_id, "agent_id")
+            scope["agent_id"] = require_name(agent_id, "agent_id")
         return len(self._delete_where(tenant_id, scoped_where(scope)))
 
     delete_interactions = async_twin(delete_interactions_sync)

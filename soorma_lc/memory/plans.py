@@ -19,23 +19,31 @@ from typing import Any, TypeVar
 
 import redis.asyncio
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticSerializationError
 
 from soorma_lc.backends.redis_clients import reply_text
 from soorma_lc.backends.redis_errors import reports_redis_errors
+from soorma_lc.checks import shown
 from soorma_lc.errors import (
     DuplicatePlanError,
     DuplicateSessionError,
     InvalidStatusTransitionError,
     PlanNotFoundError,
+    SerializationError,
     SoormaValidationError,
 )
 from soorma_lc.memory._values import (
     DEFAULT_MAX_VALUE_BYTES,
+    check_size,
     decode_json,
     encode_json,
     key_segment,
+    reading,
+    require_async_client,
+    require_count,
     require_id,
     require_scope,
+    stored_text,
 )
 
 DEFAULT_LIST_LIMIT = 20
@@ -211,10 +219,12 @@ def _now() -> tuple[datetime, str, int]:
 
 def _status(value: PlanStatus | str) -> PlanStatus:
     try:
+        if not isinstance(value, str):  # Enum's own error repr()s the value, which may fail
+            raise ValueError(value)
         return PlanStatus(value)
     except ValueError:
         raise SoormaValidationError(
-            f"unknown plan status {value!r}; use one of {[s.value for s in PlanStatus]}"
+            f"unknown plan status {shown(value)}; use one of {[s.value for s in PlanStatus]}"
         ) from None
 
 
@@ -231,8 +241,14 @@ def _json_object(value: dict[str, Any] | None, what: str, limit: int) -> dict[st
     return value
 
 
-def _fields(raw: dict[Any, Any]) -> dict[str, str]:
-    return {reply_text(k): reply_text(v) for k, v in raw.items()}
+def _name(value: Any, limit: int) -> str | None:
+    """A session name: None, or text UTF-8 can encode, at most ``limit`` bytes."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise SoormaValidationError(f"name must be a string (got {type(value).__name__})")
+    encode_json(value, limit=limit, what="name")
+    return value
 
 
 # Hash fields kept beside the immutable JSON ``record`` because they change after creation.
@@ -242,12 +258,19 @@ _MUTABLE_FIELDS: dict[type[BaseModel], tuple[str, ...]] = {
 }
 
 
-def _load(model: type[_M], fields: dict[str, str], user: str) -> _M | None:
-    """The plan or session stored in a hash's ``fields``; None unless ``user`` owns it."""
-    if fields.get("user_id") != user:
-        return None
-    mutable = {name: fields[name] for name in _MUTABLE_FIELDS[model]}
-    return model.model_validate({**decode_json(fields["record"]), **mutable})
+def _load(model: type[_M], raw: dict[Any, Any], user: str, key: str) -> _M | None:
+    """The plan or session stored in the hash ``key`` (its fields ``raw``); None unless
+    ``user`` owns it. :class:`CorruptedDataError` if the hash was changed outside soorma-lc."""
+    what = f"{model.__name__.lower()} record {key}"
+    with reading(what, key=key):  # pydantic's ValidationError is a ValueError
+        fields = {
+            stored_text(k, what, key=key): stored_text(v, what, key=key) for k, v in raw.items()
+        }
+        if fields.get("user_id") != user:
+            return None
+        mutable = {name: fields[name] for name in _MUTABLE_FIELDS[model]}
+        record = decode_json(fields["record"], what=what, key=key)
+        return model.model_validate({**record, **mutable})
 
 
 def _new_session(session_id: str, tenant: str, user: str, now: datetime, **fields: Any) -> Session:
@@ -261,9 +284,15 @@ def _new_session(session_id: str, tenant: str, user: str, now: datetime, **field
     )
 
 
-def _record(item: Plan | Session) -> str:
-    """The immutable part of a plan or session, stored as the hash's ``record`` field."""
-    return item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
+def _record(item: Plan | Session, limit: int) -> str:
+    """The immutable part of a plan or session, stored as the hash's ``record`` field
+    (:class:`ValueTooLargeError` when longer than ``limit`` bytes)."""
+    try:
+        record = item.model_dump_json(exclude=set(_MUTABLE_FIELDS[type(item)]))
+    except PydanticSerializationError as exc:  # e.g. goal data past pydantic's depth limit
+        raise SerializationError(f"{type(item).__name__} cannot be stored: {exc}") from exc
+    check_size(len(record.encode("utf-8")), limit=limit, what=f"{type(item).__name__} record")
+    return record
 
 
 @reports_redis_errors("plan store")
@@ -273,8 +302,8 @@ class PlanStore:
     def __init__(
         self, client: redis.asyncio.Redis, *, max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES
     ) -> None:
-        self._redis = client
-        self.max_value_bytes = max_value_bytes
+        self.max_value_bytes = require_count(max_value_bytes, "max_value_bytes")
+        self._redis = require_async_client(client, "PlanStore")
         self._create_plan = client.register_script(_CREATE_PLAN_LUA)
         self._update_status = client.register_script(_UPDATE_STATUS_LUA)
         self._delete_plan = client.register_script(_DELETE_PLAN_LUA)
@@ -338,8 +367,10 @@ class PlanStore:
                 "1" if parent_plan_id else "0",
                 plan_id,
                 session_id or "",
-                _record(plan),
-                _record(_new_session(session_id, tenant, user, now)) if session_id else "",
+                _record(plan, self.max_value_bytes),
+                _record(_new_session(session_id, tenant, user, now), self.max_value_bytes)
+                if session_id
+                else "",
             ],
         )
         outcome = reply_text(result)
@@ -356,8 +387,8 @@ class PlanStore:
     async def get_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> Plan | None:
         """The plan, or None if this tenant and user have no plan with this id."""
         tenant, user = require_scope(tenant_id, user_id)
-        raw = await self._redis.hgetall(_Keys(tenant).plan(require_id(plan_id, "plan_id")))
-        return _load(Plan, _fields(raw), user)
+        key = _Keys(tenant).plan(require_id(plan_id, "plan_id"))
+        return _load(Plan, await self._redis.hgetall(key), user, key)
 
     async def update_plan_status(
         self, plan_id: str, status: PlanStatus | str, *, tenant_id: str, user_id: str
@@ -435,7 +466,7 @@ class PlanStore:
                 and (parent_plan_id is None or plan.parent_plan_id == parent_plan_id)
             )
 
-        return await self._scan(index, keys.plan, lambda f: _load(Plan, f, user), keep, limit)
+        return await self._scan(index, keys.plan, lambda r, k: _load(Plan, r, user, k), keep, limit)
 
     async def delete_plan(self, plan_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete the plan record and its index entries; True if it existed.
@@ -448,6 +479,8 @@ class PlanStore:
     async def delete_plan_record(self, plan: Plan) -> bool:
         """Delete a plan already read by :meth:`get_plan` (its tenant, user and indexes come
         from it, so nothing is read again); True if it was still there."""
+        if not isinstance(plan, Plan):
+            raise SoormaValidationError(f"delete_plan_record takes a Plan, got {shown(plan)}")
         keys = _Keys(plan.tenant_id)
         deleted = await self._delete_plan(
             keys=[
@@ -479,15 +512,14 @@ class PlanStore:
         session_id = require_id(
             session_id if session_id is not None else str(uuid.uuid4()), "session_id"
         )
-        if name is not None and not isinstance(name, str):
-            raise SoormaValidationError(f"name must be a string (got {type(name).__name__})")
+        name = _name(name, self.max_value_bytes)
         metadata = _json_object(metadata, "metadata", self.max_value_bytes)
         now, now_iso, now_score = _now()
         session = _new_session(session_id, tenant, user, now, name=name, metadata=metadata)
         keys = _Keys(tenant)
         created = await self._create_session(
             keys=[keys.session(session_id), keys.user_sessions(user)],
-            args=[user, now_iso, now_score, session_id, _record(session)],
+            args=[user, now_iso, now_score, session_id, _record(session, self.max_value_bytes)],
         )
         if not created:
             raise DuplicateSessionError(session_id)
@@ -497,7 +529,7 @@ class PlanStore:
         """The session, or None if this tenant and user have none with this id."""
         tenant, user = require_scope(tenant_id, user_id)
         key = _Keys(tenant).session(require_id(session_id, "session_id"))
-        return _load(Session, _fields(await self._redis.hgetall(key)), user)
+        return _load(Session, await self._redis.hgetall(key), user, key)
 
     async def list_sessions(
         self,
@@ -512,7 +544,7 @@ class PlanStore:
         return await self._scan(
             keys.user_sessions(user),
             keys.session,
-            lambda f: _load(Session, f, user),
+            lambda r, k: _load(Session, r, user, k),
             lambda _: True,
             limit,
         )
@@ -536,29 +568,28 @@ class PlanStore:
         self,
         index: str,
         record_key: Callable[[str], str],
-        build: Callable[[dict[str, str]], _T | None],
+        build: Callable[[dict[Any, Any], str], _T | None],
         keep: Callable[[_T], bool],
         limit: int | None,
     ) -> list[_T]:
         """Walk ``index`` newest first, loading records in chunks until ``limit`` are kept."""
-        if limit is not None and (isinstance(limit, bool) or limit < 1):
-            raise SoormaValidationError(f"limit must be a positive int or None (got {limit!r})")
+        if limit is not None:
+            require_count(limit, "limit (a positive int, or None for all)")
         found: list[_T] = []
         start = 0
         while limit is None or len(found) < limit:
-            ids = [
-                reply_text(m)
-                for m in await self._redis.zrevrange(index, start, start + _SCAN_CHUNK - 1)
-            ]
-            if not ids:
+            members = await self._redis.zrevrange(index, start, start + _SCAN_CHUNK - 1)
+            if not members:
                 break
+            ids = [stored_text(m, f"the index {index}", key=index) for m in members]
             start += len(ids)
+            keys = [record_key(item_id) for item_id in ids]
             async with self._redis.pipeline(transaction=False) as pipe:
-                for item_id in ids:
-                    pipe.hgetall(record_key(item_id))
+                for key in keys:
+                    pipe.hgetall(key)
                 rows = await pipe.execute()
-            for row in rows:
-                item = build(_fields(row))
+            for row, key in zip(rows, keys, strict=True):
+                item = build(row, key)
                 if item is not None and keep(item):
                     found.append(item)
         return found if limit is None else found[:limit]

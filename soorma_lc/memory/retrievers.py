@@ -24,10 +24,11 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, ValidationError
 
+from soorma_lc.checks import shown
 from soorma_lc.config import Settings
 from soorma_lc.errors import InvalidMemoryInputError
 from soorma_lc.memory._values import require_scope
-from soorma_lc.memory.chroma_memory import MAX_LIMIT, require_limit
+from soorma_lc.memory.chroma_memory import MAX_LIMIT, ChromaMemory, require_limit, require_name
 from soorma_lc.memory.episodic import EpisodicMemory, Interaction
 from soorma_lc.memory.semantic import Knowledge, SemanticMemory
 
@@ -37,7 +38,9 @@ _OVERRIDES = frozenset({"k", "score_threshold", "filters"})
 class _MemoryRetriever(BaseRetriever):
     """Shared scope, options and call plumbing; subclasses fetch hits and make Documents."""
 
-    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
+    model_config = ConfigDict(
+        arbitrary_types_allowed=True, extra="forbid", strict=True, allow_inf_nan=False
+    )
 
     tenant_id: str
     user_id: str
@@ -47,6 +50,8 @@ class _MemoryRetriever(BaseRetriever):
 
     def __init__(self, **data: Any) -> None:
         require_scope(data.get("tenant_id"), data.get("user_id"))
+        if isinstance(data.get("memory"), ChromaMemory):  # the same error as a search gives
+            data["memory"].check_filters(data.get("filters"))
         try:
             super().__init__(**data)
         except ValidationError as exc:
@@ -54,6 +59,10 @@ class _MemoryRetriever(BaseRetriever):
             raise InvalidMemoryInputError(
                 f"invalid {type(self).__name__} options: " + "; ".join(problems), problems
             ) from exc
+        self._check_scope()
+
+    def _check_scope(self) -> None:
+        """Refuse scope fields the memory would refuse at the first search."""
 
     def _options(self, overrides: dict[str, Any]) -> tuple[int, float | None, Any]:
         unknown = set(overrides) - _OVERRIDES
@@ -63,6 +72,14 @@ class _MemoryRetriever(BaseRetriever):
             )
         k = require_limit(overrides.get("k", self.k), "k")
         threshold = overrides.get("score_threshold", self.score_threshold)
+        if threshold is not None and (
+            isinstance(threshold, bool)
+            or not isinstance(threshold, int | float)
+            or not -1.0 <= threshold <= 1.0  # NaN fails this too
+        ):
+            raise InvalidMemoryInputError(
+                f"score_threshold must be a number in [-1, 1] or None, got {shown(threshold)}"
+            )
         return k, threshold, overrides.get("filters", self.filters)
 
     def _fetch_count(self, k: int) -> int:
@@ -118,6 +135,9 @@ class EpisodicRetriever(_MemoryRetriever):
     agent_id: str
     recency_weight: float = Field(default=0.0, ge=0.0, le=1.0)
     recency_half_life: float = Field(default=86_400.0, gt=0.0)
+
+    def _check_scope(self) -> None:
+        require_name(self.agent_id, "agent_id")
 
     def _fetch_count(self, k: int) -> int:
         return min(MAX_LIMIT, max(4 * k, k + 20)) if self.recency_weight else k

@@ -26,9 +26,15 @@ from langchain_core.embeddings import Embeddings
 
 from soorma_lc.backends.chroma import chroma_call
 from soorma_lc.errors import InvalidMemoryInputError
-from soorma_lc.memory._values import MAX_ID_LENGTH, require_scope
+from soorma_lc.memory._values import require_count, require_scope
 from soorma_lc.memory.chroma_filters import Where, clean_metadata, scoped_where
-from soorma_lc.memory.chroma_memory import ChromaMemory, require_limit, require_text
+from soorma_lc.memory.chroma_memory import (
+    ChromaMemory,
+    require_flag,
+    require_limit,
+    require_name,
+    require_text,
+)
 from soorma_lc.memory.chunking import DEFAULT_CHUNK_CHARS, DEFAULT_OVERLAP_CHARS, chunk_text
 from soorma_lc.memory.twins import async_twin
 
@@ -100,6 +106,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
     """Knowledge per tenant/user in Chroma; async methods plus ``*_sync`` twins."""
 
     kind = "semantic"
+    filter_reserved = frozenset({"tenant_id"}) | _ACCESS_KEYS
     _hit = staticmethod(_knowledge)
 
     def __init__(
@@ -111,7 +118,9 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         chunk_overlap: int = DEFAULT_OVERLAP_CHARS,
     ) -> None:
         super().__init__(client, embeddings)
-        if chunk_chars < 100 or not 0 <= chunk_overlap < chunk_chars // 2:
+        require_count(chunk_chars, "chunk_chars", minimum=100, error=InvalidMemoryInputError)
+        require_count(chunk_overlap, "chunk_overlap", minimum=0, error=InvalidMemoryInputError)
+        if chunk_overlap >= chunk_chars // 2:
             raise InvalidMemoryInputError("need chunk_chars >= 100, 0 <= overlap < chunk_chars/2")
         self.chunk_chars = chunk_chars
         self.chunk_overlap = chunk_overlap
@@ -130,11 +139,8 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         tenant_id, user_id = require_scope(tenant_id, user_id)
         require_text(content, "content")
         if external_id is not None:
-            require_text(external_id, "external_id")
-            if len(external_id) > MAX_ID_LENGTH:
-                raise InvalidMemoryInputError(f"external_id is over {MAX_ID_LENGTH} characters")
-        if not isinstance(is_public, bool):
-            raise InvalidMemoryInputError(f"is_public must be a bool, got {is_public!r}")
+            require_name(external_id, "external_id")
+        require_flag(is_public, "is_public")
         extra = clean_metadata(metadata, _OWN_KEYS)
         content_hash = hashlib.sha256(content.encode("utf-8")).hexdigest()
         key = f"ext:{external_id}" if external_id is not None else f"sha:{content_hash}"
@@ -142,6 +148,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
             :32
         ]
         chunks = chunk_text(content, self.chunk_chars, self.chunk_overlap)
+        self._check_batch(len(chunks), "the content's chunks")
         own = {
             "tenant_id": tenant_id,
             "user_id": user_id,
@@ -248,7 +255,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         knowledge plus (``include_public``) the tenant's public knowledge."""
         tenant_id, user_id = require_scope(tenant_id, user_id)
         require_text(query, "query")
-        if include_public:
+        if require_flag(include_public, "include_public"):
             access: Where = {"$or": [{"user_id": {"$eq": user_id}}, {"is_public": {"$eq": True}}]}
         else:
             access = {"user_id": {"$eq": user_id}}
@@ -264,7 +271,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
     def _delete(self, tenant_id: str, where: Where) -> int:
         """Delete matching chunks; returns how many knowledge items they belonged to."""
         deleted = self._delete_where(tenant_id, where)
-        return len({metadata["knowledge_id"] for metadata in deleted})
+        return len({metadata.get("knowledge_id") for metadata in deleted})
 
     def delete_knowledge_sync(self, knowledge_id: str, *, tenant_id: str, user_id: str) -> bool:
         """Delete one knowledge item (all its chunks) owned by the user; False if none."""
@@ -272,7 +279,7 @@ class SemanticMemory(ChromaMemory[Knowledge]):
         scope = {
             "tenant_id": tenant_id,
             "user_id": user_id,
-            "knowledge_id": require_text(knowledge_id, "knowledge_id"),
+            "knowledge_id": require_name(knowledge_id, "knowledge_id"),
         }
         return self._delete(tenant_id, scoped_where(scope)) > 0
 

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
+from soorma_lc.checks import shown
+from soorma_lc.errors import ConfigurationError, PlanStateTypeError
 from soorma_lc.memory._values import require_id, require_scope
+from soorma_lc.memory.working import WorkingMemory
 
 if TYPE_CHECKING:
     from soorma_lc.memory.client import MemoryClient
@@ -34,10 +37,15 @@ class WorkflowState:
     """
 
     def __init__(self, memory: MemoryClient, plan_id: str, *, tenant_id: str, user_id: str) -> None:
+        working = getattr(memory, "working", None)
+        if not isinstance(working, WorkingMemory):
+            raise ConfigurationError(
+                f"WorkflowState needs a MemoryClient (context.memory), got {shown(memory)}"
+            )
         self.memory = memory
         self.tenant_id, self.user_id = require_scope(tenant_id, user_id)
         self.plan_id = require_id(plan_id, "plan_id")
-        self._working = memory.working
+        self._working = working
         self._scope: _Scope = {"tenant_id": self.tenant_id, "user_id": self.user_id}
 
     async def set(self, key: str, value: Any) -> None:
@@ -89,5 +97,11 @@ class WorkflowState:
         )
 
     async def get_action_history(self) -> list[str]:
-        """Recorded actions, oldest first ([] when none)."""
-        return await self.get(ACTION_HISTORY_KEY, [])
+        """Recorded actions, oldest first ([] when none); :class:`PlanStateTypeError` if the
+        history key was overwritten with something else than a list."""
+        history = await self.get(ACTION_HISTORY_KEY, [])
+        if not isinstance(history, list):
+            raise PlanStateTypeError(
+                f"{ACTION_HISTORY_KEY!r} holds a {type(history).__name__}, not the action list"
+            )
+        return history

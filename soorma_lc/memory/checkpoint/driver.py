@@ -24,6 +24,7 @@ from redis.exceptions import NoScriptError
 
 from soorma_lc.backends.redis_clients import async_client
 from soorma_lc.backends.redis_errors import redis_errors
+from soorma_lc.checks import shown
 from soorma_lc.errors import ConfigurationError
 from soorma_lc.memory.checkpoint import scripts
 
@@ -75,6 +76,17 @@ class RedisDriver:
     ) -> None:
         if client is None and aclient is None:
             raise ConfigurationError("the checkpointer needs a sync client, an async one or both")
+        if client is not None and not isinstance(client, redis.Redis | redis.RedisCluster):
+            raise ConfigurationError(
+                "client must be a sync redis.Redis (aclient= takes the async one), got "
+                + shown(client)
+            )
+        if aclient is not None and not isinstance(
+            aclient, redis.asyncio.Redis | redis.asyncio.RedisCluster
+        ):
+            raise ConfigurationError(
+                f"aclient must be a redis.asyncio client, got {shown(aclient)}"
+            )
         for given in (client, aclient):
             if given is not None and given.get_connection_kwargs().get("decode_responses"):
                 raise ConfigurationError("the checkpointer needs a client without decode_responses")
@@ -82,12 +94,15 @@ class RedisDriver:
         self._fixed_aclient = aclient
         self._owns_clients = owns_clients
         self._url: str | None = None
+        self._url_options: dict[str, Any] = {}
         self._aclients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis]
         self._aclients = weakref.WeakKeyDictionary()
 
-    def async_clients_from(self, url: str) -> None:
-        """Without a given async client, make one for ``url`` per event loop, on first use."""
+    def async_clients_from(self, url: str, **options: Any) -> None:
+        """Without a given async client, make one for ``url`` per event loop, on first use,
+        with ``options`` (the Redis timeouts in force when the saver was built)."""
         self._url = url
+        self._url_options = options
 
     def run(self, steps: Steps[T]) -> T:
         reply: Any = None
@@ -172,7 +187,7 @@ class RedisDriver:
         loop = asyncio.get_running_loop()
         client = self._aclients.get(loop)
         if client is None:
-            client = self._aclients[loop] = async_client(self._url)
+            client = self._aclients[loop] = async_client(self._url, **self._url_options)
         return client
 
 

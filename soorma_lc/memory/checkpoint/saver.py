@@ -9,8 +9,10 @@ scripts.py), so it is atomic and costs one round trip.
 from __future__ import annotations
 
 import logging
+import math
 import random
-from collections.abc import AsyncIterator, Iterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -23,18 +25,27 @@ from langgraph.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    get_checkpoint_id,
     get_checkpoint_metadata,
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
-from soorma_lc.backends.redis_clients import sync_client
+from soorma_lc.backends.redis_clients import client_options, sync_client
 from soorma_lc.backends.redis_component import RedisBacked
+from soorma_lc.checks import check_int, names_argument, shown
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings
 from soorma_lc.errors import (
     CheckpointConfigError,
     CheckpointConflictError,
+    CheckpointCorruptedError,
     ConfigurationError,
+)
+from soorma_lc.memory._values import (
+    MAX_ID_LENGTH,
+    MAX_TTL_MINUTES,
+    id_problem,
+    is_ttl_minutes,
+    require_count,
+    stored_text,
 )
 from soorma_lc.memory.checkpoint import scripts
 from soorma_lc.memory.checkpoint.cache import BlobCache
@@ -50,8 +61,10 @@ from soorma_lc.memory.checkpoint.codec import (
 from soorma_lc.memory.checkpoint.driver import Call, Emit, RedisDriver, Steps
 from soorma_lc.memory.checkpoint.keys import run_key, thread_keys, threads_key
 from soorma_lc.memory.checkpoint.records import (
+    dumps,
     pack_record,
     pack_writes,
+    reading,
     unpack_record,
     unpack_writes,
 )
@@ -60,6 +73,8 @@ logger = logging.getLogger(__name__)
 
 _DELTA_MIN = 512  # blobs shorter than this are always stored in full (and never cached)
 _LIST_PAGE = 100
+_MAX_PATH = 4096  # checkpoint_ns and task_path: nested subgraphs make them longer than an id
+_INT64 = 2**63
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +113,15 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
     (``delete_thread``, ``delete_for_runs``, ``copy_thread``, ``prune``) act on ``tenant_id``:
     use :meth:`for_tenant` for another tenant.
 
+    Ids: a thread id is a string (an int or a UUID is taken as its text: ``5`` and ``"5"`` are
+    one thread); thread, checkpoint, run and task ids hold at most 512 characters, namespaces
+    and task paths 4096, all visible text (the memory id rule: no control or zero-width
+    characters, no lone surrogates, no leading or trailing spaces). Anything else, and any
+    config, filter, limit or checkpoint of the wrong shape, raises
+    :class:`CheckpointConfigError`; a value the serde cannot write raises
+    :class:`CheckpointSerializationError`, before anything is written. Data changed outside
+    soorma-lc raises :class:`CheckpointCorruptedError` when read, and is left as it is.
+
     Channel values are stored only when a channel changes, long ones as deltas against their
     previous version (see codec.py). With ``ttl_minutes`` every key of a thread expires together,
     refreshed by each write and, if ``refresh_on_read``, by each read.
@@ -118,11 +142,10 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         owns_client: bool = False,
     ) -> None:
         super().__init__(serde=serde)
-        if ttl_minutes is not None and ttl_minutes <= 0:
-            raise ConfigurationError(f"ttl_minutes must be positive, got {ttl_minutes!r}")
-        if max_chain < 0:
-            raise ConfigurationError(f"max_chain must be >= 0, got {max_chain!r}")
+        _check_options(ttl_minutes, refresh_on_read, key_prefix, owns_client)
         _check_tenant(tenant_id)
+        max_chain = check_int(max_chain, "max_chain", minimum=0)
+        cache_bytes = check_int(cache_bytes, "cache_bytes", minimum=0)
         self._driver = RedisDriver(client, aclient, owns_clients=owns_client)
         self.tenant_id = tenant_id
         self.ttl_ms = int(ttl_minutes * 60_000) if ttl_minutes else 0
@@ -138,7 +161,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         """A saver on the Redis at ``url`` (redis://, rediss:// or unix://), owning a sync
         client and one async client per event loop."""
         saver = cls(sync_client(url), owns_client=True, **options)
-        saver._driver.async_clients_from(url)
+        saver._driver.async_clients_from(url, **client_options())  # from_settings' timeouts
         return saver
 
     @classmethod
@@ -205,12 +228,15 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         self._driver.run(self._delete_thread_steps(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints of these runs; one string is one run id (not its characters)."""
         self._driver.run(self._delete_for_runs_steps(run_ids))
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self._driver.run(self._copy_thread_steps(source_thread_id, target_thread_id))
 
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """Keep only each thread's latest checkpoint per namespace, or delete the threads; one
+        string is one thread id. Every id is checked before anything is deleted."""
         self._driver.run(self._prune_steps(thread_ids, strategy))
 
     # ----------------------------------------------------------------------------- async API
@@ -263,10 +289,16 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         """Zero-padded counter plus a random suffix, so versions on forked branches never clash."""
         if current is None:
             number = 0
-        elif isinstance(current, (int, float)):
-            number = int(current)
-        else:
+        elif isinstance(current, int | float) and not isinstance(current, bool):
+            number = int(current) if 0 <= current < _INT64 else -1  # NaN fails too
+        elif isinstance(current, str) and current.split(".")[0].isdigit():
             number = int(current.split(".")[0])
+        else:
+            number = -1
+        if number < 0:
+            raise CheckpointConfigError(
+                f"channel version {shown(current)} is not one a saver makes"
+            )
         return f"{number + 1:010d}.{random.getrandbits(32):08x}"
 
     # ------------------------------------------------------------------------ operations
@@ -289,19 +321,21 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         before: RunnableConfig | None,
         limit: int | None,
     ) -> Steps[None]:
-        before_id = get_checkpoint_id(before) if before else None
+        filter = _check_filter(filter)
+        if limit is not None:
+            require_count(limit, "limit", minimum=0, error=CheckpointConfigError)
+        before_id = _before_id(before)
         remaining = [limit if limit is not None else -1]
         if config is None:
             key = threads_key(self.key_prefix, self.tenant_id)
             members = (yield [Call(("SMEMBERS", key))])[0]
             targets = [
-                _Target(self.tenant_id, m.decode(), "", None, False) for m in sorted(members)
+                _Target(self.tenant_id, _text(m, key), "", None, False) for m in sorted(members)
             ]
             all_ns = True
         else:
-            conf = config.get("configurable", {})
             targets = [self._target(config)]
-            all_ns = "checkpoint_ns" not in conf
+            all_ns = "checkpoint_ns" not in _configurable(config)
         for target in targets:
             if remaining[0] == 0:
                 return
@@ -352,27 +386,28 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
         target = self._target(config)
-        _check_id(checkpoint["id"], "checkpoint id")
-        saved = checkpoint.copy()
-        values: dict[str, Any] = saved.pop("channel_values")  # type: ignore[misc]
+        saved, values, versions = _check_checkpoint(checkpoint)
+        if not isinstance(metadata, Mapping):
+            raise CheckpointConfigError(f"metadata must be a mapping, got {shown(metadata)}")
+        if not isinstance(new_versions, Mapping):
+            raise CheckpointConfigError(
+                f"new_versions must be a mapping, got {shown(new_versions)}"
+            )
         metadata = get_checkpoint_metadata(config, metadata)
-        run_id = str(metadata.get("run_id") or "")
-        record = pack_record(self.serde, dict(saved), metadata, target.checkpoint_id)
-        for channel, version in checkpoint["channel_versions"].items():
-            _check_id(channel, "channel name")
-            _check_id(str(version), "channel version")
-        refs = "".join(
-            [run_id + "\1"] + [f"{ch}\0{v}\1" for ch, v in checkpoint["channel_versions"].items()]
-        )
+        run_id = _unset(metadata.get("run_id"), "")
+        run_id = _run_id(run_id) if run_id != "" else ""
+        record = pack_record(self.serde, saved, metadata, target.checkpoint_id)
+        refs = "".join([run_id + "\1"] + [f"{ch}\0{v}\1" for ch, v in versions.items()])
         blobs = {}
         for channel, version in new_versions.items():
             if channel in values:
-                vtype, data = self.serde.dumps_typed(values[channel])
-                blobs[channel, str(version)] = Blob(vtype, data, checksum(data))
+                channel = _checked(channel, "channel name")
+                vtype, data = dumps(self.serde, values[channel], f"channel {channel!r}")
+                blobs[channel, _version(version)] = Blob(vtype, data, checksum(data))
         keys = self._thread_keys(target.tenant_id, target.thread_id)
         tenant_calls = self._index_calls(target, [run_id] if run_id else [])
         encoded = self._encode_blobs(target, blobs, use_cache=True)
-        head = (target.ns, checkpoint["id"], record, refs, self.ttl_ms, len(encoded))
+        head = (target.ns, saved["id"], record, refs, self.ttl_ms, len(encoded))
         reply = yield [Call(head + _flatten(encoded), scripts.PUT, keys), *tenant_calls]
         if reply[0] != 1:  # a delta base changed under us: store those channels in full
             logger.debug("delta base %r changed; storing full blobs", reply[0])
@@ -383,7 +418,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         for (channel, version), blob in blobs.items():
             depth = encoded[channel, version][1]
             self._remember(target, channel, version, Blob(blob.type, blob.data, blob.crc, depth))
-        return target.config(checkpoint["id"])
+        return target.config(saved["id"])
 
     def _put_writes_steps(
         self,
@@ -395,6 +430,9 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         target = self._target(config)
         if target.checkpoint_id is None:
             raise CheckpointConfigError("put_writes needs config['configurable']['checkpoint_id']")
+        writes = _check_writes(writes)
+        task_id = _checked(task_id, "task_id")
+        task_path = _checked(task_path, "task_path", allow_empty=True, max_length=_MAX_PATH)
         if not writes:
             return
         keys = self._thread_keys(target.tenant_id, target.thread_id)
@@ -408,15 +446,17 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         runs = (yield [Call((), scripts.DELETE, keys)])[0]
         self._cache.drop_thread(self.tenant_id, thread_id)
         calls = [Call(("SREM", threads_key(self.key_prefix, self.tenant_id), thread_id))]
-        calls += [Call(("SREM", self._run_key(r.decode()), thread_id)) for r in runs]
+        calls += [Call(("SREM", self._run_key(_text(r, keys[2])), thread_id)) for r in runs]
         yield calls
 
     def _delete_for_runs_steps(self, run_ids: Sequence[str]) -> Steps[None]:
-        run_ids = [str(r) for r in run_ids]
+        run_ids = [
+            _run_id(r) for r in names_argument(run_ids, "run_ids", error=CheckpointConfigError)
+        ]
         if not run_ids:
             return
         members = yield [Call(("SMEMBERS", self._run_key(r))) for r in run_ids]
-        threads = sorted({m.decode() for found in members for m in found})
+        threads = sorted({_text(m, "a run index") for found in members for m in found})
         if threads:
             yield [
                 Call(tuple(run_ids), scripts.DELETE_RUNS, self._thread_keys(self.tenant_id, t))
@@ -429,13 +469,14 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
     def _prune_steps(self, thread_ids: Sequence[str], strategy: str) -> Steps[None]:
         if strategy not in ("keep_latest", "delete"):
             raise CheckpointConfigError(
-                f"unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'"
+                f"unknown prune strategy {shown(strategy)}: use 'keep_latest' or 'delete'"
             )
-        for thread_id in thread_ids:
+        threads = names_argument(thread_ids, "thread_ids", error=CheckpointConfigError)
+        for thread_id in [_thread(t) for t in threads]:
             if strategy == "delete":
                 yield from self._delete_thread_steps(thread_id)
             else:
-                keys = self._thread_keys(self.tenant_id, _thread(thread_id))
+                keys = self._thread_keys(self.tenant_id, thread_id)
                 yield [Call((), scripts.KEEP_LATEST, keys)]
 
     def _copy_thread_steps(self, source_thread_id: str, target_thread_id: str) -> Steps[None]:
@@ -454,7 +495,7 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
                 f"cannot copy thread {source!r} onto {dest!r}: the target already has checkpoints"
             )
         refs = hashes[1][1::2]
-        runs = sorted({r.split(b"\1", 1)[0].decode() for r in refs} - {""})
+        runs = sorted({_text(r.split(b"\1", 1)[0], keys[2]) for r in refs} - {""})
         yield self._index_calls(_Target(self.tenant_id, dest, "", None, False), runs)
 
     # ---------------------------------------------------------------------------- helpers
@@ -470,19 +511,19 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         *,
         remember: bool,
     ) -> CheckpointTuple:
-        ns_b, checkpoint_id = member.split(b"\0", 1)
-        ns = ns_b.decode()
-        checkpoint, metadata, parent_id = unpack_record(self.serde, record)
-        channel_values = {}
-        for channel, version in checkpoint["channel_versions"].items():
-            field = blob_field(ns, channel, version).encode()
-            if field in values:
-                blob = decode(field, values, memo)
-                channel_values[channel] = self.serde.loads_typed((blob.type, blob.data))
-                if remember:
-                    self._remember(target, channel, str(version), blob)
-        checkpoint["channel_values"] = channel_values
-        cid = checkpoint_id.decode()
+        with reading(f"checkpoint {member!r} of thread {target.thread_id!r}"):
+            ns_b, checkpoint_id = member.split(b"\0", 1)
+            ns, cid = ns_b.decode(), checkpoint_id.decode()
+            checkpoint, metadata, parent_id = unpack_record(self.serde, record)
+            channel_values = {}
+            for channel, version in checkpoint["channel_versions"].items():
+                field = blob_field(ns, channel, version).encode()
+                if field in values:
+                    blob = decode(field, values, memo)
+                    channel_values[channel] = self.serde.loads_typed((blob.type, blob.data))
+                    if remember:
+                        self._remember(target, channel, str(version), blob)
+            checkpoint["channel_values"] = channel_values
         return CheckpointTuple(
             config=target.config(cid, ns),
             checkpoint=checkpoint,
@@ -545,15 +586,19 @@ class RedisCheckpointSaver(RedisBacked, BaseCheckpointSaver[str]):
         return thread_keys(self.key_prefix, tenant_id, thread_id)
 
     def _target(self, config: RunnableConfig) -> _Target:
-        conf = config.get("configurable") or {}
+        conf = _configurable(config)
         tenant = conf.get("tenant_id")
         if tenant is not None:
             _check_tenant(tenant)
-        ns = conf.get("checkpoint_ns") or ""
-        _check_id(ns, "checkpoint_ns")
-        checkpoint_id = conf.get("checkpoint_id") or None
+        ns = _checked(
+            _unset(conf.get("checkpoint_ns"), ""),
+            "checkpoint_ns",
+            allow_empty=True,
+            max_length=_MAX_PATH,
+        )
+        checkpoint_id = _unset(conf.get("checkpoint_id"), None)
         if checkpoint_id is not None:
-            _check_id(checkpoint_id, "checkpoint_id")
+            _checked(checkpoint_id, "checkpoint_id")
         return _Target(
             tenant_id=tenant if tenant is not None else self.tenant_id,
             thread_id=_thread(conf.get("thread_id")),
@@ -574,18 +619,144 @@ def _accepts(item: CheckpointTuple, filter: dict[str, Any] | None, before_id: st
 
 
 def _thread(thread_id: Any) -> str:
+    """A thread id as stored: a string, or an int or UUID as its canonical text (so ``5`` and
+    ``"5"`` are one thread, as in LangGraph's own savers); anything else is refused."""
     if thread_id is None or thread_id == "":
         raise CheckpointConfigError(
             "a thread_id is required: pass config={'configurable': {'thread_id': ...}}"
         )
-    return str(thread_id)
+    if isinstance(thread_id, uuid.UUID) or (
+        isinstance(thread_id, int)
+        and not isinstance(thread_id, bool)
+        and -_INT64 <= thread_id < _INT64
+    ):
+        thread_id = str(thread_id)
+    return _checked(thread_id, "thread_id")
+
+
+def _run_id(run_id: Any) -> str:
+    """A run id: a string, or a UUID as its text (LangChain run ids are UUIDs)."""
+    return _checked(str(run_id) if isinstance(run_id, uuid.UUID) else run_id, "run_id")
+
+
+def _checked(
+    value: Any, what: str, *, allow_empty: bool = False, max_length: int = MAX_ID_LENGTH
+) -> str:
+    """``value`` if it is an id the keys and scripts can hold (the memory layer's id rule, so
+    no NUL or \\x01, which separate ids in stored fields), else :class:`CheckpointConfigError`."""
+    problem = id_problem(value, max_length=max_length, allow_empty=allow_empty)
+    if problem is not None:
+        raise CheckpointConfigError(f"{what} {problem}")
+    return value
 
 
 def _check_tenant(tenant_id: Any) -> None:
-    if not isinstance(tenant_id, str) or not tenant_id:
-        raise CheckpointConfigError(f"tenant_id must be a non-empty string, got {tenant_id!r}")
+    _checked(tenant_id, "tenant_id")
 
 
-def _check_id(value: Any, what: str) -> None:
-    if not isinstance(value, str) or "\0" in value or "\1" in value:
-        raise CheckpointConfigError(f"{what} must be a string without NUL/\\x01, got {value!r}")
+def _configurable(config: Any, what: str = "config") -> Mapping[str, Any]:
+    """``config["configurable"]`` of a RunnableConfig, checked to be mappings."""
+    if not isinstance(config, Mapping):
+        raise CheckpointConfigError(
+            f"{what} must be a RunnableConfig mapping such as {{'configurable': {{'thread_id': "
+            f"...}}}}, got {shown(config)}"
+        )
+    for part in ("configurable", "metadata"):
+        if config.get(part) is not None and not isinstance(config[part], Mapping):
+            raise CheckpointConfigError(
+                f"{what}[{part!r}] must be a mapping, got {shown(config[part])}"
+            )
+    return _unset(config.get("configurable"), {})
+
+
+def _unset(value: Any, default: Any) -> Any:
+    """``default`` for a config entry that is None or empty text, else ``value`` (tested
+    without truthiness, which a hostile object may not support)."""
+    return default if value is None or (isinstance(value, str) and not value) else value
+
+
+def _before_id(before: Any) -> str | None:
+    """The checkpoint id of ``list(before=...)`` (None: no bound)."""
+    if before is None:
+        return None
+    checkpoint_id = _unset(_configurable(before, "before").get("checkpoint_id"), None)
+    return None if checkpoint_id is None else _checked(checkpoint_id, "before checkpoint_id")
+
+
+def _check_filter(filter: Any) -> dict[str, Any] | None:
+    if filter is None:
+        return None
+    if not isinstance(filter, Mapping) or not all(isinstance(k, str) for k in filter):
+        raise CheckpointConfigError(
+            f"filter must be a mapping of metadata keys to values, got {shown(filter)}"
+        )
+    return dict(filter)
+
+
+def _version(version: Any) -> str:
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, str | int | float)
+        or (isinstance(version, int) and not -_INT64 <= version < _INT64)
+        or (isinstance(version, float) and not math.isfinite(version))
+    ):
+        raise CheckpointConfigError(
+            f"channel versions must be strings or 64-bit numbers, got {shown(version)}"
+        )
+    return _checked(str(version), "channel version")
+
+
+def _check_checkpoint(
+    checkpoint: Any,
+) -> tuple[dict[str, Any], Mapping[str, Any], dict[str, str]]:
+    """The checkpoint without its values, its values, and its channel versions as text."""
+    if not isinstance(checkpoint, Mapping):
+        raise CheckpointConfigError(
+            f"checkpoint must be a Checkpoint mapping, got {shown(checkpoint)}"
+        )
+    saved = dict(checkpoint)
+    values = saved.pop("channel_values", None)
+    versions = saved.get("channel_versions")
+    if not isinstance(values, Mapping) or not isinstance(versions, Mapping):
+        raise CheckpointConfigError(
+            "a checkpoint needs 'channel_values' and 'channel_versions' mappings"
+        )
+    _checked(saved.get("id"), "checkpoint id")
+    return saved, values, {_checked(ch, "channel name"): _version(v) for ch, v in versions.items()}
+
+
+def _check_writes(writes: Any) -> list[tuple[str, Any]]:
+    """``writes`` as a list of ``(channel, value)`` pairs with valid channel names."""
+    if isinstance(writes, str | bytes | Mapping) or not isinstance(writes, Iterable):
+        raise CheckpointConfigError(
+            f"writes must be a list of (channel, value) pairs, got {shown(writes)}"
+        )
+    pairs = list(writes)
+    for pair in pairs:
+        if not isinstance(pair, tuple | list) or len(pair) != 2:
+            raise CheckpointConfigError(f"each write is a (channel, value) pair, got {shown(pair)}")
+        _checked(pair[0], "write channel")
+    return [(channel, value) for channel, value in pairs]
+
+
+def _check_options(
+    ttl_minutes: Any, refresh_on_read: Any, key_prefix: Any, owns_client: Any
+) -> None:
+    if ttl_minutes is not None and not is_ttl_minutes(ttl_minutes):
+        raise ConfigurationError(
+            f"ttl_minutes must be None or a positive number up to {MAX_TTL_MINUTES}, "
+            f"got {shown(ttl_minutes)}"
+        )
+    for name, flag in (("refresh_on_read", refresh_on_read), ("owns_client", owns_client)):
+        if not isinstance(flag, bool):
+            raise ConfigurationError(f"{name} must be a bool, got {shown(flag)}")
+    problem = id_problem(key_prefix, max_length=128)
+    if problem is None and ("{" in key_prefix or "}" in key_prefix):
+        problem = "must not contain { or } (they would move keys out of their hash slot)"
+    if problem is not None:
+        raise ConfigurationError(f"key_prefix {problem}")
+
+
+def _text(value: bytes, key: str) -> str:
+    """A stored id as text; :class:`CheckpointCorruptedError` if it is not UTF-8."""
+    return stored_text(value, key, error=CheckpointCorruptedError)

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from soorma_lc.errors import SerializationError
+from soorma_lc.jsonvalues import check_json_value
+from soorma_lc.memory._values import check_size, reading
 
 NAMESPACE_END = "g"  # sorts after every hex digit and "/": the upper bound of a prefix range
 
@@ -83,12 +85,23 @@ def _datetime(microseconds: int) -> datetime:
     return datetime.fromtimestamp(microseconds / 1_000_000, tz=UTC)
 
 
-def dump_value(value: dict[str, Any]) -> str:
-    """JSON of a value; :class:`SerializationError` names what cannot be stored."""
+def dump_value(value: dict[str, Any], *, limit: int) -> str:
+    """JSON of a value; :class:`SerializationError` names what JSON cannot hold as it is (a
+    set, NaN, a non-string key at any depth, a lone surrogate, a self-reference), and
+    :class:`ValueTooLargeError` refuses more than ``limit`` bytes (before anything is
+    embedded or written)."""
     try:
-        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        check_json_value(value, "store value", tuples=True)
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        size = len(text.encode("utf-8"))
+    except SerializationError:
+        raise
+    except RecursionError as exc:
+        raise SerializationError("store value is nested too deeply or refers to itself") from exc
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"store values must be JSON-serialisable: {exc}") from exc
+    check_size(size, limit=limit, what="store value")
+    return text
 
 
 def encode_body(
@@ -104,15 +117,20 @@ def encode_body(
 
 
 def decode_item(namespace: tuple[str, ...], key: str, raw: bytes | str) -> StoredItem:
-    """An item from its stored JSON (as written by the put script)."""
-    data = json.loads(raw)
-    return StoredItem(
-        namespace=namespace,
-        key=key,
-        value=data["v"],
-        created_us=data["c"],
-        updated_us=data["u"],
-        ttl_minutes=data["t"],
-        generation=data["g"],
-        vectors=data["n"],
-    )
+    """An item from its stored JSON (as written by the put script);
+    :class:`CorruptedDataError` if it was changed outside soorma-lc."""
+    with reading(f"store item {key!r} in {namespace!r}"):
+        data = json.loads(raw)
+        item = StoredItem(
+            namespace=namespace,
+            key=key,
+            value=data["v"],
+            created_us=data["c"],
+            updated_us=data["u"],
+            ttl_minutes=data["t"],
+            generation=data["g"],
+            vectors=data["n"],
+        )
+        if not isinstance(item.value, dict) or not isinstance(item.created_us, int):
+            raise TypeError("the item has no value or created time")
+        return item

@@ -15,6 +15,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidFilterError, StoreFilterTypeError
 
 _RANGE: dict[str, Callable[[float, float], bool]] = {
@@ -30,8 +31,9 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def validate_filter(filter: Mapping[str, Any] | None) -> None:
-    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter.
+def validate_filter(filter: Mapping[str, Any] | None, *, max_depth: int) -> None:
+    """Raise :class:`InvalidFilterError` if ``filter`` is not a well-formed store filter, or
+    nests mappings and lists more than ``max_depth`` deep.
 
     Wrong types (a filter that is not a mapping, a field name or range operand of the wrong
     type) raise :class:`StoreFilterTypeError`, also a ``TypeError`` as in ``InMemoryStore``.
@@ -42,27 +44,31 @@ def validate_filter(filter: Mapping[str, Any] | None) -> None:
         raise StoreFilterTypeError(f"a store filter must be a mapping, got {type(filter).__name__}")
     for field, condition in filter.items():
         if not isinstance(field, str):
-            raise StoreFilterTypeError(f"filter field names must be strings, got {field!r}")
-        _validate_condition(field, condition)
+            raise StoreFilterTypeError(f"filter field names must be strings, got {shown(field)}")
+        _validate_condition(field, condition, max_depth)
 
 
-def _validate_condition(path: str, condition: Any) -> None:
+def _validate_condition(path: str, condition: Any, depth: int) -> None:
+    if isinstance(condition, Mapping | list | tuple) and depth <= 1:
+        raise InvalidFilterError(f"the filter at {path[:80]!r}... is nested too deeply")
     if isinstance(condition, Mapping):
         if any(isinstance(k, str) and k.startswith("$") for k in condition):
             for op, operand in condition.items():
                 if op not in OPERATORS:
                     raise InvalidFilterError(
-                        f"unknown filter operator {op!r} at {path!r}; "
+                        f"unknown filter operator {shown(op)} at {path[:80]!r}; "
                         f"supported: {', '.join(sorted(OPERATORS))}"
                     )
                 if op in _RANGE and not _is_number(operand):
-                    raise StoreFilterTypeError(f"{op} at {path!r} needs a number, got {operand!r}")
+                    raise StoreFilterTypeError(
+                        f"{op} at {path[:80]!r} needs a number, got {shown(operand)}"
+                    )
             return
         for key, sub in condition.items():
-            _validate_condition(f"{path}.{key}", sub)
+            _validate_condition(f"{path}.{key}", sub, depth - 1)
     elif isinstance(condition, list | tuple):
         for index, sub in enumerate(condition):
-            _validate_condition(f"{path}[{index}]", sub)
+            _validate_condition(f"{path}[{index}]", sub, depth - 1)
 
 
 def matches(value: Mapping[str, Any], filter: Mapping[str, Any] | None) -> bool:
@@ -93,4 +99,5 @@ def _apply(actual: Any, op: str, operand: Any) -> bool:
         return actual == operand
     if op == "$ne":
         return actual != operand
-    return _is_number(actual) and _RANGE[op](float(actual), float(operand))
+    # Python compares ints and floats exactly; float() would overflow on huge ints.
+    return _is_number(actual) and _RANGE[op](actual, operand)

@@ -12,11 +12,14 @@ Expired items are invisible to every read even before a sweep deletes them.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import redis.asyncio
 
+from soorma_lc.errors import CorruptedDataError
+from soorma_lc.memory._values import reading
 from soorma_lc.memory.store.codec import (
     NAMESPACE_END,
     StoredItem,
@@ -26,6 +29,8 @@ from soorma_lc.memory.store.codec import (
     item_id,
     parse_item_id,
 )
+
+logger = logging.getLogger(__name__)
 
 # KEYS: items hash, namespaces zset, expiry zset.
 # ARGV: key, body, now_us, encoded namespace, expiry member, expires_at ('' = none), now_s.
@@ -115,11 +120,14 @@ class RedisItems:
         pipe = self._client.pipeline(transaction=False)
         for namespace in namespaces:
             pipe.hgetall(self._items_key(namespace))
-        items = [
-            decode_item(namespace, field.decode("utf-8"), raw)
-            for namespace, fields in zip(namespaces, await pipe.execute(), strict=True)
-            for field, raw in sorted(fields.items())
-        ]
+        rows = await pipe.execute()
+        with reading(f"a store key under {prefix!r}"):
+            keyed = [
+                (namespace, field.decode("utf-8"), raw)
+                for namespace, fields in zip(namespaces, rows, strict=True)
+                for field, raw in sorted(fields.items())
+            ]
+        items = [decode_item(namespace, key, raw) for namespace, key, raw in keyed]
         expired = await self._expired(items, now)
         return [item for item in items if item.id not in expired]
 
@@ -128,7 +136,8 @@ class RedisItems:
         encoded = encode_namespace(prefix)
         low, high = (f"[{encoded}", f"({encoded}{NAMESPACE_END}") if prefix else ("-", "+")
         members = await self._client.zrangebylex(self._namespaces, low, high)
-        return sorted(decode_namespace(member.decode("ascii")) for member in members)
+        with reading(f"the namespace index {self._namespaces}"):
+            return sorted(decode_namespace(member.decode("ascii")) for member in members)
 
     async def _expired(self, items: Iterable[StoredItem], now: float) -> set[str]:
         """The ids among ``items`` whose TTL has run out at ``now``."""
@@ -158,7 +167,7 @@ class RedisItems:
                 await self._put(keys=keys, args=args, client=pipe)
         olds = await pipe.execute()
         return [
-            decode_item(write.namespace, write.key, old) if old else None
+            _replaced(write.namespace, write.key, old)
             for write, old in zip(writes, olds, strict=True)
         ]
 
@@ -176,18 +185,33 @@ class RedisItems:
     async def expired_ids(self, now: float, batch: int) -> list[str]:
         """Up to ``batch`` ids of expired items (for the sweeper)."""
         members = await self._client.zrangebyscore(self._expiry, "-inf", now, start=0, num=batch)
-        return [member.decode("ascii") for member in members]
+        with reading(f"the expiry index {self._expiry}"):
+            ids = [member.decode("ascii") for member in members]
+            for identifier in ids:
+                parse_item_id(identifier)
+        return ids
 
     async def delete_expired(self, ids: Sequence[str], now: float) -> list[StoredItem]:
         """Delete the items among ``ids`` that are still expired; return what was deleted."""
         pipe = self._client.pipeline(transaction=False)
-        refs = [parse_item_id(identifier) for identifier in ids]
+        with reading(f"the expiry index {self._expiry}"):
+            refs = [parse_item_id(identifier) for identifier in ids]
         for (namespace, key), identifier in zip(refs, ids, strict=True):
             args = [key, encode_namespace(namespace), identifier, repr(now)]
             await self._delete(keys=self._keys(namespace), args=args, client=pipe)
         olds = await pipe.execute()
-        return [
-            decode_item(namespace, key, old)
-            for (namespace, key), old in zip(refs, olds, strict=True)
-            if old
-        ]
+        replaced = [_replaced(ns, key, old) for (ns, key), old in zip(refs, olds, strict=True)]
+        return [item for item in replaced if item is not None]
+
+
+def _replaced(namespace: tuple[str, ...], key: str, old: bytes | None) -> StoredItem | None:
+    """The item a write replaced or deleted, for dropping its vectors. One changed outside
+    soorma-lc cannot be decoded: the write still goes through (it repairs the item), and its
+    old vectors, if any, stay behind, skipped by searches (their generation is not the item's)."""
+    if not old:
+        return None
+    try:
+        return decode_item(namespace, key, old)
+    except CorruptedDataError:
+        logger.warning("replaced a corrupted store item %r in %r", key, namespace, exc_info=True)
+        return None

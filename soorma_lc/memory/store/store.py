@@ -54,7 +54,6 @@ from langgraph.store.base import (
     SearchOp,
     TTLConfig,
     ensure_embeddings,
-    get_text_at_path,
 )
 
 from soorma_lc.backends.chroma import chroma_client
@@ -68,6 +67,13 @@ from soorma_lc.errors import (
     InvalidStoreItemError,
     ScopeError,
     SoormaError,
+)
+from soorma_lc.memory._values import (
+    DEFAULT_MAX_VALUE_BYTES,
+    reading,
+    require_async_client,
+    require_count,
+    require_id,
 )
 from soorma_lc.memory.store.codec import (
     StoredItem,
@@ -84,6 +90,7 @@ from soorma_lc.memory.store.validation import (
     checked_index_config,
     checked_ops,
     checked_ttl_config,
+    indexed_texts,
 )
 from soorma_lc.memory.store.vectors import ChromaVectors
 
@@ -131,7 +138,9 @@ class SoormaStore(RedisComponent, BaseStore):
     configured embeddings and Chroma), which own theirs. ``index`` and ``ttl`` are LangGraph's
     ``IndexConfig`` (``dims``, ``embed``, ``fields``) and ``TTLConfig``; ``chroma`` is the
     Chroma client for the index (default: the configured one). ``clock`` (epoch seconds) exists
-    for simulations and tests of TTL.
+    for simulations and tests of TTL. ``max_value_bytes`` bounds one value's JSON (1 MiB by
+    default); the other limits (namespace depth, label, key and query sizes, filter depth,
+    texts indexed per item) are in :mod:`soorma_lc.memory.store.validation`.
     """
 
     supports_ttl = True
@@ -146,17 +155,19 @@ class SoormaStore(RedisComponent, BaseStore):
         ttl: TTLConfig | None = None,
         chroma: ClientAPI | None = None,
         clock: Callable[[], float] = time.time,
+        max_value_bytes: int = DEFAULT_MAX_VALUE_BYTES,
         owns_client: bool = False,
     ) -> None:
-        if not isinstance(tenant_id, str) or not tenant_id:
-            raise ScopeError("SoormaStore needs a non-empty tenant_id")
-        if user_id is not None and (not isinstance(user_id, str) or not user_id):
-            raise ScopeError("user_id must be None (tenant-wide) or a non-empty string")
-        self.tenant_id = tenant_id
+        self.tenant_id = require_id(tenant_id, "SoormaStore tenant_id", error=ScopeError)
+        if user_id is not None:
+            require_id(user_id, "user_id (None: tenant-wide)", error=ScopeError)
         self.user_id = user_id
+        self.max_value_bytes = require_count(
+            max_value_bytes, "max_value_bytes", error=InvalidStoreItemError
+        )
         self.ttl_config = checked_ttl_config(ttl)
         index = checked_index_config(index)
-        super().__init__(client, owns_client=owns_client)
+        super().__init__(require_async_client(client, "SoormaStore"), owns_client=owns_client)
         self._clock = clock
         scope = scope_tag(tenant_id, user_id)
         self._items = RedisItems(client, scope)
@@ -277,7 +288,7 @@ class SoormaStore(RedisComponent, BaseStore):
                 if op.value is None:
                     plan.values.pop(ref, None)
                 else:
-                    plan.values[ref] = dump_value(dict(op.value))
+                    plan.values[ref] = dump_value(dict(op.value), limit=self.max_value_bytes)
             elif (
                 isinstance(op, SearchOp)
                 and op.query
@@ -289,7 +300,7 @@ class SoormaStore(RedisComponent, BaseStore):
             for ref, op in plan.puts.items():
                 if op.value is not None and op.index is not False:
                     paths = self.index_config["fields"] if op.index is None else op.index
-                    texts = [t for path in paths for t in get_text_at_path(op.value, path)]
+                    texts = indexed_texts(op.value, paths)
                     if texts:
                         plan.texts[ref] = texts
         return plan
@@ -364,7 +375,9 @@ class SoormaStore(RedisComponent, BaseStore):
         while True:
             hits = await asyncio.to_thread(self._vectors.query, query, prefix, k)
             ids = list(dict.fromkeys(hit.item_id for hit in hits))
-            stored = await self._items.get([parse_item_id(i) for i in ids], now)
+            with reading("an item id in the store's vector index"):
+                refs = [parse_item_id(i) for i in ids]
+            stored = await self._items.get(refs, now)
             current = {i: s for i, s in zip(ids, stored, strict=True) if s is not None}
             scored: dict[str, tuple[float | None, StoredItem]] = {}
             for hit in hits:  # nearest first: the first live hit of an item is its best

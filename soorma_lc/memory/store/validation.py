@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
@@ -33,10 +32,26 @@ from langgraph.store.base import (
     TTLConfig,
     validate_op_namespace,
 )
+from langgraph.store.base.embed import get_text_at_path
 
+from soorma_lc.checks import shown
 from soorma_lc.errors import InvalidStoreItemError, SoormaError, StoreArgumentTypeError
+from soorma_lc.memory._values import MAX_TTL_MINUTES, is_ttl_minutes
+from soorma_lc.memory.chroma_memory import MAX_CONTENT_BYTES
 from soorma_lc.memory.store.errors import InvalidStoreNamespaceError, StoreNamespaceTypeError
 from soorma_lc.memory.store.filters import validate_filter
+
+MAX_NAMESPACE_DEPTH = 32
+"""Most labels in a namespace (each one is a metadata key of the item's vectors in Chroma,
+where thousands of keys on one record break the collection)."""
+MAX_LABEL_LENGTH = 512
+"""Longest namespace label, in characters."""
+MAX_KEY_LENGTH = 1024
+"""Longest item key, in characters."""
+MAX_FILTER_DEPTH = 32
+"""Deepest nesting of mappings and lists in a search filter."""
+MAX_INDEXED_TEXTS = 1000
+"""Most texts one item's index paths may select (one vector each)."""
 
 _NAMESPACE_ARGUMENTS = ("namespace", "namespace_prefix")
 _PATH_ARGUMENTS = ("prefix", "suffix")
@@ -59,6 +74,8 @@ def checked_entry_point(method: Callable[..., Any]) -> Callable[..., Any]:
         for name in _PATH_ARGUMENTS:
             if arguments.get(name) is not None:
                 _check_path_type(arguments[name], name)
+        if "key" in arguments:
+            _check_key_text(arguments["key"])
 
     if inspect.iscoroutinefunction(method):
 
@@ -113,17 +130,20 @@ def check_op(op: Op) -> None:
         validate_op_namespace(op)
     except InvalidNamespaceError as exc:
         raise InvalidStoreNamespaceError(str(exc)) from exc
-    for label in _labels(op):
-        _check_unicode(f"namespace label {label!r}", label, InvalidStoreNamespaceError)
+    _check_labels(op)
     if isinstance(op, GetOp | PutOp):
-        _check_string("key", op.key)
+        _check_string("key", op.key, MAX_KEY_LENGTH)
     if isinstance(op, PutOp):
         _check_put(op)
     elif isinstance(op, SearchOp):
         _check_page(op)
-        validate_filter(op.filter)
+        validate_filter(op.filter, max_depth=MAX_FILTER_DEPTH)
         if op.query is not None:
             _check_string("query", op.query)
+            if len(op.query.encode("utf-8")) > MAX_CONTENT_BYTES:
+                raise InvalidStoreItemError(
+                    f"query is over the {MAX_CONTENT_BYTES}-byte limit of UTF-8"
+                )
     elif isinstance(op, ListNamespacesOp):
         _check_page(op)
         if op.max_depth is not None:
@@ -136,6 +156,7 @@ def _check_namespace_type(namespace: Any, name: str) -> None:
             f"{name} must be a tuple of strings, got {type(namespace).__name__}"
             + _comma_hint(namespace)
         )
+    _check_label_types(namespace, name)
 
 
 def _check_path_type(path: Any, name: str) -> None:
@@ -144,10 +165,29 @@ def _check_path_type(path: Any, name: str) -> None:
             f"{name} must be a tuple (or list) of strings, got {type(path).__name__}"
             + _comma_hint(path)
         )
+    _check_label_types(path, name)
+
+
+def _check_label_types(labels: Iterable[Any], name: str) -> None:
+    """Refuse labels that are not strings before LangGraph does: its message embeds the
+    label's repr, which fails on a deeply nested one (RecursionError)."""
+    for label in labels:
+        if not isinstance(label, str):
+            raise InvalidStoreNamespaceError(f"{name} labels must be strings, got {shown(label)}")
+
+
+def _check_key_text(key: Any) -> None:
+    """LangGraph's public methods take ``str(key)``; refuse a key whose text cannot be made
+    (a deeply nested structure raises RecursionError there)."""
+    if not isinstance(key, str):
+        try:
+            str(key)
+        except Exception:  # RecursionError, an int too long for text, a failing __str__
+            raise StoreArgumentTypeError(f"key must be a string, got {shown(key)}") from None
 
 
 def _comma_hint(value: Any) -> str:
-    return f' (did you mean ("{value}",)?)' if isinstance(value, str) else ""
+    return f' (did you mean ("{value[:40]}",)?)' if isinstance(value, str) else ""
 
 
 def _check_match_conditions(conditions: Any) -> None:
@@ -163,7 +203,7 @@ def _check_match_conditions(conditions: Any) -> None:
                 f"match conditions must be MatchCondition, got {type(condition).__name__}"
             )
         if condition.match_type not in ("prefix", "suffix"):
-            raise InvalidStoreItemError(f"unknown match type {condition.match_type!r}")
+            raise InvalidStoreItemError(f"unknown match type {shown(condition.match_type)}")
         _check_path_type(condition.path, f"a {condition.match_type} path")
 
 
@@ -177,10 +217,36 @@ def _labels(op: Op) -> Iterable[str]:
     return ()
 
 
-def _check_string(what: str, text: Any) -> None:
+def _check_labels(op: Op) -> None:
+    """Labels UTF-8 can encode, at most :data:`MAX_LABEL_LENGTH` characters, in namespaces
+    (and match paths) at most :data:`MAX_NAMESPACE_DEPTH` deep."""
+    paths = (
+        [condition.path for condition in op.match_conditions or ()]
+        if isinstance(op, ListNamespacesOp)
+        else [op.namespace if isinstance(op, GetOp | PutOp) else op.namespace_prefix]
+    )
+    for path in paths:
+        if len(path) > MAX_NAMESPACE_DEPTH:
+            raise InvalidStoreNamespaceError(
+                f"a namespace has {len(path)} labels, over the {MAX_NAMESPACE_DEPTH}-label limit"
+            )
+    for label in _labels(op):
+        _check_unicode(f"namespace label {label[:40]!r}", label, InvalidStoreNamespaceError)
+        if len(label) > MAX_LABEL_LENGTH:
+            raise InvalidStoreNamespaceError(
+                f"a namespace label is {len(label)} characters long, over the "
+                f"{MAX_LABEL_LENGTH}-character limit"
+            )
+
+
+def _check_string(what: str, text: Any, max_length: int | None = None) -> None:
     if not isinstance(text, str):
         raise StoreArgumentTypeError(f"{what} must be a string, got {type(text).__name__}")
-    _check_unicode(f"{what} {text!r}", text, InvalidStoreItemError)
+    if max_length is not None and len(text) > max_length:
+        raise InvalidStoreItemError(
+            f"{what} is {len(text)} characters long, over the {max_length}-character limit"
+        )
+    _check_unicode(f"{what} {text[:40]!r}", text, InvalidStoreItemError)
 
 
 def _check_unicode(what: str, text: str, error: type[SoormaError]) -> None:
@@ -195,7 +261,7 @@ def _check_int(name: str, value: Any, *, minimum: int) -> None:
     if not isinstance(value, int) or isinstance(value, bool):
         raise StoreArgumentTypeError(f"{name} must be an integer, got {type(value).__name__}")
     if value < minimum:
-        raise InvalidStoreItemError(f"{name} must be at least {minimum}, got {value}")
+        raise InvalidStoreItemError(f"{name} must be at least {minimum}, got {shown(value)}")
 
 
 def _check_page(op: SearchOp | ListNamespacesOp) -> None:
@@ -208,8 +274,11 @@ def _check_minutes(name: str, value: Any) -> None:
         raise StoreArgumentTypeError(
             f"{name} must be a number of minutes, got {type(value).__name__}"
         )
-    if not (math.isfinite(value) and value > 0):
-        raise InvalidStoreItemError(f"{name} must be a positive number of minutes, got {value!r}")
+    if not is_ttl_minutes(value):
+        raise InvalidStoreItemError(
+            f"{name} must be a positive number of minutes up to {MAX_TTL_MINUTES}, "
+            f"got {shown(value)}"
+        )
 
 
 def _check_put(op: PutOp) -> None:
@@ -222,13 +291,28 @@ def _check_put(op: PutOp) -> None:
             raise StoreArgumentTypeError("store value keys must be strings")
     if op.ttl is not None:
         _check_minutes("ttl", op.ttl)
-    if op.index not in (None, False):
+    if op.index is not None and op.index is not False:  # 0 == False, but is no flag
         _check_paths("index", op.index)
 
 
 def _check_paths(name: str, paths: Any) -> None:
     if not isinstance(paths, list | tuple) or not all(isinstance(p, str) for p in paths):
-        raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {paths!r}")
+        raise StoreArgumentTypeError(f"{name} must be a list of field paths, got {shown(paths)}")
+
+
+def indexed_texts(value: Mapping[str, Any], paths: Iterable[str]) -> list[str]:
+    """The texts ``paths`` select in ``value`` (LangGraph's ``get_text_at_path``), at most
+    :data:`MAX_INDEXED_TEXTS` of them; :class:`InvalidStoreItemError` otherwise."""
+    try:
+        texts = [text for path in paths for text in get_text_at_path(value, path)]
+    except RecursionError:
+        raise InvalidStoreItemError("an index path reaches too deep into the value") from None
+    if len(texts) > MAX_INDEXED_TEXTS:
+        raise InvalidStoreItemError(
+            f"the index paths select {len(texts)} texts in one item, over the "
+            f"{MAX_INDEXED_TEXTS}-text limit"
+        )
+    return texts
 
 
 def checked_ttl_config(ttl: Any) -> TTLConfig | None:
@@ -242,14 +326,14 @@ def checked_ttl_config(ttl: Any) -> TTLConfig | None:
             _check_minutes(f"TTLConfig {name}", ttl[name])
     for name in ("refresh_on_read", "omit_expired"):
         if name in ttl and not isinstance(ttl[name], bool):
-            raise StoreArgumentTypeError(f"TTLConfig {name} must be a bool, got {ttl[name]!r}")
+            raise StoreArgumentTypeError(f"TTLConfig {name} must be a bool, got {shown(ttl[name])}")
     return cast(TTLConfig, dict(ttl))
 
 
 def checked_index_config(index: Any) -> IndexConfig | None:
     """A copy of an ``IndexConfig`` (None when empty) whose entries have usable types."""
-    if not index:
-        return None
+    if index is None or index is False or (isinstance(index, Mapping) and not index):
+        return None  # no truthiness test on anything else: a hostile object may refuse it
     if not isinstance(index, Mapping):
         raise StoreArgumentTypeError(
             f"index must be an IndexConfig mapping, got {type(index).__name__}"
@@ -261,6 +345,7 @@ def checked_index_config(index: Any) -> IndexConfig | None:
     embed = index.get("embed")
     if embed is not None and not (isinstance(embed, Embeddings | str) or callable(embed)):
         raise StoreArgumentTypeError(
-            f"IndexConfig embed must be Embeddings, a function or a model string, got {embed!r}"
+            "IndexConfig embed must be Embeddings, a function or a model string, got "
+            + shown(embed)
         )
     return cast(IndexConfig, dict(index))

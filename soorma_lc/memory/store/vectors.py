@@ -80,7 +80,9 @@ class ChromaVectors:
 
     @chroma_call
     def add(self, batch: list[tuple[StoredItem, list[list[float]]]]) -> None:
-        """Write the vectors of several items (one vector per indexed text) in one call."""
+        """Write the vectors of several items (one vector per indexed text), in as few calls
+        as Chroma's batch size allows. Vectors that a failed call leaves behind belong to no
+        item's generation: searches skip them and later writes of the item replace them."""
         ids: list[str] = []
         vectors: list[list[float]] = []
         metadatas: list[dict[str, Any]] = []
@@ -94,23 +96,37 @@ class ChromaVectors:
             ids.extend(self.vector_ids(item))
             vectors.extend(item_vectors)
             metadatas.extend([metadata] * len(item_vectors))
-        if ids:
-            self._open().upsert(ids=ids, embeddings=vectors, metadatas=metadatas)
+        for part in self._batches(len(ids)):
+            self._open().upsert(ids=ids[part], embeddings=vectors[part], metadatas=metadatas[part])
 
     @chroma_call
     def delete(self, ids: list[str]) -> None:
         """Delete vectors by id (unknown ids are ignored)."""
-        if ids:
-            self._open().delete(ids=ids)
+        for part in self._batches(len(ids)):
+            self._open().delete(ids=ids[part])
+
+    def _batches(self, count: int) -> list[slice]:
+        """Slices of ``count`` records, each within Chroma's batch size."""
+        if not count:
+            return []
+        step = self._client.get_max_batch_size()
+        return [slice(start, start + step) for start in range(0, count, step)]
 
     @chroma_call
     def query(self, vector: list[float], prefix: tuple[str, ...], k: int) -> list[Hit]:
-        """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first."""
+        """The ``k`` vectors under ``prefix`` nearest to ``vector``, nearest first.
+
+        ``k`` is clamped to the collection's size: Chroma refuses a count past its integer
+        range, and fewer hits than ``k`` already tells the caller every vector was seen."""
+        collection = self._open()
+        k = min(k, collection.count())
+        if k < 1:
+            return []
         conditions = [{"scope": self._scope}] + [
             {f"ns_{i}": label} for i, label in enumerate(prefix)
         ]
         where = conditions[0] if len(conditions) == 1 else {"$and": conditions}
-        result = self._open().query(
+        result = collection.query(
             query_embeddings=[vector],
             n_results=k,
             where=where,
