@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from soorma_lc.cli import Verbs, add_verb
@@ -32,6 +34,26 @@ def cmd_eval(args: argparse.Namespace) -> int:
     scripted case fails, a case regressed against the baseline, or a model's pass@1 is below
     --fail-under; other models' failures are figures. See evals/README.md.
     """
+    quiet = args.log_level is None  # a progress bar instead of plan logs: the report has them
+    with _log_levels({"soorma_lc": logging.CRITICAL, "soorma_lc.evals": logging.WARNING}, quiet):
+        return _run(args)
+
+
+@contextlib.contextmanager
+def _log_levels(levels: dict[str, int], apply: bool) -> Iterator[None]:
+    """Set logger levels for the run and put the previous ones back afterwards."""
+    previous = {name: logging.getLogger(name).level for name in levels}
+    if apply:
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+    try:
+        yield
+    finally:
+        for name, level in previous.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -40,9 +62,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from soorma_lc.evals.models import SCRIPTED
     from soorma_lc.evals.reports import write_reports
 
-    if args.log_level is None:  # a progress bar instead of plan logs: the report has them
-        logging.getLogger("soorma_lc").setLevel(logging.CRITICAL)
-        logging.getLogger("soorma_lc.evals").setLevel(logging.WARNING)
     suite = load_suite(args.path).selected(args.only, args.tag)
     if not suite.scenarios:
         _out("no scenario matches --only/--tag")
