@@ -44,26 +44,34 @@ def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 90.0) 
             time.sleep(0.2)
 
 
-@pytest.fixture
-def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """A Chroma server in a child process on a free loopback port; always stopped."""
-    port = _free_port()
-    command = [sys.executable, "-c", SERVER, "run", "--path", str(tmp_path / "server")]
-    process = subprocess.Popen(
+def _start_server(port: int, path: Path) -> subprocess.Popen:
+    command = [sys.executable, "-c", SERVER, "run", "--path", str(path)]
+    return subprocess.Popen(
         [*command, "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=20)
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Chroma server in a child process on a free loopback port; always stopped."""
+    port = _free_port()
+    process = _start_server(port, tmp_path / "server")
     try:
         _wait_until_up(port, process)
         yield f"http://127.0.0.1:{port}", process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+        _stop(process)
 
 
 @pytest.mark.slow
@@ -71,7 +79,7 @@ async def test_memories_on_a_shared_chroma_server(
     chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
 ) -> None:
     url, process = chroma_server
-    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused")
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_retry_timeout=0.3)
     writer_episodic = EpisodicMemory.from_settings(settings)
     writer_semantic = SemanticMemory.from_settings(settings)
     await writer_episodic.log_interaction(
@@ -106,6 +114,29 @@ async def test_memories_on_a_shared_chroma_server(
         )
     with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
         SemanticMemory.from_settings(settings)
+
+
+@pytest.mark.slow
+async def test_a_call_waits_for_a_restarting_chroma_server(
+    chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
+) -> None:
+    """Requests that cannot connect are sent again until the server is back (nothing was
+    sent, so nothing is applied twice); its data is still there."""
+    url, process = chroma_server
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_retry_timeout=90)
+    memory = EpisodicMemory.from_settings(settings)
+    await memory.log_interaction(AGENT, "user", "before the restart", tenant_id=TENANT, user_id=USER)
+    _stop(process)
+    restarted = _start_server(int(url.rsplit(":", 1)[1]), tmp_path / "server")
+    try:
+        written = await memory.log_interaction(
+            AGENT, "user", "during the restart", tenant_id=TENANT, user_id=USER
+        )
+        history = await memory.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)
+        assert [i.content for i in history] == ["before the restart", "during the restart"]
+        assert [i.id for i in history][-1] == written.id
+    finally:
+        _stop(restarted)
 
 
 def test_http_and_embedded_clients_coexist_in_one_process(
