@@ -125,7 +125,9 @@ async def test_a_call_waits_for_a_restarting_chroma_server(
     url, process = chroma_server
     settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_retry_timeout=90)
     memory = EpisodicMemory.from_settings(settings)
-    await memory.log_interaction(AGENT, "user", "before the restart", tenant_id=TENANT, user_id=USER)
+    await memory.log_interaction(
+        AGENT, "user", "before the restart", tenant_id=TENANT, user_id=USER
+    )
     _stop(process)
     restarted = _start_server(int(url.rsplit(":", 1)[1]), tmp_path / "server")
     try:
