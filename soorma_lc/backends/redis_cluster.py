@@ -145,7 +145,7 @@ class AsyncClusterClient(redis.asyncio.RedisCluster):
     def pipeline(self, transaction: Any = None, shard_hint: Any = None) -> Any:
         if transaction or shard_hint:
             return super().pipeline(transaction, shard_hint)
-        return _AsyncRetryingPipeline(self)
+        return _AsyncRetryingPipeline(self, transaction)
 
     def register_script(self, script: str | bytes) -> AsyncScript:
         return _ClusterScript(self, script)
@@ -168,32 +168,33 @@ class _ClusterScript(AsyncScript):
 
 
 class _AsyncRetryingPipeline(redis.asyncio.cluster.ClusterPipeline):
-    """A non-transactional cluster pipeline run again, whole, while a failover lasts (our
-    pipelines are idempotent: reads, XADDs of events with ids, scripts that converge)."""
+    """A non-transactional cluster pipeline whose unfinished commands (those of a node that
+    went away) are sent again while a failover lasts; finished ones are not repeated.
+
+    redis-py keeps the queued commands, results included, in its pipeline strategy's
+    ``_command_queue`` (redis >= 6.2) and empties it after each attempt: they are put back.
+    """
 
     cluster_client: AsyncClusterClient
 
-    def __init__(self, client: AsyncClusterClient) -> None:
-        super().__init__(client)
-        self._queued: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-
-    def execute_command(self, *args: Any, **kwargs: Any) -> Any:
-        self._queued.append((args, dict(kwargs)))
-        return super().execute_command(*args, **kwargs)
-
     async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
-        queued, self._queued = self._queued, []
+        strategy = self._execution_strategy
+        commands = list(strategy._command_queue)
         wait = FailoverWait(self.cluster_client.failover_timeout)
         while True:
             try:
-                return await super().execute(raise_on_error, allow_redirections)
+                await super().execute(raise_on_error, allow_redirections)
+                return [command.result for command in commands]
             except (redis.RedisError, RedisClusterException) as exc:
                 delay = wait.next_delay(exc)
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
-                for args, kwargs in queued:
-                    super().execute_command(*args, **kwargs)
+                strategy._command_queue = [
+                    command
+                    for command in commands
+                    if command.result is None or isinstance(command.result, Exception)
+                ]
 
 
 class SyncClusterClient(redis.RedisCluster):
