@@ -1,18 +1,13 @@
-"""Both memories on a real Chroma server (``chroma_url``), shared by two clients, and the
-typed error when that server goes away."""
+"""Both memories on a real Chroma server (``chroma_url``), shared by two clients; a call that
+waits for a restarting server; and the typed error when that server goes away."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
-from chromadb.config import Settings as ChromaSettings
 from longterm_helpers import AGENT, TENANT, USER
 
 from soorma_lc.config import Settings
@@ -20,58 +15,19 @@ from soorma_lc.errors import BackendUnavailableError
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.retrievers import semantic_retriever
 from soorma_lc.memory.semantic import SemanticMemory
-
-SERVER = "import sys; from chromadb.cli.cli import app; sys.argv = ['chroma', *sys.argv[1:]]; app()"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            chromadb.HttpClient(
-                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
-            ).heartbeat()
-            return
-        except Exception:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def _start_server(port: int, path: Path) -> subprocess.Popen:
-    command = [sys.executable, "-c", SERVER, "run", "--path", str(path)]
-    return subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=20)
+from tests.chroma_server import free_port, start_chroma, stop_chroma, wait_until_up
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A Chroma server in a child process on a free loopback port; always stopped."""
-    port = _free_port()
-    process = _start_server(port, tmp_path / "server")
+    port = free_port()
+    process = start_chroma(port, tmp_path / "server")
     try:
-        _wait_until_up(port, process)
+        wait_until_up(port, process)
         yield f"http://127.0.0.1:{port}", process
     finally:
-        _stop(process)
+        stop_chroma(process)
 
 
 @pytest.mark.slow
@@ -128,8 +84,8 @@ async def test_a_call_waits_for_a_restarting_chroma_server(
     await memory.log_interaction(
         AGENT, "user", "before the restart", tenant_id=TENANT, user_id=USER
     )
-    _stop(process)
-    restarted = _start_server(int(url.rsplit(":", 1)[1]), tmp_path / "server")
+    stop_chroma(process)
+    restarted = start_chroma(int(url.rsplit(":", 1)[1]), tmp_path / "server")
     try:
         written = await memory.log_interaction(
             AGENT, "user", "during the restart", tenant_id=TENANT, user_id=USER
@@ -138,7 +94,7 @@ async def test_a_call_waits_for_a_restarting_chroma_server(
         assert [i.content for i in history] == ["before the restart", "during the restart"]
         assert [i.id for i in history][-1] == written.id
     finally:
-        _stop(restarted)
+        stop_chroma(restarted)
 
 
 def test_http_and_embedded_clients_coexist_in_one_process(
