@@ -32,7 +32,7 @@ from soorma_lc.errors import (
     PlanNotFoundError,
     PlanOutcomeTimeoutError,
 )
-from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic, parse_topic
 from soorma_lc.planners.config import PlannerConfig, PlannerServices
 from soorma_lc.planners.control import cancel_request, review_answer
 from soorma_lc.planners.envelopes import derived_id
@@ -189,7 +189,7 @@ class ChoreographyPlanner:
         for definition in self.goal_definitions:
             self.worker.add_handler(definition, self._on_goal)
         goal_names = self.config.goal_events
-        for topic in dict.fromkeys(EventTopic(t) for t in listen_topics):
+        for topic in dict.fromkeys(parse_topic(t) for t in listen_topics):
             self.worker.add_topic_handler(
                 topic,
                 self._on_plan_event,
