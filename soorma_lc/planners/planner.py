@@ -450,7 +450,7 @@ class ChoreographyPlanner:
             session_id=envelope.session_id,
             correlation_id=envelope.correlation_id,
             response_event=envelope.response_event,
-            response_topic=envelope.response_topic.value if envelope.response_topic else None,
+            response_topic=str(envelope.response_topic) if envelope.response_topic else None,
             envelope_id=envelope.id,
             parent_plan_id=envelope.plan_id,
             goal_id=envelope.goal_id,
