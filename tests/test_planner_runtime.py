@@ -10,12 +10,12 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Worker
+from soorma_lc.bus.tail import stream_position, wait_for_event
 from soorma_lc.errors import (
     ContextWindowExceededError,
     ModelAuthenticationError,
     ModelUnavailableError,
 )
-from soorma_lc.bus.tail import stream_position, wait_for_event
 from soorma_lc.planners import ChoreographyPlanner
 from tests.planner_helpers import (
     FINDINGS,
