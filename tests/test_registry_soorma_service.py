@@ -160,6 +160,7 @@ async def test_agents_registered_by_the_soorma_sdk_are_read(service: Service) ->
     )
     await service.sdk.register_event(indexing)
     agent = SoormaAgent(
+        version="2.0.0",  # soorma-core registers it as indexer:2.0.0
         agent_id="indexer-7",
         name="indexer",
         description="Indexes",
@@ -187,7 +188,7 @@ async def test_agents_registered_by_the_soorma_sdk_are_read(service: Service) ->
     found = await service.sdk.get_event("doc.summarize")
     assert (found.topic, found.payload_schema) == ("docs.work", REQUEST.payload_schema)
     assert {a.name for a in await service.sdk.query_agents()} == {
-        "indexer:1.0.0",
+        "indexer:2.0.0",
         "summarizer:1.0.0",
     }
 

@@ -44,6 +44,7 @@ from soorma_lc.registry.http_transport import RegistryHttp, body_of, failure
 from soorma_lc.registry.schemas import check_schema_key, resolve_schemas
 from soorma_lc.registry.soorma_wire import (
     kept_as_sent,
+    local_agent_name,
     restored_agent,
     routable_agent_id,
     schema_versions,
@@ -256,7 +257,7 @@ class SoormaRegistryClient:
         current = await self._transport.items(
             AgentDefinition, "agents", "/v1/agents/discover", params
         )
-        return service_agent_name(agent.name) in {a.name for a in current}
+        return agent.name in {local_agent_name(a.name) for a in current}
 
     async def get_agent(self, agent_id: str) -> AgentDefinition | None:
         """GET /v1/agents?agent_id=...&include_expired=false, confirmed live."""
