@@ -55,6 +55,7 @@ from soorma_lc.errors import (
     PlanNotFoundError,
     PlanOutcomeTimeoutError,
     PlanStateTypeError,
+    RegistryConflictError,
     RegistryError,
     RegistryResponseError,
     RegistryUnavailableError,
@@ -75,6 +76,7 @@ from soorma_lc.events import (
     EventDefinition,
     EventEnvelope,
     EventTopic,
+    PayloadSchema,
 )
 
 if TYPE_CHECKING:
@@ -244,6 +246,7 @@ __all__ = [
     "ModelRateLimitError",
     "ModelUnavailableError",
     "OfflinePlannerModel",
+    "PayloadSchema",
     "PayloadValidationError",
     "Plan",
     "PlanBusyError",
@@ -261,6 +264,7 @@ __all__ = [
     "RedisRegistry",
     "RedisStreamsBus",
     "Registry",
+    "RegistryConflictError",
     "RegistryError",
     "RegistryResponseError",
     "RegistryUnavailableError",

@@ -9,6 +9,7 @@ check their options with these helpers first, so a wrong argument is an
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 import unicodedata
 from collections.abc import Iterable
@@ -139,6 +140,21 @@ def text_problem(value: Any, *, max_length: int) -> str | None:
         return "contains a NUL character"
     if not is_utf8_encodable(value):
         return "contains a lone surrogate, which UTF-8 cannot encode"
+    return None
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
+def header_problem(name: Any, value: Any) -> str | None:
+    """Why ``name: value`` cannot be sent as an HTTP header (None when it can): the name is an
+    RFC 9110 token, the value printable ASCII without line breaks or other controls."""
+    if not isinstance(name, str) or _HEADER_NAME.fullmatch(name) is None:
+        return f"header name {shown(name)} is not an HTTP token"
+    if not isinstance(value, str):
+        return f"header {name} must be a string, got {shown(value)}"
+    if any(ord(c) < 32 or ord(c) > 126 for c in value.replace("\t", " ")):
+        return f"header {name} contains a line break, a control or a non-ASCII character"
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from soorma_lc.checks import label_problem
+from soorma_lc.checks import header_problem, label_problem
 from soorma_lc.errors import InvalidArgumentError
 
 # litellm downloads a price map at import unless told otherwise; nothing may touch the network
@@ -92,7 +92,14 @@ class Settings(BaseSettings):
     registry_url: str | None = Field(
         default=None, description="Base URL of a Soorma Registry service; None uses Redis."
     )
-    registry_token: SecretStr | None = Field(default=None, description="Bearer token.")
+    registry_token: SecretStr | None = Field(
+        default=None, description="Bearer token (a JWT: the Soorma Registry requires one)."
+    )
+    registry_headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra HTTP headers sent to the Soorma Registry (a JSON object), e.g. for "
+        "a gateway in front of it.",
+    )
     tenant_id: str = DEFAULT_TENANT_ID
     user_id: str = DEFAULT_USER_ID
 
@@ -125,6 +132,15 @@ class Settings(BaseSettings):
             ord(c) < 32 or ord(c) == 127 for c in value.get_secret_value()
         ):
             raise ValueError("the token contains a line break or another control character")
+        return value
+
+    @field_validator("registry_headers")
+    @classmethod
+    def _check_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            problem = header_problem(name, text)
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
     @field_validator("llm_fallbacks", mode="before")

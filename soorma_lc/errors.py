@@ -125,6 +125,13 @@ class RegistryResponseError(RegistryError, BackendResponseError):
         self.body = body
 
 
+class RegistryConflictError(RegistryResponseError):
+    """The registry keeps a definition other than the one being registered: a schema version
+    registered before with other content (a version is immutable), or a Soorma Registry
+    service that acknowledged an event update but still serves the old definition (it never
+    changes a registered event's topic, and drops an update that meets its 30 s read cache)."""
+
+
 class CheckpointError(SoormaError):
     """A LangGraph checkpoint operation on Redis failed."""
 

@@ -2,27 +2,37 @@
 
 Field names match Soorma's (snake_case). The same models read and write camelCase for the Soorma
 HTTP API (``model_dump(by_alias=True)``) and CloudEvents 1.0 structured JSON for envelopes.
+
+Topics are the eight Soorma topics of :class:`EventTopic` or custom topic names matching
+:data:`TOPIC_PATTERN` (soorma-core's registry accepts any topic string; the pattern keeps a
+topic usable as a Redis stream key, a URL query value and a NATS subject token).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import math
 import re
 import typing
 import uuid
 from datetime import UTC, datetime
 from enum import EnumType, StrEnum
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self, TypeAlias
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     JsonValue,
+    PlainValidator,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 from pydantic.alias_generators import to_camel
@@ -46,15 +56,19 @@ from soorma_lc.jsonvalues import check_json_value, json_value_problem, parse_jso
 from soorma_lc.schema_safety import check_json_schema
 
 __all__ = [
+    "TOPIC_PATTERN",
     "AgentCapability",
     "AgentDefinition",
     "EventDefinition",
     "EventEnvelope",
     "EventRouting",
     "EventTopic",
+    "PayloadSchema",
+    "Topic",
     "check_json_schema",
     "check_object_schema",
     "definitions_argument",
+    "parse_topic",
     "validate_event_name",
 ]
 
@@ -62,6 +76,10 @@ MAX_EVENT_NAME_LENGTH = MAX_NAME_LENGTH
 MAX_DESCRIPTION_LENGTH = 16 * 1024
 """Longest description (of an event, capability or agent) accepted, in characters."""
 MAX_SOURCE_LENGTH = 2048
+MAX_TEXT_LENGTH = 64 * 1024
+"""Longest free text an envelope field (``message``, ``error``, ``unit_of_work``) carries."""
+MAX_VERSION_LENGTH = 50
+"""Longest schema version accepted (the Soorma Registry's column width)."""
 _WHITESPACE = re.compile(r"\s")
 
 
@@ -95,6 +113,40 @@ class EventTopic(StrEnum, metaclass=_TopicType):
         raise InvalidEventError(f"unknown topic {shown_value}; expected one of: {allowed}")
 
 
+TOPIC_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+"""A custom topic: letters, digits, ``.``, ``_`` and ``-``, starting with a letter or digit, at
+most 100 characters (the Soorma Registry's column width). No whitespace, ``:``, ``/``, ``*``,
+``>``, ``{`` or ``}``: a topic names a Redis stream (braces would change its Redis Cluster hash
+slot), travels in URLs, and is a NATS subject token in Soorma's Event Service (where ``*`` and
+``>`` are wildcards)."""
+
+_STANDARD_TOPICS = {topic.value: topic for topic in EventTopic}
+
+
+def parse_topic(value: Any) -> EventTopic | str:
+    """``value`` as a topic: the :class:`EventTopic` member for a standard topic, the string
+    itself for a custom topic matching :data:`TOPIC_PATTERN`; anything else is
+    :class:`InvalidEventError`."""
+    if isinstance(value, EventTopic):
+        return value
+    if not isinstance(value, str):
+        raise InvalidEventError(f"unknown topic {shown(value)}; a topic is a string")
+    standard = _STANDARD_TOPICS.get(value)
+    if standard is not None:
+        return standard
+    if TOPIC_PATTERN.fullmatch(value) is None:
+        raise InvalidEventError(
+            f"invalid topic {value[:80]!r}: a topic is one of the eight Soorma topics "
+            f"({', '.join(_STANDARD_TOPICS)}) or a custom name of letters, digits, '.', '_' "
+            "and '-', starting with a letter or digit, at most 100 characters"
+        )
+    return value
+
+
+Topic: TypeAlias = Annotated[EventTopic | str, PlainValidator(parse_topic)]
+"""A model field holding a topic (see :func:`parse_topic`)."""
+
+
 def validate_event_name(name: str) -> str:
     """Return ``name`` if it is a valid event name, else raise :class:`InvalidEventError`.
 
@@ -108,11 +160,27 @@ def validate_event_name(name: str) -> str:
     return check_name(name, "event name", error=InvalidEventError, max_length=MAX_EVENT_NAME_LENGTH)
 
 
-def _label(value: str | None, what: str, max_length: int = MAX_NAME_LENGTH) -> str | None:
-    """``value`` (None allowed) if it is a usable label, else :class:`InvalidEventError`."""
+def _label(
+    value: str | None,
+    what: str,
+    max_length: int = MAX_NAME_LENGTH,
+    *,
+    error: type[SoormaValidationError] = InvalidEventError,
+) -> str | None:
+    """``value`` (None allowed) if it is a usable label, else ``error``."""
     if value is None:
         return None
     problem = label_problem(value, max_length=max_length)
+    if problem is not None:
+        raise error(f"{what} {problem}")
+    return value
+
+
+def _text(value: str | None, what: str) -> str | None:
+    """``value`` (None allowed) if it is usable free text, else :class:`InvalidEventError`."""
+    if value is None:
+        return None
+    problem = text_problem(value, max_length=MAX_TEXT_LENGTH)
     if problem is not None:
         raise InvalidEventError(f"{what} {problem}")
     return value
@@ -228,7 +296,7 @@ class EventDefinition(SoormaModel):
     error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
 
     event_name: str
-    topic: EventTopic
+    topic: Topic
     description: str = ""
     payload_schema: dict[str, Any] | None = None
     response_schema: dict[str, Any] | None = None
@@ -262,6 +330,44 @@ class EventDefinition(SoormaModel):
     @classmethod
     def _check_metadata(cls, value: dict[str, Any]) -> dict[str, Any]:
         return _json_object(value, "metadata")
+
+
+class PayloadSchema(SoormaModel):
+    """A named, versioned JSON Schema of event data (Soorma's schema registry).
+
+    Events refer to one by ``payload_schema_name`` / ``response_schema_name``; registries fill
+    an event's schema from the latest version registered under that name. A (name, version)
+    pair is immutable once registered.
+    """
+
+    error_class: ClassVar[type[SoormaValidationError]] = InvalidSchemaError
+
+    schema_name: str
+    version: str = "1.0.0"
+    json_schema: dict[str, Any]
+    description: str | None = None
+    owner_agent_id: str | None = None
+
+    @field_validator("schema_name", "owner_agent_id")
+    @classmethod
+    def _check_label(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _label(value, str(info.field_name), error=InvalidSchemaError)
+
+    @field_validator("version")
+    @classmethod
+    def _check_version(cls, value: str) -> str:
+        label = _label(value, "version", MAX_VERSION_LENGTH, error=InvalidSchemaError)
+        return typing.cast(str, label)
+
+    @field_validator("json_schema")
+    @classmethod
+    def _check_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return typing.cast(dict[str, Any], check_object_schema(value, "json_schema"))
+
+    @field_validator("description")
+    @classmethod
+    def _check_description(cls, value: str | None) -> str | None:
+        return None if value is None else _description(value)
 
 
 class AgentCapability(SoormaModel):
@@ -376,7 +482,20 @@ _CORE_ATTRIBUTES = ("id", "source", "specversion", "type", "time", "subject", "d
 
 class EventEnvelope(SoormaModel, EventRouting):
     """One event on the bus: CloudEvents 1.0 core attributes plus Soorma's routing metadata
-    (the :class:`EventRouting` fields, the response it asks for, schema names, its parent)."""
+    (the :class:`EventRouting` fields, the response it asks for, schema names, its parent).
+
+    It also carries the fields of soorma-common's envelope subclasses, all optional here:
+    ``ActionRequestEvent`` (``caused_by``, ``callback_url``), ``ActionResultEvent``
+    (``action_event_id``, ``success``, ``result``, ``error``, ``completed_at``),
+    ``BillingEvent`` (``unit_of_work``, ``cost``, ``currency``) and ``NotificationEvent``
+    (``message``, ``priority``, ``channel``), and ``platform_tenant_id`` (set by Soorma's
+    Event Service), so a Soorma event survives a round trip through soorma-lc whole.
+
+    ``model_dump(by_alias=True)`` (Soorma's camelCase) leaves unset fields out, as soorma-common
+    expects: its envelope fills a missing ``correlationId`` with a new id and rejects an
+    explicit null. soorma-common's base envelope requires a ``topic`` among the eight standard
+    ones; its subclasses set their own.
+    """
 
     error_class: ClassVar[type[SoormaValidationError]] = InvalidEventError
 
@@ -386,40 +505,91 @@ class EventEnvelope(SoormaModel, EventRouting):
     type: str
     time: datetime = Field(default_factory=_utcnow)
     data: dict[str, JsonValue] | None = None
-    topic: EventTopic | None = None
+    topic: Topic | None = None
     subject: str | None = None
     response_event: str | None = None
-    response_topic: EventTopic | None = None
+    response_topic: Topic | None = None
     response_schema_name: str | None = None
     parent_event_id: str | None = None
     payload_schema_name: str | None = None
+    platform_tenant_id: str | None = None
+    caused_by: str | None = None
+    callback_url: str | None = None
+    action_event_id: str | None = None
+    success: bool | None = None
+    result: dict[str, JsonValue] | None = None
+    error: str | None = None
+    completed_at: datetime | None = None
+    unit_of_work: str | None = None
+    cost: float | None = None
+    currency: str | None = None
+    message: str | None = None
+    priority: str | None = None
+    channel: str | None = None
 
     @field_validator("type", "response_event")
     @classmethod
     def _check_type(cls, value: str | None) -> str | None:
         return None if value is None else validate_event_name(value)
 
-    @field_validator("id", "parent_event_id", "payload_schema_name", "response_schema_name")
+    @field_validator(
+        "id",
+        "parent_event_id",
+        "payload_schema_name",
+        "response_schema_name",
+        "platform_tenant_id",
+        "caused_by",
+        "action_event_id",
+        "currency",
+        "priority",
+        "channel",
+    )
     @classmethod
     def _check_id(cls, value: str | None, info: ValidationInfo) -> str | None:
         return _label(value, str(info.field_name))
 
-    @field_validator("source", "subject")
+    @field_validator("source", "subject", "callback_url")
     @classmethod
     def _check_source(cls, value: str | None, info: ValidationInfo) -> str | None:
         return _label(value, str(info.field_name), MAX_SOURCE_LENGTH)
 
-    @field_validator("data")
+    @field_validator("error", "message", "unit_of_work")
     @classmethod
-    def _check_data(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        """Event data is plain JSON, on the way in as on the way out (no NaN, bounded depth)."""
-        return None if value is None else _json_object(value, "data")
+    def _check_text(cls, value: str | None, info: ValidationInfo) -> str | None:
+        return _text(value, str(info.field_name))
 
-    @field_validator("time")
+    @field_validator("data", "result")
     @classmethod
-    def _utc_time(cls, value: datetime) -> datetime:
+    def _check_data(
+        cls, value: dict[str, Any] | None, info: ValidationInfo
+    ) -> dict[str, Any] | None:
+        """Event data is plain JSON, on the way in as on the way out (no NaN, bounded depth)."""
+        return None if value is None else _json_object(value, str(info.field_name))
+
+    @field_validator("cost")
+    @classmethod
+    def _check_cost(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise InvalidEventError(f"cost must be a finite number, got {value!r}")
+        return value
+
+    @field_validator("time", "completed_at")
+    @classmethod
+    def _utc_time(cls, value: datetime | None) -> datetime | None:
         # UTC always: JSON and CloudEvents timestamps cannot carry sub-minute UTC offsets.
+        if value is None:
+            return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        """Soorma's camelCase form (``by_alias``) leaves out what is unset (see the class)."""
+        dumped = handler(self)
+        if info.by_alias:
+            return {key: value for key, value in dumped.items() if value is not None}
+        return dumped
 
     def to_cloudevent(self) -> dict[str, Any]:
         """CloudEvents 1.0 structured-mode JSON object (extension names lower-case).
@@ -442,7 +612,7 @@ class EventEnvelope(SoormaModel, EventRouting):
         for name, attribute in _EXTENSION_ATTRIBUTE.items():
             value = getattr(self, name)
             if value is not None:
-                event[attribute] = str(value)
+                event[attribute] = _attribute_value(value)
         if self.data is not None:
             event["data"] = self.data
         return event
@@ -453,7 +623,9 @@ class EventEnvelope(SoormaModel, EventRouting):
 
         ``id``, ``source`` and ``type`` are required (as CloudEvents requires), so parsing the
         same event twice gives the same id. Data may come as ``data`` or, base64-encoded JSON,
-        as ``data_base64``; it must be a JSON object either way.
+        as ``data_base64``; it must be a JSON object either way. Every other attribute is
+        optional: soorma-common's ``to_cloudevents_dict()`` writes neither ``goalid`` nor
+        ``planid`` (nor its subclasses' fields), and what it writes reads back whole.
         """
         if isinstance(event, str | bytes | bytearray):
             event = parse_json(event, "CloudEvent", InvalidEventError)
@@ -479,7 +651,22 @@ class EventEnvelope(SoormaModel, EventRouting):
         for name, attribute in _EXTENSION_ATTRIBUTE.items():
             if attribute in event:
                 fields[name] = event[attribute]
+        if isinstance(fields.get("result"), str):
+            fields["result"] = parse_json(fields["result"], "result", InvalidEventError)
         return cls.model_validate(fields)
+
+
+def _attribute_value(value: Any) -> str | bool:
+    """An envelope field as a CloudEvents extension attribute: booleans stay booleans, a
+    timestamp is RFC 3339 in UTC, an object (``result``) is its compact JSON text, anything
+    else its string (CloudEvents attributes have no object or decimal type)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, dict):
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return str(value)
 
 
 def _decode_base64_data(encoded: Any, event: dict[str, Any]) -> Any:

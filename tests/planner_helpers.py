@@ -15,15 +15,15 @@ from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Worker
+from soorma_lc.llm.tools import OpenAIToolBinding
 
 Policy = Callable[[list[BaseMessage], list[str]], AIMessage]
 
 
-class PolicyChatModel(BaseChatModel):
+class PolicyChatModel(OpenAIToolBinding):
     """A chat model whose reply is ``policy(messages, offered_tool_names)``."""
 
     policy: Policy
@@ -33,9 +33,6 @@ class PolicyChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "policy"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
 
     def _generate(
         self,

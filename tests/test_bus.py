@@ -579,11 +579,57 @@ async def test_a_dead_letter_without_its_entry_refuses_replay(bus: RedisStreamsB
     assert await bus.dead_letter_count() == 1
 
 
-async def test_unknown_topic_is_a_typed_error(bus: RedisStreamsBus) -> None:
+async def test_invalid_topic_is_a_typed_error(bus: RedisStreamsBus) -> None:
     async def handler(event: EventEnvelope) -> None:
         raise AssertionError("never called")
 
-    with pytest.raises(InvalidEventError, match="unknown topic 'no-such-topic'"):
-        await bus.subscribe("g", ["no-such-topic"], handler)
-    with pytest.raises(InvalidEventError, match="unknown topic"):
-        await bus.dead_letters(topic="no-such-topic")
+    for topic in ("no such topic", "{slot}", "a/b"):
+        with pytest.raises(InvalidEventError, match=f"invalid topic {topic!r}"):
+            await bus.subscribe("g", [topic], handler)
+        with pytest.raises(InvalidEventError, match="invalid topic"):
+            await bus.dead_letters(topic=topic)
+        with pytest.raises(InvalidEventError, match="invalid topic"):
+            await bus.announce("x.happened", {}, topic=topic)
+    assert await bus.client.keys("*") == []
+
+
+async def test_custom_topics_get_their_own_streams(bus: RedisStreamsBus) -> None:
+    recorder = Recorder(fail_types={"audit.failed"})
+    await bus.subscribe("auditor", ["audit.orders-v2"], recorder, block=0.05)
+    first = await bus.announce("order.audited", {"order": 1}, topic="audit.orders-v2")
+    request = await bus.request(
+        "audit.requested",
+        {},
+        response_event="audit.done",
+        topic="audit.orders-v2",
+        response_topic="audit.results",
+    )
+    await eventually(lambda: {first, request} <= set(recorder.ids))
+    assert await bus.client.exists("soorma:bus:stream:audit.orders-v2") == 1
+    [received] = [e for e in recorder.events if e.id == request]
+    await bus.respond(received, data={"ok": True})
+    [response] = await stream_envelopes(bus, "audit.results")
+    assert (response.type, response.topic, response.parent_event_id) == (
+        "audit.done",
+        "audit.results",
+        request,
+    )
+    await bus.announce("business.fact", {})
+    stats = {s.topic: s for s in await bus.stats()}
+    assert list(stats) == ["business-facts", "audit.orders-v2", "audit.results"]
+    assert stats["audit.orders-v2"].length == 2
+    assert [g.name for g in stats["audit.orders-v2"].groups] == ["auditor"]
+    assert await bus.dead_letters(topic="audit.orders-v2") == []
+
+
+async def test_stream_listing_escapes_a_glob_in_the_prefix(redis_url: str) -> None:
+    plain = RedisStreamsBus.from_url(redis_url, prefix="team:")
+    starred = RedisStreamsBus.from_url(redis_url, prefix="te*m:")
+    try:
+        await plain.announce("x.happened", {}, topic="one")
+        await starred.announce("x.happened", {}, topic="two")
+        assert [s.topic for s in await starred.stats()] == ["two"]
+        assert [s.topic for s in await plain.stats()] == ["one"]
+    finally:
+        await plain.aclose()
+        await starred.aclose()

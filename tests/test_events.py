@@ -19,12 +19,14 @@ from soorma_lc.errors import (
     SoormaValidationError,
 )
 from soorma_lc.events import (
+    TOPIC_PATTERN,
     AgentCapability,
     AgentDefinition,
     EventDefinition,
     EventEnvelope,
     EventRouting,
     EventTopic,
+    parse_topic,
 )
 from soorma_lc.toolkit import ToolContext
 
@@ -66,11 +68,42 @@ def test_longest_allowed_event_name() -> None:
     assert EventDefinition(event_name="e" * 255, topic="task-events").event_name == "e" * 255
 
 
-def test_unknown_topic_lists_the_allowed_ones() -> None:
+def test_invalid_topic_lists_the_standard_ones_and_the_pattern() -> None:
     with pytest.raises(InvalidEventError) as raised:
-        EventDefinition(event_name="a.b", topic="actions")
-    assert raised.value.errors[0].startswith("topic: Input should be 'business-facts'")
+        EventDefinition(event_name="a.b", topic="two words")
+    assert raised.value.errors[0].startswith(
+        "topic: invalid topic 'two words': a topic is one of the eight Soorma topics "
+        "(business-facts, action-requests,"
+    )
+    assert "letters, digits, '.', '_' and '-'" in raised.value.errors[0]
     assert isinstance(raised.value, SoormaError) and isinstance(raised.value, ValueError)
+
+
+@pytest.mark.parametrize("topic", ["actions", "audit.orders-v2", "Custom_Topic", "x" * 100])
+def test_custom_topics_match_the_pattern(topic: str) -> None:
+    event = EventDefinition(event_name="a.b", topic=topic)
+    assert event.topic == topic and type(event.topic) is str
+    assert EventDefinition.model_validate_json(event.model_dump_json()) == event
+    envelope = EventEnvelope(type="a.b", topic=topic, response_topic=topic)
+    assert EventEnvelope.from_cloudevent(envelope.to_cloudevent()) == envelope
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["", " x", "a b", "x" * 101, "-lead", ".lead", "a:b", "a/b", "a*", "a>", "{tag}", "café", 7],
+)
+def test_topics_outside_the_pattern_are_refused(topic: object) -> None:
+    with pytest.raises(InvalidEventError, match="topic"):
+        EventDefinition(event_name="a.b", topic=topic)  # type: ignore[arg-type]
+    with pytest.raises(InvalidEventError, match="topic"):
+        parse_topic(topic)
+
+
+def test_standard_topics_parse_to_the_enum_members() -> None:
+    for topic in EventTopic:
+        assert parse_topic(topic.value) is topic
+        assert EventDefinition(event_name="a.b", topic=topic.value).topic is topic
+    assert TOPIC_PATTERN.fullmatch("action-requests")
 
 
 @pytest.mark.parametrize("field", ["payload_schema", "response_schema"])
@@ -134,11 +167,11 @@ def test_agent_derives_event_names_from_capabilities() -> None:
                 "agent_id": "a",
                 "name": "n",
                 "capabilities": [
-                    {"task_name": "t", "consumed_event": {"event_name": "e", "topic": "nope"}}
+                    {"task_name": "t", "consumed_event": {"event_name": "e", "topic": "no pe"}}
                 ],
             },
             InvalidEventError,
-            "capabilities.0.consumed_event.topic: Input should be",
+            "capabilities.0.consumed_event.topic: invalid topic 'no pe'",
         ),
     ],
 )
@@ -160,7 +193,7 @@ def test_envelope_defaults() -> None:
     ("fields", "message"),
     [
         ({"type": "has space"}, "type: event name 'has space' contains whitespace"),
-        ({"type": "a", "topic": "nope"}, "topic: Input should be"),
+        ({"type": "a", "topic": "no/pe"}, "topic: invalid topic 'no/pe'"),
         ({"type": "a", "data": {"x": object()}}, "data.x"),
         ({"type": "a", "id": ""}, "id: id must not be empty or blank"),
         ({}, "type: Field required"),
@@ -205,8 +238,8 @@ def test_cloudevent_shape() -> None:
         ({"specversion": "0.3", "type": "a", "id": "1", "source": "s"}, "specversion '0.3'"),
         ({"specversion": "1.0", "id": "1", "source": "s"}, "type: Field required"),
         (
-            {"specversion": "1.0", "id": "1", "source": "s", "type": "a", "topic": "bogus"},
-            "topic: Input should be",
+            {"specversion": "1.0", "id": "1", "source": "s", "type": "a", "topic": "bo gus"},
+            "topic: invalid topic 'bo gus'",
         ),
         ({"specversion": "1.0", "type": "a", "source": "s"}, "lacks required attribute(s): id"),
     ],
@@ -222,6 +255,7 @@ text = st.text(
     min_size=1,
     max_size=30,
 )
+topics = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,20}", fullmatch=True)
 json_values = st.recursive(
     st.none()
     | st.booleans()
@@ -242,8 +276,15 @@ envelopes = st.builds(
         timezones=st.sampled_from([UTC, timezone(timedelta(hours=5, minutes=30))]),
     ),
     data=st.none() | st.dictionaries(text, json_values, max_size=5),
-    topic=st.none() | st.sampled_from(EventTopic),
-    response_topic=st.none() | st.sampled_from(EventTopic),
+    topic=st.none() | st.sampled_from(EventTopic) | topics,
+    response_topic=st.none() | st.sampled_from(EventTopic) | topics,
+    success=st.none() | st.booleans(),
+    result=st.none() | st.dictionaries(text, json_values, max_size=3),
+    completed_at=st.none()
+    | st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
+    ),
+    cost=st.none() | st.floats(allow_nan=False, allow_infinity=False),
     **{
         name: st.none() | text
         for name in (
@@ -259,6 +300,16 @@ envelopes = st.builds(
             "trace_id",
             "parent_event_id",
             "payload_schema_name",
+            "platform_tenant_id",
+            "caused_by",
+            "callback_url",
+            "action_event_id",
+            "error",
+            "unit_of_work",
+            "currency",
+            "message",
+            "priority",
+            "channel",
         )
     },
 )
@@ -271,7 +322,8 @@ def test_envelope_round_trips(envelope: EventEnvelope) -> None:
     assert EventEnvelope.model_validate_json(snake) == envelope
     assert "correlation_id" in json.loads(snake)
     camel = json.loads(envelope.model_dump_json(by_alias=True))
-    assert "correlationId" in camel and "tenantId" in camel
+    assert ("correlationId" in camel) is (envelope.correlation_id is not None)
+    assert None not in camel.values()  # Soorma's form leaves unset fields out
     assert EventEnvelope.model_validate(camel) == envelope
     cloudevent = json.dumps(envelope.to_cloudevent())
     assert EventEnvelope.from_cloudevent(cloudevent) == envelope
@@ -299,10 +351,14 @@ def test_one_list_of_routing_fields_serves_envelope_tool_context_and_cloudevents
     values.update(
         specversion="1.0",
         time="2026-01-01T00:00:00Z",
+        completed_at="2026-01-01T00:00:01Z",
         data={"k": 1},
+        result={"r": [1, {"deep": None}]},
+        success=False,
+        cost=0.25,
         type="a.happened",
         topic="action-requests",
-        response_topic="action-results",
+        response_topic="custom.results",
     )
     envelope = EventEnvelope(**values)
     cloudevent = envelope.to_cloudevent()

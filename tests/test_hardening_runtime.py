@@ -283,7 +283,7 @@ async def test_stored_entries_are_decoded_with_the_definition_rules(
         ({"timeout": math.inf}, InvalidArgumentError),
         ({"retries": 1000}, InvalidArgumentError),
         ({"token": "abc\ndef"}, ConfigurationError),
-        ({"tenant_id": "t\r\nX: y"}, ConfigurationError),
+        ({"headers": {"X-Tenant-ID": "t\r\nX: y"}}, ConfigurationError),
     ],
 )
 def test_registry_client_options_are_checked(

@@ -70,3 +70,21 @@ async def test_graph_state_shows_a_waiting_plan(settings) -> None:
         awaiting = snapshot.values["awaiting"]
         assert awaiting["event"] == "research.requested" and awaiting["kind"] == "result"
         assert snapshot.interrupts[0].value["plan_id"] == plan_id
+
+
+async def test_history_pairs_each_request_with_its_result(settings) -> None:
+    async with Stack(settings) as stack:
+        planner = stack.planner(research_policy)
+        await stack.start(*research_workers(**stack.shared()), planner)
+
+        outcome = await planner.submit(
+            "research.goal", {"topic": "Docker"}, tenant_id="acme", user_id="alice", timeout=30
+        )
+
+        history = await planner.history(outcome.plan_id, tenant_id="acme", user_id="alice")
+        published = {r.correlation_id: r.event for r in history if r.kind == "published"}
+        answered = {r.correlation_id: r.event for r in history if r.kind == "result"}
+        assert set(published) == set(answered) and len(published) == 3
+        assert published[next(c for c, e in answered.items() if e == "draft.completed")] == (
+            "draft.requested"
+        )

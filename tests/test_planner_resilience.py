@@ -96,6 +96,7 @@ def test_budget_and_policy_values_are_checked():
     ):
         with pytest.raises(ConfigurationError):
             bad()
+    assert EscalationPolicy(topic="ops.reviews").topic == "ops.reviews"  # a custom topic
 
 
 # -- deadlines and retries ------------------------------------------------------------------------

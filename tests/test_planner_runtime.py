@@ -10,6 +10,7 @@ import pytest
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 
 from soorma_lc import AgentContext, EventDefinition, EventEnvelope, EventTopic, Worker
+from soorma_lc.bus.tail import stream_position, wait_for_event
 from soorma_lc.errors import (
     ContextWindowExceededError,
     ModelAuthenticationError,
@@ -247,6 +248,30 @@ async def test_a_goal_without_scope_runs_in_the_default_scope(settings):
         assert outcome.status == "completed"
         default = {"tenant_id": settings.tenant_id, "user_id": settings.user_id}
         assert await stack.memory.get_plan(outcome.plan_id, **default) is not None
+
+
+async def test_a_goal_answered_on_a_custom_response_topic(settings):
+    async with Stack(settings) as stack:
+        planner = stack.planner(research_policy)
+        await stack.start(*research_workers(**stack.shared()), planner)
+        position = await stream_position(stack.bus, "research.replies")
+        goal_id = await stack.bus.request(
+            "research.goal",
+            {"topic": "Docker"},
+            response_event="research.goal.completed",
+            response_topic="research.replies",
+            **SCOPE,
+        )
+        reply = await wait_for_event(
+            stack.bus,
+            "research.replies",
+            lambda e: e.parent_event_id == goal_id,
+            after=position,
+            timeout=30,
+        )
+        assert reply is not None and reply.topic == "research.replies"
+        assert reply.type == "research.goal.completed"
+        assert reply.data["status"] == "completed"
 
 
 async def test_goal_data_that_fails_the_goal_schema_fails_the_plan(settings, redis_client):

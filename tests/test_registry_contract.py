@@ -13,15 +13,22 @@ from dataclasses import dataclass
 
 import pytest
 import respx
-from soorma_registry_fake import FakeSoormaRegistry
+from soorma_registry_fake import DEFAULT_TOKEN, FakeSoormaRegistry
 
 from soorma_lc.errors import (
     InvalidAgentError,
     InvalidEventError,
     InvalidSchemaError,
+    RegistryConflictError,
     UnknownAgentError,
 )
-from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventTopic
+from soorma_lc.events import (
+    AgentCapability,
+    AgentDefinition,
+    EventDefinition,
+    EventTopic,
+    PayloadSchema,
+)
 from soorma_lc.registry import (
     InMemoryRegistry,
     RedisRegistry,
@@ -64,10 +71,10 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
         yield Backend(registry, expire_redis, versioned=True)
     else:
-        fake = FakeSoormaRegistry(token="s3cret", agent_ttl=TTL)
+        fake = FakeSoormaRegistry(agent_ttl=TTL)
         with respx.mock(assert_all_called=False) as router:
             fake.mount(router)
-            registry = SoormaRegistryClient(fake.base_url, token="s3cret", retries=0)
+            registry = SoormaRegistryClient(fake.base_url, token=DEFAULT_TOKEN, retries=0)
 
             async def expire_http() -> None:
                 fake.now += TTL + 1
@@ -76,7 +83,9 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     await registry.aclose()
 
 
-def event(name: str, topic: EventTopic = EventTopic.ACTION_REQUESTS, **fields) -> EventDefinition:
+def event(
+    name: str, topic: EventTopic | str = EventTopic.ACTION_REQUESTS, **fields
+) -> EventDefinition:
     return EventDefinition(event_name=name, topic=topic, **fields)
 
 
@@ -152,8 +161,83 @@ async def test_list_events_sorted_and_filtered_by_topic(backend: Backend) -> Non
         == [e.event_name for e in by_str]
     )
     assert await reg.list_events(EventTopic.BILLING_EVENTS) == []
-    with pytest.raises(InvalidEventError, match="unknown topic 'no-such-topic'"):
-        await reg.list_events("no-such-topic")
+    assert await reg.list_events("no-such-topic") == []  # a custom topic nobody uses
+    with pytest.raises(InvalidEventError, match="invalid topic 'no such topic'"):
+        await reg.list_events("no such topic")
+
+
+async def test_custom_topics_are_registered_listed_and_filtered(backend: Backend) -> None:
+    reg = backend.registry
+    custom = event("order.audited", "audit.orders-v2", description="An order was audited")
+    await reg.register_event(custom)
+    await reg.register_event(event("a.request"))
+    assert await reg.get_event("order.audited") == custom
+    assert (await reg.get_event("order.audited")).topic == "audit.orders-v2"
+    assert await reg.list_events("audit.orders-v2") == [custom]
+    assert [e.event_name for e in await reg.list_events()] == ["a.request", "order.audited"]
+    worker = agent("auditor-1", "order.audited")
+    worker = worker.model_copy(
+        update={
+            "capabilities": [worker.capabilities[0].model_copy(update={"consumed_event": custom})]
+        }
+    )
+    await reg.register_agent(worker)
+    assert [a.agent_id for a in await reg.list_agents("order.audited")] == ["auditor-1"]
+
+
+ORDER_SCHEMA = PayloadSchema(
+    schema_name="order_v1",
+    json_schema={"type": "object", "properties": {"sku": {"type": "string"}}, "required": ["sku"]},
+    description="An order",
+)
+ORDER_SCHEMA_2 = PayloadSchema(
+    schema_name="order_v1",
+    version="2.0.0",
+    json_schema={"type": "object", "properties": {"sku": {"type": "integer"}}},
+)
+NAMED = event("order.place", payload_schema_name="order_v1", response_schema_name="receipt_v1")
+
+
+async def test_schema_names_resolve_to_the_latest_registered_version(backend: Backend) -> None:
+    reg = backend.registry
+    await reg.register_event(NAMED)
+    unresolved = await reg.get_event("order.place")
+    assert unresolved == NAMED and unresolved.payload_schema is None
+    await reg.register_schema(ORDER_SCHEMA)
+    [listed] = await reg.list_events()
+    found = await reg.get_event("order.place")
+    assert found == listed
+    assert found.payload_schema == ORDER_SCHEMA.json_schema
+    assert found.payload_schema_name == "order_v1"
+    assert found.response_schema is None  # receipt_v1 is not registered
+    await reg.register_schema(ORDER_SCHEMA_2)
+    assert (await reg.get_event("order.place")).payload_schema == ORDER_SCHEMA_2.json_schema
+    assert await reg.get_schema("order_v1") == ORDER_SCHEMA_2
+    assert await reg.get_schema("order_v1", "1.0.0") == ORDER_SCHEMA
+    assert await reg.get_schema("order_v1", "3.0.0") is None
+    assert await reg.get_schema("receipt_v1") is None
+    # an inline schema wins over a name
+    inline = NAMED.model_copy(update={"event_name": "order.inline", "payload_schema": {}})
+    await reg.register_event(inline)
+    assert (await reg.get_event("order.inline")).payload_schema == {}
+
+
+async def test_a_schema_version_is_immutable(backend: Backend) -> None:
+    reg = backend.registry
+    await reg.register_schema(ORDER_SCHEMA)
+    await reg.register_schema(ORDER_SCHEMA)  # identical again: nothing to do
+    changed = ORDER_SCHEMA.model_copy(update={"json_schema": {"type": "object"}})
+    with pytest.raises(RegistryConflictError, match="immutable"):
+        await reg.register_schema(changed)
+    assert await reg.get_schema("order_v1") == ORDER_SCHEMA
+    with pytest.raises(InvalidSchemaError):
+        await reg.register_schema(ORDER_SCHEMA.model_copy(update={"json_schema": {"type": 1}}))
+    with pytest.raises(InvalidSchemaError):
+        await reg.register_schema({"schema_name": "x"})  # type: ignore[arg-type]
+    with pytest.raises(InvalidSchemaError):
+        await reg.get_schema(" ")
+    with pytest.raises(InvalidSchemaError):
+        await reg.get_schema("order_v1", "v" * 51)
 
 
 async def test_register_agent_registers_its_events(backend: Backend) -> None:
@@ -290,4 +374,8 @@ async def test_version_tracks_visible_changes(backend: Backend) -> None:
     seen.append(await reg.version())
     await reg.deregister_agent("w-1")
     seen.append(await reg.version())
+    await reg.register_schema(ORDER_SCHEMA)  # resolved events may change
+    seen.append(await reg.version())
+    await reg.register_schema(ORDER_SCHEMA)
+    assert await reg.version() == seen[-1]
     assert len(set(seen)) == len(seen), seen

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 import redis
 
 from soorma_lc.config import Settings
-from soorma_lc.errors import ConfigurationError
-from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic
+from soorma_lc.errors import ConfigurationError, InvalidSchemaError, PayloadValidationError
+from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, PayloadSchema
 from soorma_lc.registry.memory import InMemoryRegistry
 from soorma_lc.registry.redis import RedisRegistry
 from soorma_lc.toolkit import EventToolkit
@@ -69,8 +70,9 @@ async def test_filters_by_topic_and_pattern(registry: CountingRegistry) -> None:
     assert names(
         await toolkit.discover_events(EventTopic.ACTION_REQUESTS, event_name_pattern="order")
     ) == ["order.place.requested"]
+    assert await toolkit.discover_events(topic="no-such-topic") == []  # a custom topic
     with pytest.raises(ValueError):
-        await toolkit.discover_events(topic="no-such-topic")
+        await toolkit.discover_events(topic="no such topic")
 
 
 async def test_actionable_means_consumed_by_a_live_agent(registry: CountingRegistry) -> None:
@@ -88,6 +90,55 @@ async def test_actionable_means_consumed_by_a_live_agent(registry: CountingRegis
     await registry.inner.deregister_agent("worker-1")
     await registry.inner.deregister_agent("auditor")
     assert await toolkit.discover_actionable_events() == []
+
+
+NAMED = EventDefinition(
+    event_name="invoice.send.requested",
+    topic="billing.work",
+    description="Send an invoice",
+    payload_schema_name="invoice_v1",
+    response_schema_name="receipt_v1",
+)
+INVOICE_SCHEMA = PayloadSchema(
+    schema_name="invoice_v1",
+    json_schema={
+        "type": "object",
+        "properties": {"amount": {"type": "number"}},
+        "required": ["amount"],
+    },
+)
+
+
+async def test_an_event_whose_named_schema_is_missing_is_not_offered(caplog) -> None:
+    registry = InMemoryRegistry()
+    await registry.register_agent(agent_consuming(NAMED, SEARCH))
+    toolkit = EventToolkit(registry)
+    with caplog.at_level(logging.WARNING, logger="soorma_lc.toolkit"):
+        assert names(await toolkit.discover_actionable_events(None)) == ["web.search.requested"]
+        await toolkit.discover_actionable_events(None)
+    warnings = [r.getMessage() for r in caplog.records if "invoice_v1" in r.getMessage()]
+    assert warnings == [
+        "event 'invoice.send.requested' is not offered: its payload schema 'invoice_v1' is "
+        "not registered"
+    ]  # once, not on every discovery
+    assert names(await toolkit.discover_events(topic="billing.work")) == [NAMED.event_name]
+    with pytest.raises(InvalidSchemaError, match="names payload schema 'invoice_v1'"):
+        toolkit.as_tools([NAMED])
+    with pytest.raises(InvalidSchemaError, match="register_schema"):
+        await toolkit.create_payload(NAMED.event_name, {"amount": 1})
+
+    await registry.register_schema(INVOICE_SCHEMA)
+    assert names(await toolkit.discover_actionable_events(None)) == [
+        "invoice.send.requested",
+        "web.search.requested",
+    ]
+    [tool] = toolkit.as_tools([await toolkit.get_event_info(NAMED.event_name)])
+    assert tool.args_schema["required"] == ["amount"]
+    assert await toolkit.create_payload(NAMED.event_name, {"amount": 9.5}) == {"amount": 9.5}
+    with pytest.raises(PayloadValidationError):
+        await toolkit.create_payload(NAMED.event_name, {})
+    with pytest.raises(InvalidSchemaError, match="names response schema 'receipt_v1'"):
+        await toolkit.validate_response(NAMED.event_name, {})
 
 
 async def test_agent_expiry_is_seen_without_a_write() -> None:

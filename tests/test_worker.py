@@ -82,6 +82,36 @@ def make_worker(
     )
 
 
+async def test_a_worker_on_a_custom_topic(
+    bus: RedisStreamsBus, registry: RedisRegistry, settings: Settings
+) -> None:
+    audit = EventDefinition(event_name="order.audited", topic="audit.orders", description="x")
+    worker = make_worker(bus, registry, settings)
+    seen: list[EventEnvelope] = []
+
+    @worker.on_event(audit)
+    async def on_audit(event: EventEnvelope, context: AgentContext) -> None:
+        seen.append(event)
+
+    @worker.on_topic("audit.other")
+    async def on_other(event: EventEnvelope, context: AgentContext) -> None:
+        seen.append(event)
+
+    with pytest.raises(ConfigurationError, match=r"defined on audit\.orders, not action-requests"):
+        worker.on_event(audit, topic="action-requests")(on_audit)
+    await worker.start()
+    try:
+        [agent] = await registry.list_agents("order.audited")
+        assert agent.capabilities[0].consumed_event.topic == "audit.orders"
+        first = await bus.announce("order.audited", {}, topic="audit.orders")
+        second = await bus.announce("anything", {}, topic="audit.other")
+        await bus.announce("order.audited", {}, topic="business-facts")  # not this route
+        await eventually(lambda: len(seen) == 2)
+        assert {e.id for e in seen} == {first, second}
+    finally:
+        await worker.stop()
+
+
 async def test_worker_registers_handles_responds_and_deregisters(
     bus: RedisStreamsBus,
     registry: RedisRegistry,

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import redis
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
 from soorma_lc.bus.codec import decode
 from soorma_lc.bus.keys import BusKeys
 from soorma_lc.events import AgentCapability, AgentDefinition, EventDefinition, EventEnvelope
+from soorma_lc.llm.tools import OpenAIToolBinding
 
 ADDRESS = {
     "type": "object",
@@ -127,7 +125,7 @@ def published(client: redis.Redis, topic: str) -> list[EventEnvelope]:
     return [decode(fields) for _, fields in entries]
 
 
-class ScriptedChatModel(BaseChatModel):
+class ScriptedChatModel(OpenAIToolBinding):
     """Answers with the scripted messages in order; records the tools each call was given."""
 
     script: list[AIMessage]
@@ -137,9 +135,6 @@ class ScriptedChatModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return "scripted"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        return self.bind(tools=[convert_to_openai_tool(tool) for tool in tools], **kwargs)
 
     def _generate(
         self,

@@ -41,6 +41,7 @@ from soorma_lc.events import (
     EventEnvelope,
     EventTopic,
     definitions_argument,
+    parse_topic,
 )
 from soorma_lc.registry.base import Registry
 
@@ -80,7 +81,7 @@ class Route:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.definition.topic.value, self.definition.event_name)
+        return (str(self.definition.topic), self.definition.event_name)
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ class TopicRoute:
     """A handler for whatever arrives on a topic and passes ``accepts`` (event names not known
     in advance, e.g. the results of a planner's requests). Not advertised as a capability."""
 
-    topic: EventTopic
+    topic: EventTopic | str
     handler: EventHandler
     accepts: Callable[[EventEnvelope], bool] | None = None
 
@@ -208,10 +209,10 @@ class Worker:
                 topic=topic or EventTopic.ACTION_REQUESTS,
                 description=description or inspect.getdoc(handler) or "",
             )
-        if topic is not None and EventTopic(topic) != definition.topic:
+        if topic is not None and parse_topic(topic) != definition.topic:
             raise ConfigurationError(
-                f"event {definition.event_name} is defined on {definition.topic.value}, "
-                f"not {EventTopic(topic).value}"
+                f"event {definition.event_name} is defined on {definition.topic}, "
+                f"not {parse_topic(topic)}"
             )
         produced = definitions_argument(produces, "produces")
         route = Route(definition, handler, (*produced, *self.produces), declared)
@@ -245,7 +246,7 @@ class Worker:
     ) -> None:
         """The non-decorator form of :meth:`on_topic`."""
         self._check_handler(handler)
-        self._topic_routes.append(TopicRoute(EventTopic(topic), handler, accepts))
+        self._topic_routes.append(TopicRoute(parse_topic(topic), handler, accepts))
 
     def _check_handler(self, handler: EventHandler) -> None:
         if self._subscription is not None:

@@ -59,7 +59,7 @@ from soorma_lc.bus.health import (
 )
 from soorma_lc.checks import check_int, check_name, check_seconds, names_argument, shown
 from soorma_lc.errors import ConfigurationError, InvalidEventError, SoormaValidationError
-from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc.events import EventEnvelope, EventTopic, parse_topic
 
 if TYPE_CHECKING:
     from soorma_lc.bus.streams import RedisStreamsBus
@@ -141,7 +141,7 @@ class Subscription:
             raise ConfigurationError(f"accepts must be callable, got {type(accepts).__name__}")
         self.bus = bus
         self.group = check_name(group, "consumer group name")
-        self.topics = sorted({EventTopic(topic) for topic in names_argument(topics, "topics")})
+        self.topics = sorted({parse_topic(topic) for topic in names_argument(topics, "topics")})
         if not self.topics:
             raise SoormaValidationError("subscribe to at least one topic")
         self.name = (

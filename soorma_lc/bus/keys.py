@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from soorma_lc.events import EventTopic
+from soorma_lc.events import EventTopic, parse_topic
 
 DEFAULT_PREFIX = "soorma:bus:"
 
@@ -16,8 +16,15 @@ class BusKeys:
     prefix: str = DEFAULT_PREFIX
 
     def stream(self, topic: EventTopic | str) -> str:
-        """The stream carrying ``topic``."""
-        return f"{self.prefix}stream:{EventTopic(topic).value}"
+        """The stream carrying ``topic``: one of the eight standard topics or a custom topic
+        (:data:`~soorma_lc.events.TOPIC_PATTERN`, so it adds no Redis Cluster hash tag)."""
+        return f"{self.prefix}stream:{parse_topic(topic)}"
+
+    @property
+    def streams_pattern(self) -> str:
+        """A ``SCAN MATCH`` pattern for every topic stream (custom topics included)."""
+        escaped = "".join(f"\\{c}" if c in "*?[]\\" else c for c in self.prefix)
+        return f"{escaped}stream:*"
 
     def topic_of(self, stream: bytes | str) -> str:
         """The topic a stream key carries."""

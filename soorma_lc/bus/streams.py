@@ -50,7 +50,7 @@ from soorma_lc.errors import (
     InvalidArgumentError,
     InvalidEventError,
 )
-from soorma_lc.events import EventEnvelope, EventTopic
+from soorma_lc.events import EventEnvelope, EventTopic, parse_topic
 
 logger = logging.getLogger(__name__)
 
@@ -268,7 +268,7 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         check_int(count, "count", minimum=1)
         if group is not None:
             check_name(group, "consumer group name")
-        wanted_topic = None if topic is None else EventTopic(topic).value
+        wanted_topic = None if topic is None else str(parse_topic(topic))
         found: list[DeadLetter] = []
         last = "+"
         while len(found) < count:
@@ -331,11 +331,20 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
 
     # -- inspection --------------------------------------------------------------------------
 
+    async def topics(self) -> list[EventTopic | str]:
+        """The topics that have a stream: the standard ones first, then custom topics by name."""
+        found: set[str] = set()
+        with redis_errors("event bus: listing the topic streams"):
+            async for key in self.client.scan_iter(match=self.keys.streams_pattern, count=1000):
+                found.add(self.keys.topic_of(key))
+        custom = sorted(found - {topic.value for topic in EventTopic})
+        return [*(t for t in EventTopic if t.value in found), *custom]
+
     async def stats(self) -> list[StreamStats]:
         """Length and consumer groups (consumers with their pending entries and idle time,
-        pending, lag) of every topic stream."""
+        pending, lag) of every topic stream, custom topics included."""
         result: list[StreamStats] = []
-        for topic in EventTopic:
+        for topic in await self.topics():
             stream = self.keys.stream(topic)
             with redis_errors(f"event bus: reading the stats of {stream}"):
                 if not await self.client.exists(stream):
@@ -363,7 +372,7 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
                 )
                 for group in groups
             ]
-            result.append(StreamStats(topic.value, length, stats))
+            result.append(StreamStats(str(topic), length, stats))
         return result
 
     async def aclose(self) -> None:

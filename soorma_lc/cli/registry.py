@@ -35,7 +35,7 @@ def cmd_events(args: argparse.Namespace) -> int:
             if any(c.consumed_event.event_name == event.event_name for c in agent.capabilities)
         )
         who = f"consumed by {', '.join(consumers)}" if consumers else "no live consumer"
-        out(f"{event.event_name}  [{event.topic.value}]  {who}")
+        out(f"{event.event_name}  [{event.topic}]  {who}")
         if event.description:
             out(f"  {event.description}")
     return 0

@@ -11,22 +11,20 @@ litellm's own classes, and it pulls in ``litellm[mcp]``. Each of those is what t
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import litellm
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable
 from pydantic import Field, SecretStr
 
 from soorma_lc.llm.attempts import AttemptPlan, Backoff
 from soorma_lc.llm.failures import is_provider_error, model_error
 from soorma_lc.llm.messages import StreamAssembler, ai_message, openai_messages
-from soorma_lc.llm.tools import ToolLike, openai_tool_choice, openai_tools
+from soorma_lc.llm.tools import OpenAIToolBinding
 
 # litellm prints "Give Feedback / Get Help" banners to stdout on every error; library code must
 # not print, so they are switched off once for the process.
@@ -48,7 +46,7 @@ def _provider(model: str) -> str:
     return litellm_route(model).partition("/")[0] if "/" in model else ""
 
 
-class LiteLLMChatModel(BaseChatModel):
+class LiteLLMChatModel(OpenAIToolBinding):
     """A litellm model string as a LangChain chat model, with retries and ordered fallbacks.
 
     Each call tries ``model`` and then each of ``fallbacks`` in order; a model is retried up to
@@ -83,19 +81,6 @@ class LiteLLMChatModel(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"model": self.model, "fallbacks": self.fallbacks, "api_base": self.api_base}
-
-    def bind_tools(
-        self,
-        tools: Sequence[ToolLike],
-        *,
-        tool_choice: str | dict[str, Any] | bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Bind tools in OpenAI function format (litellm translates them per provider)."""
-        choice = openai_tool_choice(tool_choice)
-        if choice is not None:
-            kwargs["tool_choice"] = choice
-        return super().bind(tools=openai_tools(tools), **kwargs)
 
     # --- one request ------------------------------------------------------------------------
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage
+from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
@@ -31,3 +34,21 @@ def openai_tool_choice(choice: Any) -> Any:
     if isinstance(choice, str) and choice not in _KEYWORD_CHOICES:
         return {"type": "function", "function": {"name": choice}}
     return choice
+
+
+class OpenAIToolBinding(BaseChatModel):
+    """``bind_tools`` for chat models that take OpenAI-format tools (LangChain tools or dicts)
+    and an optional ``tool_choice``; both our models share it."""
+
+    def bind_tools(
+        self,
+        tools: Sequence[ToolLike],
+        *,
+        tool_choice: str | dict[str, Any] | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind ``tools`` (and ``tool_choice``) in OpenAI function format."""
+        choice = openai_tool_choice(tool_choice)
+        if choice is not None:
+            kwargs["tool_choice"] = choice
+        return super().bind(tools=openai_tools(tools), **kwargs)

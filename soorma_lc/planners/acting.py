@@ -78,6 +78,7 @@ class Acting:
         step.record(
             "published",
             event=event.event_name,
+            correlation_id=envelope.correlation_id,
             note=f"action {reservation.count} of {config.max_actions}{attempt}",
         )
         if envelope.response_event is None:

@@ -61,6 +61,8 @@ from soorma_lc.planners.waiting import answers
 
 logger = logging.getLogger(__name__)
 
+RETRIEVAL_RESULT_CHARS = 300
+"""How much of the latest result joins the goal in the query that picks the top-k tools."""
 MODEL_FAILURES_KEY = "_model_failures"
 """Working-memory key counting consecutive failed model calls of a plan."""
 
@@ -185,7 +187,12 @@ class Deciding:
         vague = looks_vague_result(data)
         note = f"this result looks vague: {vague.reason}" if vague else None
         event, source = value.get("event") or waiting["event"], value.get("source")
-        step.record("result", event=event, note=note or f"from {source or 'an unnamed agent'}")
+        step.record(
+            "result",
+            event=event,
+            correlation_id=value.get("correlation_id"),
+            note=note or f"from {source or 'an unnamed agent'}",
+        )
         message = result_message(
             tool_call_id=waiting["tool_call_id"],
             tool_name=waiting["tool"],
@@ -240,6 +247,7 @@ class Deciding:
             step.record(
                 "timeout",
                 event=waiting["event"],
+                correlation_id=waiting.get("correlation_id"),
                 note=f"no result; publishing it again (attempt {attempt + 2})",
             )
             decision = Decision.from_dict(waiting.get("decision") or {})
@@ -256,7 +264,12 @@ class Deciding:
             f"no {what} for {waiting['event']} arrived before the deadline (timed out); "
             "decide what to do without it"
         )
-        step.record("timeout", event=waiting["event"], note=reason)
+        step.record(
+            "timeout",
+            event=waiting["event"],
+            correlation_id=waiting.get("correlation_id"),
+            note=reason,
+        )
         if waiting["kind"] == "result":
             step.update["late"] = late + list(waiting.get("accept") or [])
         message = rejection_message(waiting["tool_call_id"], waiting["tool"], reason)
@@ -557,8 +570,8 @@ def _retrieval_query(state: PlannerState) -> str:
     goal = state["goal"]
     parts = [goal["event"], text_of(goal["data"])]
     results = state.get("results") or []
-    if results:
-        parts.append(text_of(results[-1].get("data"))[:1000])
+    if results:  # short enough that the goal still weighs as much as the latest result
+        parts.append(text_of(results[-1].get("data"))[:RETRIEVAL_RESULT_CHARS])
     return "\n".join(part for part in parts if part)
 
 

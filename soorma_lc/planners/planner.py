@@ -32,7 +32,7 @@ from soorma_lc.errors import (
     PlanNotFoundError,
     PlanOutcomeTimeoutError,
 )
-from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic
+from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic, parse_topic
 from soorma_lc.planners.config import PlannerConfig, PlannerServices
 from soorma_lc.planners.control import cancel_request, review_answer
 from soorma_lc.planners.envelopes import derived_id
@@ -189,7 +189,7 @@ class ChoreographyPlanner:
         for definition in self.goal_definitions:
             self.worker.add_handler(definition, self._on_goal)
         goal_names = self.config.goal_events
-        for topic in dict.fromkeys(EventTopic(t) for t in listen_topics):
+        for topic in dict.fromkeys(parse_topic(t) for t in listen_topics):
             self.worker.add_topic_handler(
                 topic,
                 self._on_plan_event,
@@ -450,7 +450,7 @@ class ChoreographyPlanner:
             session_id=envelope.session_id,
             correlation_id=envelope.correlation_id,
             response_event=envelope.response_event,
-            response_topic=envelope.response_topic.value if envelope.response_topic else None,
+            response_topic=str(envelope.response_topic) if envelope.response_topic else None,
             envelope_id=envelope.id,
             parent_plan_id=envelope.plan_id,
             goal_id=envelope.goal_id,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from soorma_lc.errors import ConfigurationError
-from soorma_lc.events import EventTopic
+from soorma_lc.errors import ConfigurationError, InvalidEventError
+from soorma_lc.events import EventTopic, parse_topic
 
 CANCEL_EVENT = "plan.cancel.requested"
 """Published (on plan-events, with the plan's id and scope) to cancel a plan."""
@@ -90,7 +90,12 @@ class EscalationPolicy:
     """
 
     timeout: float = 24 * 3600
-    topic: EventTopic = EventTopic.PLAN_EVENTS
+    topic: EventTopic | str = EventTopic.PLAN_EVENTS
+    """One of the eight topics or a custom one (``soorma_lc.events.TOPIC_PATTERN``)."""
 
     def __post_init__(self) -> None:
         _positive("EscalationPolicy.timeout", self.timeout)
+        try:
+            object.__setattr__(self, "topic", parse_topic(self.topic))
+        except InvalidEventError as exc:
+            raise ConfigurationError(f"EscalationPolicy.topic: {exc}") from exc

@@ -58,6 +58,9 @@ class StepRecord(BaseModel):
     step: int
     kind: StepKind
     event: str | None = None
+    correlation_id: str | None = None
+    """For a published request and its result (or timeout): the request's correlation id, so
+    a timeline pairs them without relying on order."""
     decision: PlannerDecision | None = None
     reasoning: str | None = None
     guard_trips: list[dict[str, Any]] = Field(default_factory=list)

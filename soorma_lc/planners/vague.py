@@ -139,7 +139,22 @@ def judge_completion(text: str, gathered: Sequence[str]) -> Vagueness | None:
             f"{longest}-character content received",
             None,
         )
+    if _status_object(stripped) and longest >= 200:
+        return Vagueness(
+            f"it is a status object, not the {longest}-character content the plan received",
+            None,
+        )
     return None
+
+
+def _status_object(text: str) -> bool:
+    """Whether ``text`` is a JSON object or list holding no substantial text (a status or a
+    review verdict such as ``{"approved": true}``, handed over as if it were the answer)."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict | list) and len(text_of(value)) < 80
 
 
 def looks_vague_result(data: Any) -> Vagueness | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic
+from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, PayloadSchema
 
 
 @runtime_checkable
@@ -13,7 +13,10 @@ class Registry(Protocol):
 
     Implementations behave identically: unknown names give ``None`` (or ``False`` for
     ``deregister_agent``), ``heartbeat`` on an unknown agent raises ``UnknownAgentError``, and
-    ``list_agents`` returns only agents whose heartbeat has not expired.
+    ``list_agents`` returns only agents whose heartbeat has not expired. Events handed out
+    carry the schemas they only name (``payload_schema_name``), filled in from the latest
+    registered version. A Soorma Registry service lists one instance per agent name
+    (``SoormaRegistryClient``); the others list every instance.
     """
 
     async def register_event(self, event: EventDefinition) -> None:
@@ -21,11 +24,24 @@ class Registry(Protocol):
         ...
 
     async def get_event(self, event_name: str) -> EventDefinition | None:
-        """The definition of ``event_name``, or None."""
+        """The definition of ``event_name`` (named schemas filled in), or None."""
         ...
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
-        """Every registered event, optionally only those on ``topic``, sorted by name."""
+        """Every registered event (named schemas filled in), optionally only those on
+        ``topic`` (a standard or custom topic), sorted by name."""
+        ...
+
+    async def register_schema(self, schema: PayloadSchema) -> None:
+        """Register one version of a named schema. A version is immutable: registering it
+        again is a no-op when identical and a ``RegistryConflictError`` otherwise."""
+        ...
+
+    async def get_schema(
+        self, schema_name: str, version: str | None = None
+    ) -> PayloadSchema | None:
+        """That ``version`` of ``schema_name``, or (no version) the one registered last;
+        None when unknown."""
         ...
 
     async def register_agent(self, agent: AgentDefinition) -> None:

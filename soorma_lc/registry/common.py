@@ -17,12 +17,15 @@ from soorma_lc.checks import check_seconds, label_problem
 from soorma_lc.errors import (
     InvalidAgentError,
     InvalidEventError,
+    InvalidSchemaError,
     SoormaValidationError,
 )
 from soorma_lc.events import (
     AgentDefinition,
     EventDefinition,
     EventTopic,
+    PayloadSchema,
+    parse_topic,
 )
 
 logger = logging.getLogger(__name__)
@@ -50,6 +53,13 @@ def check_event(event: EventDefinition | dict[str, Any]) -> EventDefinition:
     at most :data:`MAX_DEFINITION_BYTES` encoded."""
     checked = _revalidate(EventDefinition, event, InvalidEventError)
     _check_size(checked, InvalidEventError)
+    return checked
+
+
+def check_schema(schema: PayloadSchema | dict[str, Any]) -> PayloadSchema:
+    """A freshly validated copy of ``schema``, at most :data:`MAX_DEFINITION_BYTES` encoded."""
+    checked = _revalidate(PayloadSchema, schema, InvalidSchemaError)
+    _check_size(checked, InvalidSchemaError)
     return checked
 
 
@@ -90,9 +100,9 @@ def check_agent_id(agent_id: str) -> str:
     return agent_id
 
 
-def check_topic(topic: EventTopic | str | None) -> EventTopic | None:
-    """``topic`` as an :class:`EventTopic` (None stays None); unknown topics are an error."""
-    return None if topic is None else EventTopic(topic)
+def check_topic(topic: EventTopic | str | None) -> EventTopic | str | None:
+    """``topic`` parsed (None stays None): a standard or custom topic, else an error."""
+    return None if topic is None else parse_topic(topic)
 
 
 def agent_events(agent: AgentDefinition) -> list[EventDefinition]:
@@ -135,7 +145,7 @@ def decode(model: type[ModelT], raw: str | bytes | dict[str, Any], key: str) -> 
 
 
 def select_events(
-    events: Iterable[EventDefinition], topic: EventTopic | None
+    events: Iterable[EventDefinition], topic: EventTopic | str | None
 ) -> list[EventDefinition]:
     """``events`` on ``topic`` (all when None), sorted by name."""
     chosen = [e for e in events if topic is None or e.topic == topic]

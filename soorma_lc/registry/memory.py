@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Self
 
 from soorma_lc.config import Settings
-from soorma_lc.errors import UnknownAgentError
-from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
+from soorma_lc.errors import RegistryConflictError, UnknownAgentError
+from soorma_lc.events import (
+    AgentDefinition,
+    EventDefinition,
+    EventTopic,
+    PayloadSchema,
+    validate_event_name,
+)
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
     DEFAULT_PURGE_AFTER,
@@ -17,12 +23,14 @@ from soorma_lc.registry.common import (
     check_agent_id,
     check_event,
     check_lifetimes,
+    check_schema,
     check_topic,
     decode,
     encode,
     select_agents,
     select_events,
 )
+from soorma_lc.registry.schemas import check_schema_key, resolve_schemas
 
 
 class InMemoryRegistry:
@@ -49,6 +57,8 @@ class InMemoryRegistry:
         self._events: dict[str, str] = {}
         self._agents: dict[str, str] = {}
         self._expiry: dict[str, float] = {}
+        self._schemas: dict[tuple[str, str], str] = {}
+        self._latest_schema: dict[str, str] = {}
         self._counter = 0
 
     @classmethod
@@ -79,15 +89,51 @@ class InMemoryRegistry:
             self._counter += 1
 
     async def get_event(self, event_name: str) -> EventDefinition | None:
-        """The definition of ``event_name``, or None."""
+        """The definition of ``event_name`` (named schemas filled in), or None."""
         raw = self._events.get(validate_event_name(event_name))
-        return None if raw is None else decode(EventDefinition, raw, event_name)
+        event = None if raw is None else decode(EventDefinition, raw, event_name)
+        return None if event is None else (await resolve_schemas([event], self._latest))[0]
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
-        """Registered events, optionally only those on ``topic``, sorted by name."""
+        """Registered events (named schemas filled in), optionally only those on ``topic``,
+        sorted by name."""
         wanted = check_topic(topic)
         events = (decode(EventDefinition, raw, name) for name, raw in self._events.items())
-        return select_events((e for e in events if e is not None), wanted)
+        chosen = select_events((e for e in events if e is not None), wanted)
+        return await resolve_schemas(chosen, self._latest)
+
+    async def register_schema(self, schema: PayloadSchema) -> None:
+        """Register one version of a named schema (identical again: no-op; different:
+        :class:`RegistryConflictError`); it becomes the name's latest version."""
+        schema = check_schema(schema)
+        key = (schema.schema_name, schema.version)
+        text = encode(schema)
+        known = self._schemas.get(key)
+        if known == text:
+            return
+        if known is not None:
+            raise RegistryConflictError(
+                f"schema {schema.schema_name!r} version {schema.version!r} is registered with "
+                "other contents; a version is immutable, register a new one"
+            )
+        self._schemas[key] = text
+        self._latest_schema[schema.schema_name] = text
+        self._counter += 1
+
+    async def get_schema(
+        self, schema_name: str, version: str | None = None
+    ) -> PayloadSchema | None:
+        """That version of ``schema_name``, or its latest; None when unknown."""
+        check_schema_key(schema_name, version)
+        if version is None:
+            raw = self._latest_schema.get(schema_name)
+        else:
+            raw = self._schemas.get((schema_name, version))
+        return None if raw is None else decode(PayloadSchema, raw, schema_name)
+
+    async def _latest(self, names: Iterable[str]) -> dict[str, PayloadSchema]:
+        found = {name: await self.get_schema(name) for name in names}
+        return {name: schema for name, schema in found.items() if schema is not None}
 
     async def register_agent(self, agent: AgentDefinition) -> None:
         """Create or replace ``agent`` with its capabilities' events, and start its TTL."""

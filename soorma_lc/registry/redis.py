@@ -6,6 +6,8 @@ Layout per tenant (one Redis Cluster hash tag, so every script's keys live in on
     <prefix>{<tenant>}:agents    hash  agent id -> canonical JSON definition
     <prefix>{<tenant>}:expiry    zset  agent id -> expiry time (ms, Redis server clock)
     <prefix>{<tenant>}:version   counter bumped by every write a reader can see
+    <prefix>{<tenant>}:schemas   hash  "<schema name>\n<version>" -> canonical JSON schema
+    <prefix>{<tenant>}:schemas:latest  hash  schema name -> its last registered version's JSON
 
 Every write is one Lua script, so the data and the version counter change together, and all
 expiry arithmetic uses the Redis server's ``TIME``: machines with skewed clocks still agree on
@@ -14,6 +16,7 @@ which agents are live.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -24,8 +27,19 @@ from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.checks import check_label, check_name
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings
-from soorma_lc.errors import RegistryResponseError, RegistryUnavailableError, UnknownAgentError
-from soorma_lc.events import AgentDefinition, EventDefinition, EventTopic, validate_event_name
+from soorma_lc.errors import (
+    RegistryConflictError,
+    RegistryResponseError,
+    RegistryUnavailableError,
+    UnknownAgentError,
+)
+from soorma_lc.events import (
+    AgentDefinition,
+    EventDefinition,
+    EventTopic,
+    PayloadSchema,
+    validate_event_name,
+)
 from soorma_lc.registry.common import (
     DEFAULT_AGENT_TTL,
     DEFAULT_PURGE_AFTER,
@@ -34,12 +48,14 @@ from soorma_lc.registry.common import (
     check_agent_id,
     check_event,
     check_lifetimes,
+    check_schema,
     check_topic,
     decode,
     encode,
     select_agents,
     select_events,
 )
+from soorma_lc.registry.schemas import check_schema_key, resolve_schemas
 
 DEFAULT_PREFIX = "soorma:registry:"
 
@@ -136,6 +152,26 @@ return (redis.call('GET', KEYS[4]) or '0') .. '.' .. live
 )
 
 
+# KEYS: schemas, schemas:latest, version; ARGV: "<name>\n<version>", schema JSON, name.
+# Returns 1 when stored, 0 when the same version was stored identically, -1 on a conflict.
+_REGISTER_SCHEMA = """
+local known = redis.call('HGET', KEYS[1], ARGV[1])
+if known then
+  if known == ARGV[2] then return 0 end
+  return -1
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[2])
+redis.call('INCR', KEYS[3])
+return 1
+"""
+
+
+def _schema_field(schema_name: str, version: str) -> str:
+    """The ``schemas`` hash field of one version (labels never contain a line break)."""
+    return f"{schema_name}\n{version}"
+
+
 class RedisRegistry(RedisComponent):
     """A :class:`~soorma_lc.registry.base.Registry` stored in Redis, scoped by tenant.
 
@@ -166,11 +202,13 @@ class RedisRegistry(RedisComponent):
         base = f"{prefix}{{{self.tenant_id}}}:"
         self._keys = [f"{base}{part}" for part in ("events", "agents", "expiry", "version")]
         self._events_key = self._keys[0]
+        self._schema_keys = [f"{base}schemas", f"{base}schemas:latest", self._keys[3]]
         self._register = client.register_script(_REGISTER)
         self._heartbeat = client.register_script(_HEARTBEAT)
         self._deregister = client.register_script(_DEREGISTER)
         self._live_agents = client.register_script(_LIVE_AGENTS)
         self._version = client.register_script(_VERSION)
+        self._register_schema = client.register_script(_REGISTER_SCHEMA)
 
     @classmethod
     def settings_options(cls, settings: Settings) -> dict[str, Any]:
@@ -207,19 +245,63 @@ class RedisRegistry(RedisComponent):
         await self._write(None, [check_event(event)])
 
     async def get_event(self, event_name: str) -> EventDefinition | None:
-        """The definition of ``event_name``, or None."""
+        """The definition of ``event_name`` (named schemas filled in), or None."""
         validate_event_name(event_name)
         with self._errors("get_event"):
             raw = await self.client.hget(self._events_key, event_name)
-        return None if raw is None else decode(EventDefinition, raw, event_name)
+        event = None if raw is None else decode(EventDefinition, raw, event_name)
+        return None if event is None else (await resolve_schemas([event], self._latest))[0]
 
     async def list_events(self, topic: EventTopic | str | None = None) -> list[EventDefinition]:
-        """Registered events, optionally only those on ``topic``, sorted by name."""
+        """Registered events (named schemas filled in), optionally only those on ``topic``,
+        sorted by name."""
         wanted = check_topic(topic)
         with self._errors("list_events"):
             stored = await self.client.hgetall(self._events_key)
         events = (decode(EventDefinition, raw, reply_text(name)) for name, raw in stored.items())
-        return select_events((e for e in events if e is not None), wanted)
+        chosen = select_events((e for e in events if e is not None), wanted)
+        return await resolve_schemas(chosen, self._latest)
+
+    async def register_schema(self, schema: PayloadSchema) -> None:
+        """Register one version of a named schema (identical again: no-op; different:
+        :class:`RegistryConflictError`); it becomes the name's latest version."""
+        schema = check_schema(schema)
+        args = [_schema_field(schema.schema_name, schema.version), encode(schema)]
+        with self._errors("register_schema"):
+            stored = await self._register_schema(
+                keys=self._schema_keys, args=[*args, schema.schema_name]
+            )
+        if int(stored) < 0:
+            raise RegistryConflictError(
+                f"schema {schema.schema_name!r} version {schema.version!r} is registered with "
+                "other contents; a version is immutable, register a new one"
+            )
+
+    async def get_schema(
+        self, schema_name: str, version: str | None = None
+    ) -> PayloadSchema | None:
+        """That version of ``schema_name``, or its latest; None when unknown."""
+        check_schema_key(schema_name, version)
+        with self._errors("get_schema"):
+            if version is None:
+                raw = await self.client.hget(self._schema_keys[1], schema_name)
+            else:
+                raw = await self.client.hget(
+                    self._schema_keys[0], _schema_field(schema_name, version)
+                )
+        return None if raw is None else decode(PayloadSchema, raw, schema_name)
+
+    async def _latest(self, names: Collection[str]) -> dict[str, PayloadSchema]:
+        """The latest version of each named schema that has one (one round trip)."""
+        ordered = sorted(names)
+        with self._errors("reading schemas"):
+            stored = await self.client.hmget(self._schema_keys[1], ordered)
+        found = {
+            name: decode(PayloadSchema, raw, name)
+            for name, raw in zip(ordered, stored, strict=True)
+            if raw is not None
+        }
+        return {name: schema for name, schema in found.items() if schema is not None}
 
     async def register_agent(self, agent: AgentDefinition) -> None:
         """Create or replace ``agent`` with its capabilities' events, and start its TTL."""

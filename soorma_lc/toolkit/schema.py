@@ -11,6 +11,7 @@ import copy
 from typing import Any
 
 from soorma_lc.errors import InvalidSchemaError
+from soorma_lc.events import EventDefinition
 
 PERMISSIVE_OBJECT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -39,6 +40,26 @@ def object_schema(schema: dict[str, Any] | None, *, event_name: str) -> dict[str
     normalised["type"] = "object"
     normalised.setdefault("properties", {})
     return normalised
+
+
+def unresolved_payload_schema(event: EventDefinition) -> str | None:
+    """The payload schema name ``event`` gives without the schema (the registry filled in
+    every name it holds a schema for), or None."""
+    return event.payload_schema_name if event.payload_schema is None else None
+
+
+def check_schema_resolved(event: EventDefinition, which: str) -> None:
+    """Raise :class:`InvalidSchemaError` when ``event``'s ``which`` (payload or response)
+    schema is only named, by a name the registry holds no schema for: checking the data
+    against nothing would accept anything."""
+    schema = getattr(event, f"{which}_schema")
+    name = getattr(event, f"{which}_schema_name")
+    if schema is None and name is not None:
+        raise InvalidSchemaError(
+            f"event {event.event_name!r} names {which} schema {name!r}, which the registry "
+            "does not hold: register it (registry.register_schema) or give the event its "
+            f"{which}_schema"
+        )
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -36,6 +36,7 @@ from soorma_lc.events import (
     EventDefinition,
     EventTopic,
     definitions_argument,
+    parse_topic,
     validate_event_name,
 )
 from soorma_lc.registry.base import Registry
@@ -43,7 +44,11 @@ from soorma_lc.toolkit import formats
 from soorma_lc.toolkit.context import ToolContext, coerce_context
 from soorma_lc.toolkit.naming import ToolNameMap
 from soorma_lc.toolkit.publishing import PublishReceipt, SupportsPublish
-from soorma_lc.toolkit.schema import object_schema
+from soorma_lc.toolkit.schema import (
+    check_schema_resolved,
+    object_schema,
+    unresolved_payload_schema,
+)
 from soorma_lc.toolkit.tools import EventTool
 from soorma_lc.toolkit.validation import SchemaValidator, ValidatorCache
 
@@ -81,6 +86,8 @@ class _Caches:
     validators: ValidatorCache = field(default_factory=ValidatorCache)
     index: EventIndex | None = None
     indexed: _Snapshot | None = None
+    unresolved: set[tuple[str, str]] = field(default_factory=set)
+    """(event, schema name) pairs already reported as unresolvable."""
 
 
 class EventToolkit:
@@ -219,13 +226,15 @@ class EventToolkit:
         """
         if event_name_pattern is not None:
             check_name(event_name_pattern, "event_name_pattern", error=InvalidEventError)
-        wanted = None if topic is None else EventTopic(topic)
+        wanted = None if topic is None else parse_topic(topic)
         return _on_topic(await self._current(), wanted, event_name_pattern)
 
     async def discover_actionable_events(
         self, topic: EventTopic | str | None = EventTopic.ACTION_REQUESTS
     ) -> list[EventDefinition]:
-        """Events on ``topic`` (None = any) that at least one live agent consumes."""
+        """Events on ``topic`` (None = any, custom topics included) that at least one live
+        agent consumes. An event whose payload schema is only named, by a name the registry
+        holds no schema for, is left out (its tool could check nothing): a warning says so."""
         snapshot = await self._current()
         now = time.monotonic()
         # A versioned registry's version also moves when agents expire; otherwise use the TTL.
@@ -235,7 +244,25 @@ class EventToolkit:
             snapshot.consumed = frozenset(n for agent in agents for n in agent.consumed_events)
             snapshot.consumed_at = now
         consumed = snapshot.consumed
-        return [e for e in _on_topic(snapshot, topic) if e.event_name in consumed]
+        return [
+            e
+            for e in _on_topic(snapshot, topic)
+            if e.event_name in consumed and self._payload_schema_known(e)
+        ]
+
+    def _payload_schema_known(self, event: EventDefinition) -> bool:
+        """False (and a warning, once) when ``event`` names a payload schema it lacks."""
+        name = unresolved_payload_schema(event)
+        if name is None:
+            return True
+        if (event.event_name, name) not in self._caches.unresolved:
+            self._caches.unresolved.add((event.event_name, name))
+            logger.warning(
+                "event %r is not offered: its payload schema %r is not registered",
+                event.event_name,
+                name,
+            )
+        return False
 
     async def get_event_info(self, event_name: str) -> EventDefinition | None:
         """The definition of ``event_name`` (from the revalidated cache), or None."""
@@ -283,6 +310,7 @@ class EventToolkit:
     # --- tools -----------------------------------------------------------------------------
 
     def _validator(self, event: EventDefinition) -> SchemaValidator:
+        check_schema_resolved(event, "payload")
         schema = object_schema(event.payload_schema, event_name=event.event_name)
         return self._caches.validators.get(schema)
 
@@ -335,6 +363,7 @@ class EventToolkit:
     async def validate_response(self, event_name: str, data: Any) -> dict[str, Any]:
         """``data`` validated against the event's response schema (any object if it has none)."""
         event = await self._require(event_name)
+        check_schema_resolved(event, "response")
         schema = object_schema(event.response_schema, event_name=event_name)
         return self._caches.validators.get(schema).validated(
             data, event_name=event_name, what="response"
@@ -477,7 +506,7 @@ def _on_topic(
     snapshot: _Snapshot, topic: EventTopic | str | None, pattern: str | None = None
 ) -> list[EventDefinition]:
     """The snapshot's events on ``topic`` (None = any) matching ``pattern``, by name."""
-    wanted_topic = None if topic is None else EventTopic(topic)
+    wanted_topic = None if topic is None else parse_topic(topic)
     return [
         event
         for event in sorted(snapshot.events.values(), key=lambda e: e.event_name)

@@ -15,24 +15,22 @@ from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.embeddings import Embeddings
-from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import tool_call
 from langchain_core.outputs import ChatGeneration, ChatResult
-from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, SkipValidation
 
 from soorma_lc.backends.embeddings import HashingEmbeddings
 from soorma_lc.llm.offline.policy import DECISION_TOOLS, OFFLINE_LABEL, Planner, ToolSpec
 from soorma_lc.llm.offline.transcript import read_transcript
-from soorma_lc.llm.tools import ToolLike, openai_tool_choice, openai_tools
+from soorma_lc.llm.tools import OpenAIToolBinding
 
 OFFLINE_MODEL_NAME = "soorma-offline-planner"
 _CALL_ID = re.compile(r"offline_(\d+)")
 
 
-class OfflinePlannerModel(BaseChatModel):
+class OfflinePlannerModel(OpenAIToolBinding):
     """The offline heuristic planner as a LangChain chat model (bind tools, then invoke).
 
     ``embeddings`` measure relevance; the thresholds are calibrated for the default
@@ -46,19 +44,6 @@ class OfflinePlannerModel(BaseChatModel):
     @property
     def _llm_type(self) -> str:
         return OFFLINE_MODEL_NAME
-
-    def bind_tools(
-        self,
-        tools: Sequence[ToolLike],
-        *,
-        tool_choice: str | dict[str, Any] | bool | None = None,
-        **kwargs: Any,
-    ) -> Runnable[LanguageModelInput, AIMessage]:
-        """Offer ``tools`` (LangChain tools or OpenAI-format dicts) to the heuristic."""
-        choice = openai_tool_choice(tool_choice)
-        if choice is not None:
-            kwargs["tool_choice"] = choice
-        return super().bind(tools=openai_tools(tools), **kwargs)
 
     def _generate(
         self,
