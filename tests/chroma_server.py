@@ -1,12 +1,14 @@
 """A Chroma server (``chroma run``) in a child process on a loopback port, for the tests that
-need a real one (and benchmarks/scale_out.py)."""
+need a real one."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
@@ -53,3 +55,16 @@ def stop_chroma(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=20)
+
+
+@contextlib.contextmanager
+def running_chroma(path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A Chroma server on a free port with its data under ``path``, up until the block ends:
+    its URL and process."""
+    port = free_port()
+    process = start_chroma(port, path)
+    try:
+        wait_until_up(port, process)
+        yield f"http://127.0.0.1:{port}", process
+    finally:
+        stop_chroma(process)

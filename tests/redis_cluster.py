@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,21 +115,14 @@ class LocalCluster:
         return self
 
     def _launch(self, binary: str, node: Node) -> None:
-        options = {
-            "port": node.port,
-            "bind": HOST,
-            "cluster-enabled": "yes",
-            "cluster-config-file": "nodes.conf",
-            "cluster-node-timeout": self.node_timeout_ms,
-            "save": "",
-            "appendonly": "no",
-            "repl-diskless-sync-delay": 0,
-            "dir": node.directory,
-            "logfile": node.directory / "redis.log",
-        }
-        arguments = [part for name, value in options.items() for part in (f"--{name}", str(value))]
-        node.process = subprocess.Popen(
-            [binary, *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        launch(
+            binary,
+            node,
+            **{
+                "cluster-enabled": "yes",
+                "cluster-config-file": "nodes.conf",
+                "cluster-node-timeout": self.node_timeout_ms,
+            },
         )
 
     def _form(self, deadline: float) -> None:
@@ -243,6 +237,43 @@ class LocalCluster:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def launch(binary: str, node: Node, **options: object) -> None:
+    """Start ``node``'s redis-server: no persistence, logging to its directory, plus ``options``."""
+    settings = {
+        "port": node.port,
+        "bind": HOST,
+        "save": "",
+        "appendonly": "no",
+        "repl-diskless-sync-delay": 0,
+        "dir": node.directory,
+        "logfile": node.directory / "redis.log",
+        **options,
+    }
+    arguments = [part for name, value in settings.items() for part in (f"--{name}", str(value))]
+    node.process = subprocess.Popen(
+        [binary, *arguments], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+
+
+@contextlib.contextmanager
+def standalone_server(base_dir: Path, timeout: float = 30.0) -> Iterator[Node]:
+    """A standalone redis-server (the cluster's binary), running while the block runs."""
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+    (port,) = free_cluster_ports(1)
+    node = Node(port, base_dir)
+    base_dir.mkdir(parents=True, exist_ok=True)
+    launch(binary, node)
+    try:
+        _until(lambda: _pings(node), time.monotonic() + timeout, f"node {port} to start")
+        yield node
+    finally:
+        assert node.process is not None
+        node.process.terminate()
+        node.process.wait(timeout=15)
 
 
 def _text(value: bytes | str) -> str:

@@ -6,10 +6,6 @@ completes exactly once, no event is lost, nothing is dead-lettered."""
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import subprocess
-import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -20,66 +16,23 @@ from soorma_lc import EventEnvelope, Settings
 from soorma_lc.bus.codec import decode
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.planners import PlanOutcome
-from tests.bus_helpers import eventually, reap
-from tests.chroma_server import free_port, start_chroma, stop_chroma, wait_until_up
+from tests.agent_processes import Processes
+from tests.bus_helpers import eventually
+from tests.chroma_server import running_chroma
 from tests.planner_helpers import FINDINGS, Stack, draft_text, research_policy
 from tests.redis_cluster import LocalCluster, require_redis_server
-from tests.scale_out_agents import HANDLED_KEY, PLANNER, ROLES
+from tests.scale_out_agents import (
+    HANDLED_KEY,
+    PLANNER,
+    PLANNER_TARGET,
+    ROLES,
+    WORKER_TARGET,
+)
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 GOALS = 50
 SCOPE = {"tenant_id": "acme", "user_id": "alice"}
-
-
-class Processes:
-    """The agent processes of the test, each logging to a file of its own."""
-
-    def __init__(self, settings: Settings, logs: Path) -> None:
-        self.settings = settings
-        self.logs = logs
-        self.running: dict[str, subprocess.Popen[bytes]] = {}
-        self.generation: dict[str, int] = defaultdict(int)
-
-    def start(self, name: str, factory: str, **env: str) -> None:
-        self.generation[name] += 1
-        log = open(self.logs / f"{name}-{self.generation[name]}.log", "wb")  # noqa: SIM115
-        child_env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "SOORMA_REDIS_URL": self.settings.redis_url or "",
-            "SOORMA_CHROMA_URL": self.settings.chroma_url or "",
-            "SOORMA_DATA_DIR": str(self.settings.data_dir),
-            **env,
-        }
-        self.running[name] = subprocess.Popen(
-            [sys.executable, "-m", "soorma_lc.cli", "run", f"tests/scale_out_agents.py:{factory}"],
-            cwd=ROOT,
-            env=child_env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        self.running[name].log = log  # type: ignore[attr-defined]
-
-    def kill_and_restart(self, name: str, factory: str, **env: str) -> None:
-        process = self.running[name]
-        os.kill(process.pid, signal.SIGKILL)
-        assert reap(process) == -signal.SIGKILL
-        self.start(name, factory, **env)
-
-    def stop_all(self) -> None:
-        for process in self.running.values():
-            if process.poll() is None:
-                process.kill()
-            reap(process)
-            process.log.close()  # type: ignore[attr-defined]
-
-    def tails(self) -> str:
-        return "\n".join(
-            f"--- {path.name}\n" + path.read_text(errors="replace")[-3000:]
-            for path in sorted(self.logs.glob("*.log"))
-        )
 
 
 @pytest.fixture
@@ -91,13 +44,8 @@ def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
 
 @pytest.fixture
 def chroma_url(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    process = start_chroma(port, tmp_path / "chroma")
-    try:
-        wait_until_up(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop_chroma(process)
+    with running_chroma(tmp_path / "chroma") as (url, _):
+        yield url
 
 
 @pytest.fixture
@@ -119,10 +67,10 @@ async def test_fifty_goals_complete_exactly_once_through_kills_and_a_failover(
     cluster: LocalCluster, processes: Processes, stack: Stack
 ) -> None:
     for planner in ("planner-a", "planner-b"):
-        processes.start(planner, "make_planner")
+        processes.start(planner, PLANNER_TARGET)
     for role in ROLES:
         for copy in (1, 2):
-            processes.start(f"{role}-{copy}", "make_worker", **_worker_env(role))
+            processes.start(f"{role}-{copy}", WORKER_TARGET, **_worker_env(role))
     await eventually(lambda: _all_registered(stack), timeout=120)
 
     client = stack.planner(research_policy)  # never started: it only submits goals
@@ -138,10 +86,10 @@ async def test_fifty_goals_complete_exactly_once_through_kills_and_a_failover(
 
     async def chaos() -> None:
         await _when(lambda: len(outcomes) >= 5)
-        processes.kill_and_restart("planner-a", "make_planner")
+        processes.kill_and_restart("planner-a", PLANNER_TARGET)
         await _when(lambda: len(outcomes) >= 15)
-        processes.kill_and_restart("researcher-1", "make_worker", **_worker_env("researcher"))
-        processes.kill_and_restart("advisor-2", "make_worker", **_worker_env("advisor"))
+        processes.kill_and_restart("researcher-1", WORKER_TARGET, **_worker_env("researcher"))
+        processes.kill_and_restart("advisor-2", WORKER_TARGET, **_worker_env("advisor"))
         await _when(lambda: len(outcomes) >= 25)
         master = cluster.master_ports()[0]
         replica = cluster.replica_of(master)

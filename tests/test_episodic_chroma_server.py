@@ -15,19 +15,14 @@ from soorma_lc.errors import BackendUnavailableError
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.retrievers import semantic_retriever
 from soorma_lc.memory.semantic import SemanticMemory
-from tests.chroma_server import free_port, start_chroma, stop_chroma, wait_until_up
+from tests.chroma_server import running_chroma, start_chroma, stop_chroma
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A Chroma server in a child process on a free loopback port; always stopped."""
-    port = free_port()
-    process = start_chroma(port, tmp_path / "server")
-    try:
-        wait_until_up(port, process)
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        stop_chroma(process)
+    with running_chroma(tmp_path / "server") as server:
+        yield server
 
 
 @pytest.mark.slow
