@@ -38,7 +38,8 @@ class Settings(BaseSettings):
 
     redis_url: str | None = Field(
         default=None,
-        description="redis://, rediss:// or unix:// URL; None starts an embedded redis-server.",
+        description="redis://, rediss:// or unix:// URL, or redis+cluster://host:port[,...] "
+        "for a Redis Cluster; None starts an embedded redis-server.",
     )
     redis_socket_timeout: float = Field(
         default=5.0,
@@ -56,8 +57,21 @@ class Settings(BaseSettings):
         description="A pooled Redis connection idle this many seconds is checked with PING "
         "before reuse (0: never), so a restarted server costs no failed command.",
     )
+    redis_failover_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a Redis Cluster client keeps retrying a command while the "
+        "cluster fails over (a master's replica taking over) before it fails with "
+        "BackendUnavailableError; set it above the cluster's node timeout.",
+    )
     chroma_url: str | None = Field(
         default=None, description="http(s)://host:port of a Chroma server; None embeds Chroma."
+    )
+    chroma_retry_timeout: float = Field(
+        default=10.0,
+        ge=0,
+        description="Seconds a Chroma server request whose connection cannot be opened is "
+        "retried (a restarting server) before it fails with BackendUnavailableError.",
     )
     data_dir: Path = Field(
         default=Path(".soorma"), description="Where embedded Redis and Chroma keep their data."

@@ -1,6 +1,9 @@
 """Shared fixtures: an isolated embedded redis-server per test module, wiped before each test.
 
-Each xdist worker starts its own servers, so tests run in parallel without sharing keys.
+Each xdist worker starts its own servers, so tests run in parallel without sharing keys. Tests
+that need a Redis Cluster share one per worker (``redis_cluster``, started on first use from the
+system's redis-server); without redis-server installed they are skipped, unless
+``SOORMA_TEST_REQUIRE_CLUSTER`` is set (CI sets it), which makes them fail instead.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_
 from soorma_lc.backends.redis_clients import async_client, sync_client
 from soorma_lc.config import Settings
 from soorma_lc.memory.client import MemoryClient
+from tests.redis_cluster import LocalCluster, require_redis_server
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # litellm sends async requests through aiohttp unless told otherwise; respx sees only httpx.
@@ -31,6 +35,23 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = embedded_redis(data_dir)
     yield server.url
     shutdown_embedded_redis(data_dir, force=True)
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
+    """A 3-master Redis Cluster with one replica each, shared by this worker's tests (a test
+    that kills nodes starts its own :class:`LocalCluster`)."""
+    require_redis_server()
+    with LocalCluster(tmp_path_factory.mktemp("cluster")) as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def cluster_url(redis_cluster: LocalCluster) -> str:
+    """The cluster's ``redis+cluster://`` URL, every master flushed so that each test starts
+    empty."""
+    redis_cluster.flush()
+    return redis_cluster.url
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""RedisStreamsBus on a real redis-server: verbs, groups, retries, dead letters, trimming."""
+"""RedisStreamsBus on a real redis-server (and, where a test takes the ``bus`` fixture, on a
+Redis Cluster too): verbs, groups, retries, dead letters, trimming."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-import redis.asyncio
 
 from soorma_lc.bus import RedisStreamsBus
 from soorma_lc.bus.codec import decode
@@ -27,10 +27,14 @@ from tests.bus_helpers import eventually
 REQUESTS = EventTopic.ACTION_REQUESTS
 
 
-@pytest.fixture
-async def bus(redis_url: str) -> AsyncIterator[RedisStreamsBus]:
+@pytest.fixture(params=["redis_url", "cluster_url"], ids=["redis", "cluster"])
+async def bus(request: pytest.FixtureRequest) -> AsyncIterator[RedisStreamsBus]:
+    """A bus on one Redis server, and on a Redis Cluster (topic streams in different slots)."""
     bus = RedisStreamsBus.from_url(
-        redis_url, claim_idle=0.5, retry_backoff=0.01, max_retry_backoff=0.05
+        request.getfixturevalue(request.param),
+        claim_idle=0.5,
+        retry_backoff=0.01,
+        max_retry_backoff=0.05,
     )
     yield bus
     await bus.aclose()
@@ -271,7 +275,7 @@ async def test_the_same_event_published_twice_runs_once_per_group(bus: RedisStre
 
 
 async def test_entries_of_a_dead_consumer_are_reclaimed_and_completed_ones_not_rerun(
-    bus: RedisStreamsBus, aredis_client: redis.asyncio.Redis
+    bus: RedisStreamsBus,
 ) -> None:
     await bus.ensure_group("reclaim", [REQUESTS])
     done_before = EventEnvelope(type="job.requested", topic=REQUESTS)
@@ -279,7 +283,7 @@ async def test_entries_of_a_dead_consumer_are_reclaimed_and_completed_ones_not_r
     await bus.publish_many([done_before, unfinished])
     stream = bus.keys.stream(REQUESTS)
     # A consumer that read both entries, completed the first (marker written), then died.
-    read = await aredis_client.xreadgroup("reclaim", "dead-consumer", {stream: ">"}, count=10)
+    read = await bus.client.xreadgroup("reclaim", "dead-consumer", {stream: ">"}, count=10)
     assert len(read[0][1]) == 2
     await bus.completions.record("reclaim", [done_before.id])
 

@@ -2,7 +2,8 @@
 
 All eight capabilities (the five base ones plus delete_for_runs, copy_thread and prune) run
 against the real embedded Redis, in three configurations: defaults; TTL with refresh-on-read and
-an EncryptedSerializer; and no delta encoding (every blob stored in full).
+an EncryptedSerializer; and no delta encoding (every blob stored in full); and all three again
+on a Redis Cluster (3 masters, one replica each).
 """
 
 from __future__ import annotations
@@ -28,11 +29,14 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
 }
 
 
+@pytest.mark.parametrize("server", ["redis_url", "cluster_url"])
 @pytest.mark.parametrize("name", sorted(CONFIGURATIONS))
-async def test_conformance_full(redis_url: str, name: str) -> None:
+async def test_conformance_full(request: pytest.FixtureRequest, server: str, name: str) -> None:
+    url = request.getfixturevalue(server)
+
     @checkpointer_test(name=f"RedisCheckpointSaver[{name}]")
     async def factory() -> AsyncIterator[RedisCheckpointSaver]:
-        saver = RedisCheckpointSaver.from_url(redis_url, **CONFIGURATIONS[name])
+        saver = RedisCheckpointSaver.from_url(url, **CONFIGURATIONS[name])
         yield saver
         await saver.aclose()
         saver.close()

@@ -14,6 +14,7 @@ from langgraph.checkpoint.serde.encrypted import EncryptedSerializer
 from langgraph.checkpoint.serde.types import INTERRUPT
 from redis.crc import key_slot
 
+from soorma_lc.backends.redis_clients import sync_client
 from soorma_lc.config import Settings
 from soorma_lc.errors import (
     BackendUnavailableError,
@@ -440,8 +441,14 @@ async def test_tampered_blob_is_reported(saver: RedisCheckpointSaver, redis_clie
         await saver.aget_tuple(stored)
 
 
-def test_sync_api_end_to_end(redis_url: str, redis_client: redis.Redis) -> None:
-    saver = RedisCheckpointSaver.from_settings(Settings(redis_url=redis_url, tenant_id="sync-t"))
+@pytest.mark.parametrize("server", ["redis_url", "cluster_url"])
+def test_sync_api_end_to_end(request: pytest.FixtureRequest, server: str) -> None:
+    """On one server and on a Redis Cluster, starting with no script cached on any node
+    (a fresh or failed-over server): the scripts travel with the first calls."""
+    url = request.getfixturevalue(server)
+    redis_client = sync_client(url)
+    redis_client.script_flush()
+    saver = RedisCheckpointSaver.from_settings(Settings(redis_url=url, tenant_id="sync-t"))
     assert saver.tenant_id == "sync-t"
     parent = None
     configs = []
@@ -470,6 +477,7 @@ def test_sync_api_end_to_end(redis_url: str, redis_client: redis.Redis) -> None:
     saver.delete_thread("s-copy-2")
     assert redis_client.dbsize() == 0  # indexes cleaned: nothing orphaned
     saver.close()
+    redis_client.close()
 
 
 def test_next_version_increases_and_differs_across_branches(redis_url: str) -> None:

@@ -11,14 +11,18 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import redis.asyncio
 
 from soorma_lc.backends.embedded_redis import embedded_redis, shutdown_embedded_redis
 from soorma_lc.backends.redis_clients import (
     async_client,
     check_redis_url,
+    clients_configured_by,
     resolve_redis_url,
+    socket_timeout_of,
     sync_client,
 )
+from soorma_lc.backends.redis_cluster import cluster_seeds
 from soorma_lc.config import DEFAULT_TENANT_ID, DEFAULT_USER_ID, Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError
 
@@ -87,7 +91,14 @@ def test_settings_defaults(clean_env: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["redis://localhost:6379/0", "rediss://user:pw@redis.example:6380", "unix:///tmp/r.sock"]
+    "url",
+    [
+        "redis://localhost:6379/0",
+        "rediss://user:pw@redis.example:6380",
+        "unix:///tmp/r.sock",
+        "redis+cluster://10.0.0.1:7000",
+        "rediss+cluster://user:pw@h1:7000,h2:7001,[::1]:7002/0?socket_timeout=2",
+    ],
 )
 def test_supported_redis_urls(url: str) -> None:
     assert check_redis_url(url) == url
@@ -96,10 +107,43 @@ def test_supported_redis_urls(url: str) -> None:
 
 @pytest.mark.parametrize("url", ["http://localhost:6379", "localhost:6379", "", "redis:/x"])
 def test_unsupported_redis_urls(url: str) -> None:
-    with pytest.raises(ConfigurationError, match="use redis://, rediss:// or unix://"):
+    with pytest.raises(ConfigurationError, match="use redis://, rediss://, unix:// or redis\\+cl"):
         check_redis_url(url)
     with pytest.raises(ConfigurationError):
         sync_client(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["redis+cluster://", "redis+cluster://h1", "redis+cluster://h1:7000,", "redis+cluster://h:0"],
+)
+def test_cluster_urls_must_list_host_and_port_of_every_seed(url: str) -> None:
+    with pytest.raises(ConfigurationError, match="host:port"):
+        check_redis_url(url)
+    with pytest.raises(ConfigurationError):
+        async_client(url)
+
+
+def test_cluster_url_seeds_keep_credentials_database_and_options() -> None:
+    first, others = cluster_seeds("rediss+cluster://u:p@h1:7000,[::1]:7001/0?socket_timeout=2")
+    assert first == "rediss://u:p@h1:7000/0?socket_timeout=2"
+    assert others == [("::1", 7001)]
+
+
+async def test_a_cluster_url_gives_a_lazy_cluster_client_with_the_settings_timeouts() -> None:
+    settings = Settings(redis_failover_timeout=7, redis_socket_timeout=3)
+    with clients_configured_by(settings):
+        client = async_client("redis+cluster://127.0.0.1:1,127.0.0.1:2")
+    assert isinstance(client, redis.asyncio.RedisCluster)
+    assert client.failover_timeout == 7
+    assert socket_timeout_of(client) == 3
+    assert [node.port for node in client.startup_nodes] == [2, 1]
+    await client.aclose()
+
+
+def test_an_unknown_cluster_url_option_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigurationError, match="unusable Redis Cluster URL"):
+        async_client("redis+cluster://127.0.0.1:7000?no_such_option=1")
 
 
 async def test_embedded_server_is_reused_in_process_and_persists(tmp_path: Path) -> None:

@@ -1,18 +1,13 @@
-"""Both memories on a real Chroma server (``chroma_url``), shared by two clients, and the
-typed error when that server goes away."""
+"""Both memories on a real Chroma server (``chroma_url``), shared by two clients; a call that
+waits for a restarting server; and the typed error when that server goes away."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import chromadb
 import pytest
-from chromadb.config import Settings as ChromaSettings
 from longterm_helpers import AGENT, TENANT, USER
 
 from soorma_lc.config import Settings
@@ -20,50 +15,14 @@ from soorma_lc.errors import BackendUnavailableError
 from soorma_lc.memory.episodic import EpisodicMemory
 from soorma_lc.memory.retrievers import semantic_retriever
 from soorma_lc.memory.semantic import SemanticMemory
-
-SERVER = "import sys; from chromadb.cli.cli import app; sys.argv = ['chroma', *sys.argv[1:]]; app()"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_up(port: int, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            chromadb.HttpClient(
-                host="127.0.0.1", port=port, settings=ChromaSettings(anonymized_telemetry=False)
-            ).heartbeat()
-            return
-        except Exception:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+from tests.chroma_server import running_chroma, start_chroma, stop_chroma
 
 
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     """A Chroma server in a child process on a free loopback port; always stopped."""
-    port = _free_port()
-    command = [sys.executable, "-c", SERVER, "run", "--path", str(tmp_path / "server")]
-    process = subprocess.Popen(
-        [*command, "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_until_up(port, process)
-        yield f"http://127.0.0.1:{port}", process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
+    with running_chroma(tmp_path / "server") as server:
+        yield server
 
 
 @pytest.mark.slow
@@ -71,7 +30,7 @@ async def test_memories_on_a_shared_chroma_server(
     chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
 ) -> None:
     url, process = chroma_server
-    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused")
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_retry_timeout=0.3)
     writer_episodic = EpisodicMemory.from_settings(settings)
     writer_semantic = SemanticMemory.from_settings(settings)
     await writer_episodic.log_interaction(
@@ -106,6 +65,31 @@ async def test_memories_on_a_shared_chroma_server(
         )
     with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
         SemanticMemory.from_settings(settings)
+
+
+@pytest.mark.slow
+async def test_a_call_waits_for_a_restarting_chroma_server(
+    chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
+) -> None:
+    """Requests that cannot connect are sent again until the server is back (nothing was
+    sent, so nothing is applied twice); its data is still there."""
+    url, process = chroma_server
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_retry_timeout=90)
+    memory = EpisodicMemory.from_settings(settings)
+    await memory.log_interaction(
+        AGENT, "user", "before the restart", tenant_id=TENANT, user_id=USER
+    )
+    stop_chroma(process)
+    restarted = start_chroma(int(url.rsplit(":", 1)[1]), tmp_path / "server")
+    try:
+        written = await memory.log_interaction(
+            AGENT, "user", "during the restart", tenant_id=TENANT, user_id=USER
+        )
+        history = await memory.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)
+        assert [i.content for i in history] == ["before the restart", "during the restart"]
+        assert [i.id for i in history][-1] == written.id
+    finally:
+        stop_chroma(restarted)
 
 
 def test_http_and_embedded_clients_coexist_in_one_process(

@@ -512,7 +512,7 @@ ENTRY_POINTS: list[EntryPoint] = [
     ),
     entry(
         "http_chroma_client",
-        lambda w, url: http_chroma_client(url),
+        lambda w, url: http_chroma_client(url, retry_timeout=0),
         url=Slot(st.just("http://127.0.0.1:1"), st.one_of(anything, st.just("http://h:99999"))),
     ),
 ]

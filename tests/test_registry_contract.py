@@ -1,4 +1,5 @@
-"""One contract suite, run against InMemoryRegistry, RedisRegistry and SoormaRegistryClient.
+"""One contract suite, run against InMemoryRegistry, RedisRegistry (one server and a Redis
+Cluster) and SoormaRegistryClient.
 
 The HTTP client runs against tests/soorma_registry_fake.py (respx); Redis is the real embedded
 server. ``expire_all`` makes every registered agent's TTL run out: the in-memory and fake
@@ -11,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import pytest
-import redis.asyncio
 import respx
 from soorma_registry_fake import DEFAULT_TOKEN, FakeSoormaRegistry
 
@@ -46,10 +46,8 @@ class Backend:
     versioned: bool
 
 
-@pytest.fixture(params=["memory", "redis", "http"])
-async def backend(
-    request: pytest.FixtureRequest, redis_url: str, aredis_client: redis.asyncio.Redis
-) -> AsyncIterator[Backend]:
+@pytest.fixture(params=["memory", "redis", "redis-cluster", "http"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
     if request.param == "memory":
         now = [1000.0]
         registry = InMemoryRegistry(agent_ttl=TTL, clock=lambda: now[0])
@@ -58,16 +56,18 @@ async def backend(
             now[0] += TTL + 1
 
         yield Backend(registry, expire_memory, versioned=True)
-    elif request.param == "redis":
-        registry = RedisRegistry.from_url(redis_url, agent_ttl=TTL, tenant_id="t1")
+    elif request.param.startswith("redis"):
+        url = request.getfixturevalue("cluster_url" if "cluster" in request.param else "redis_url")
+        registry = RedisRegistry.from_url(url, agent_ttl=TTL, tenant_id="t1")
+        client = registry.client
         expiry_key = "soorma:registry:{t1}:expiry"
 
         async def expire_redis() -> None:
-            seconds, _ = await aredis_client.time()
-            members = await aredis_client.zrange(expiry_key, 0, -1)
+            seconds, _ = await client.time()  # a cluster answers from any node: one machine
+            members = await client.zrange(expiry_key, 0, -1)
             if members:
                 past = (seconds - 1) * 1000
-                await aredis_client.zadd(expiry_key, dict.fromkeys(members, past))
+                await client.zadd(expiry_key, dict.fromkeys(members, past))
 
         yield Backend(registry, expire_redis, versioned=True)
     else:

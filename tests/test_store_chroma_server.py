@@ -3,62 +3,30 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import chromadb
-import httpx
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
 from soorma_lc.errors import BackendUnavailableError
 from soorma_lc.memory.store import SoormaStore
 from soorma_lc.memory.store.vectors import collection_name
+from tests.chroma_server import running_chroma
 from tests.store_helpers import index_config
 
 NS = ("memories", "u1")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A `chroma run` server process on a free port (``.port``), stopped after the test."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    process = subprocess.Popen(
-        [str(chroma), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-         "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    process.port = port  # type: ignore[attr-defined]
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with running_chroma(tmp_path / "chroma") as (url, process):
+        process.port = int(url.rsplit(":", 1)[1])  # type: ignore[attr-defined]
         yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=20)
 
 
 def http_chroma(port: int) -> chromadb.api.ClientAPI:
@@ -101,6 +69,7 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from soorma_lc.memory.store import SoormaStore
 from soorma_lc.memory.store.vectors import collection_name
+from tests.chroma_server import running_chroma
 from tests.store_helpers import index_config
 
 redis_url, port, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])

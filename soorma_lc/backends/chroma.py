@@ -1,9 +1,19 @@
-"""Chroma clients: a Chroma server when ``chroma_url`` is set, else embedded under data_dir."""
+"""Chroma clients: a Chroma server when ``chroma_url`` is set, else embedded under data_dir.
+
+A client of a Chroma server retries every request whose connection could not be opened (the
+server restarting, a load balancer switching over) with backoff for up to
+``chroma_retry_timeout`` seconds (``SOORMA_CHROMA_RETRY_TIMEOUT``), then raises
+:class:`BackendUnavailableError`. Such a request never reached the server, so retrying it is
+safe for writes too; a connection lost after the request was sent is not retried (the server
+may have applied it). This covers every Chroma call: memories, the store and the event index.
+"""
 
 from __future__ import annotations
 
 import functools
+import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import ParamSpec, TypeVar
@@ -15,6 +25,7 @@ from chromadb.api import ClientAPI
 from chromadb.config import Settings as ChromaSettings
 from chromadb.errors import ChromaError
 
+from soorma_lc.backends.retry_window import RetryWindow
 from soorma_lc.checks import shown
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
@@ -23,6 +34,9 @@ from soorma_lc.errors import (
     ConfigurationError,
 )
 
+logger = logging.getLogger(__name__)
+
+DEFAULT_RETRY_TIMEOUT = 10.0
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -61,7 +75,7 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
     """The Chroma client for ``settings``: HTTP client or a process-wide persistent client."""
     settings = resolve_settings(settings)
     if settings.chroma_url:
-        return http_chroma_client(settings.chroma_url)
+        return http_chroma_client(settings.chroma_url, retry_timeout=settings.chroma_retry_timeout)
     path = (settings.data_dir / "chroma").resolve()
     with _lock:
         client = _persistent.get(path)
@@ -73,8 +87,9 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
         return client
 
 
-def http_chroma_client(url: str) -> ClientAPI:
-    """A client for the Chroma server at ``url`` (http:// or https://)."""
+def http_chroma_client(url: str, *, retry_timeout: float = DEFAULT_RETRY_TIMEOUT) -> ClientAPI:
+    """A client for the Chroma server at ``url`` (http:// or https://) that retries requests
+    it could not send for up to ``retry_timeout`` seconds (see the module docstring)."""
     try:
         parsed = urlparse(url) if isinstance(url, str) else None
         port = parsed.port if parsed is not None else None  # out of range: ValueError
@@ -82,16 +97,70 @@ def http_chroma_client(url: str) -> ClientAPI:
         parsed, port = None, None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigurationError(f"unsupported Chroma URL {shown(url)}: use http(s)://host:port")
-    try:
-        return chromadb.HttpClient(
-            host=parsed.hostname,
-            port=port or (443 if parsed.scheme == "https" else 8000),
-            ssl=parsed.scheme == "https",
-            settings=_chroma_settings(),
-        )
-    except ValueError as exc:  # chromadb's "Could not connect", raised from the httpx error
-        if isinstance(exc.__context__, httpx.TransportError):
-            raise BackendUnavailableError(
-                f"cannot reach the Chroma server at {url}: {exc}"
-            ) from exc
-        raise ConfigurationError(f"unusable Chroma URL {url!r}: {exc}") from exc
+    connecting = _window(retry_timeout)
+    while True:
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname,
+                port=port or (443 if parsed.scheme == "https" else 8000),
+                ssl=parsed.scheme == "https",
+                settings=_chroma_settings(),
+            )
+            break
+        except ValueError as exc:  # chromadb's "Could not connect", raised from the httpx error
+            if not isinstance(exc.__context__, httpx.TransportError):
+                raise ConfigurationError(f"unusable Chroma URL {url!r}: {exc}") from exc
+            delay = _connect_delay(connecting, exc.__context__)
+            if delay is None:
+                raise BackendUnavailableError(
+                    f"cannot reach the Chroma server at {url}: {exc}"
+                ) from exc
+            time.sleep(delay)
+    _retry_connects(client, retry_timeout)
+    return client
+
+
+def _window(timeout: float) -> RetryWindow:
+    return RetryWindow(timeout, first=0.1, cap=2.0)
+
+
+def _connect_delay(window: RetryWindow, exc: BaseException) -> float | None:
+    """Seconds before sending again a request that ``exc`` kept from leaving; None: give up."""
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return None
+    delay = window.next_delay()
+    if delay is not None:
+        logger.debug("Chroma server unreachable (%s); retrying in %.2fs", exc, delay)
+    return delay
+
+
+class _RetryingConnects(httpx.BaseTransport):
+    """An httpx transport sending a request again while its connection cannot be opened."""
+
+    def __init__(self, inner: httpx.BaseTransport, timeout: float) -> None:
+        self._inner = inner
+        self._timeout = timeout
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        window = _window(self._timeout)
+        while True:
+            try:
+                return self._inner.handle_request(request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                delay = _connect_delay(window, exc)
+                if delay is None:
+                    raise
+                time.sleep(delay)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def _retry_connects(client: ClientAPI, timeout: float) -> None:
+    """Put :class:`_RetryingConnects` under the HTTP session of ``client`` (chromadb offers
+    no hook for it: its FastAPI client keeps an ``httpx.Client`` as ``_session``)."""
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if not isinstance(session, httpx.Client):
+        logger.warning("this chromadb version hides its HTTP session: no connect retries")
+        return
+    session._transport = _RetryingConnects(session._transport, timeout)

@@ -2,7 +2,9 @@
 
 ``resolve_redis_url`` picks ``SOORMA_REDIS_URL`` or starts/attaches the embedded redis-server
 (:mod:`soorma_lc.backends.embedded_redis`); ``sync_client`` / ``async_client`` build redis-py
-clients named after this process, so the embedded server knows which connections are ours.
+clients named after this process, so the embedded server knows which connections are ours. A
+``redis+cluster://`` URL gives a Redis Cluster client instead
+(:mod:`soorma_lc.backends.redis_cluster`), which rides out failovers.
 
 Every client is bounded: each command fails after ``redis_socket_timeout`` seconds, a
 connection attempt after ``redis_connect_timeout``, idle pooled connections are checked every
@@ -20,18 +22,31 @@ import functools
 import os
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 import redis.asyncio
+import redis.asyncio.cluster
 import redis.asyncio.retry
+import redis.cluster
+import redis.exceptions
 import redis.retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from soorma_lc.backends.redis_cluster import (
+    CLUSTER_SCHEMES,
+    AsyncClusterClient,
+    SyncClusterClient,
+    cluster_seeds,
+    is_cluster_url,
+)
+from soorma_lc.backends.redis_errors import backend_error
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import ConfigurationError
+
+T = TypeVar("T")
 
 _building_with: contextvars.ContextVar[Settings | None] = contextvars.ContextVar(
     "soorma_lc_redis_settings", default=None
@@ -52,9 +67,13 @@ def clients_configured_by(settings: Settings) -> Iterator[None]:
         _building_with.reset(token)
 
 
+def _current_settings() -> Settings:
+    return _building_with.get() or resolve_settings(None)
+
+
 def client_options(settings: Settings | None = None) -> dict[str, Any]:
     """redis-py options bounding every call (see the module docstring), from ``settings``."""
-    settings = settings or _building_with.get() or resolve_settings(None)
+    settings = settings or _current_settings()
     return {
         "socket_timeout": settings.redis_socket_timeout,
         "socket_connect_timeout": settings.redis_connect_timeout,
@@ -62,13 +81,13 @@ def client_options(settings: Settings | None = None) -> dict[str, Any]:
     }
 
 
-def socket_timeout_of(client: redis.asyncio.Redis) -> float | None:
+def socket_timeout_of(client: redis.asyncio.Redis | redis.asyncio.RedisCluster) -> float | None:
     """The socket timeout a client's connections use (None: unbounded)."""
-    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    timeout = client.get_connection_kwargs().get("socket_timeout")
     return None if timeout is None else float(timeout)
 
 
-_SUPPORTED_SCHEMES = ("redis://", "rediss://", "unix://")
+_SUPPORTED_SCHEMES = ("redis://", "rediss://", "unix://", *(f"{s}://" for s in CLUSTER_SCHEMES))
 
 
 def client_name() -> str:
@@ -90,37 +109,84 @@ def check_redis_url(url: str) -> str:
     """Return ``url`` if its scheme is one we support, else raise :class:`ConfigurationError`."""
     if not isinstance(url, str) or not url.startswith(_SUPPORTED_SCHEMES):
         raise ConfigurationError(
-            f"unsupported Redis URL {url!r}: use redis://, rediss:// or unix://"
+            f"unsupported Redis URL {url!r}: use redis://, rediss://, unix:// or "
+            "redis+cluster://host:port[,host:port...]"
         )
+    if is_cluster_url(url):
+        cluster_seeds(url)  # lists usable nodes, or ConfigurationError
     return url
 
 
-def sync_client(url: str, **options: Any) -> redis.Redis:
-    """A synchronous redis-py client for ``url``, bounded as the module docstring says;
-    ``options`` (and query parameters of ``url``) override the defaults."""
+def sync_client(url: str, **options: Any) -> redis.Redis | redis.RedisCluster:
+    """A synchronous redis-py client for ``url`` (a cluster client for ``redis+cluster://``),
+    bounded as the module docstring says; ``options`` (and query parameters of ``url``)
+    override the defaults."""
+    if is_cluster_url(check_redis_url(url)):
+        return _cluster_client(SyncClusterClient, redis.cluster.ClusterNode, url, options)
     options = {
         "client_name": client_name(),
         "retry": redis.retry.Retry(ExponentialBackoff(cap=1.0), 1, (RedisConnectionError,)),
         **client_options(),
         **options,
     }
-    return redis.Redis.from_url(check_redis_url(url), **options)
+    return redis.Redis.from_url(url, **options)
 
 
-def async_client(url: str, **options: Any) -> redis.asyncio.Redis:
-    """A ``redis.asyncio`` client for ``url``, bounded as the module docstring says;
-    ``options`` (and query parameters of ``url``) override the defaults."""
+def async_client(url: str, **options: Any) -> redis.asyncio.Redis | redis.asyncio.RedisCluster:
+    """A ``redis.asyncio`` client for ``url`` (a cluster client for ``redis+cluster://``),
+    bounded as the module docstring says; ``options`` (and query parameters of ``url``)
+    override the defaults."""
+    if is_cluster_url(check_redis_url(url)):
+        client = _cluster_client(
+            AsyncClusterClient, redis.asyncio.cluster.ClusterNode, url, options
+        )
+        if sys.version_info < (3, 12):
+            kwargs = client.connection_kwargs
+            kwargs["connection_class"] = _cancellable(kwargs["connection_class"])
+            for node in client.startup_nodes:
+                node.connection_class = kwargs["connection_class"]
+        return client
     options = {
         "client_name": client_name(),
         "retry": redis.asyncio.retry.Retry(ExponentialBackoff(cap=1.0), 1, (RedisConnectionError,)),
         **client_options(),
         **options,
     }
-    client = redis.asyncio.Redis.from_url(check_redis_url(url), **options)
+    client = redis.asyncio.Redis.from_url(url, **options)
     pool = client.connection_pool
     if sys.version_info < (3, 12) and not issubclass(pool.connection_class, _CancellableWrites):
         pool.connection_class = _cancellable(pool.connection_class)
     return client
+
+
+async def release_connections(client: redis.asyncio.Redis | redis.asyncio.RedisCluster) -> None:
+    """Close ``client``'s pooled connections on the running loop and leave it usable: a
+    single-server client reconnects on demand, a cluster client rediscovers its nodes."""
+    if isinstance(client, redis.asyncio.RedisCluster):
+        await client.aclose()
+    else:
+        await client.connection_pool.disconnect()
+
+
+def _cluster_client(cls: type[T], node_class: type, url: str, options: dict[str, Any]) -> T:
+    """A cluster client of ``cls`` on the seed nodes of ``url``, bounded like the others, with
+    the settings' failover timeout."""
+    first, others = cluster_seeds(url)
+    settings = _current_settings()
+    options = {
+        "client_name": client_name(),
+        "failover_timeout": settings.redis_failover_timeout,
+        **client_options(settings),
+        **options,
+    }
+    if others:
+        options["startup_nodes"] = [node_class(host, port) for host, port in others]
+    try:
+        return cls.from_url(first, **options)  # type: ignore[attr-defined,no-any-return]
+    except (TypeError, ValueError) as exc:  # an unknown or malformed query parameter
+        raise ConfigurationError(f"unusable Redis Cluster URL {url!r}: {exc}") from exc
+    except (redis.exceptions.RedisError, redis.exceptions.RedisClusterException) as exc:
+        raise backend_error(exc, f"connecting to the Redis Cluster {url}") from exc  # sync: eager
 
 
 class _CancellableWrites:

@@ -1,10 +1,12 @@
 """One mapping of redis-py's exceptions to soorma-lc's backend errors, for every component.
 
 - Redis cannot be reached (connection refused or lost, timeout, a server still loading its
-  data, a cluster that is down or failing over): :class:`BackendUnavailableError`, retrying
-  later may help;
+  data, a cluster that is down or failing over, a cluster none of whose seed nodes answers):
+  :class:`BackendUnavailableError`, retrying later may help;
 - Redis answered and refused the command (``WRONGTYPE``, a bad stream id, a failing script,
-  out of memory, ...): :class:`BackendResponseError`, a bug or a misconfiguration, not an outage.
+  out of memory, keys of one command in different cluster slots, a ``redis+cluster://`` URL
+  naming a server not in cluster mode, ...): :class:`BackendResponseError`, a bug or a
+  misconfiguration, not an outage.
 
 Components pass what they were doing, so messages say what failed where, and may pass their own
 subclasses of the two (the Redis registry raises the registry's errors). ``redis_errors`` is a
@@ -23,12 +25,14 @@ from redis.exceptions import (
     ClusterDownError,
     MasterDownError,
     ReadOnlyError,
+    RedisClusterException,
     RedisError,
     TryAgainError,
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from soorma_lc.backends.redis_cluster import is_failover_error
 from soorma_lc.errors import BackendResponseError, BackendUnavailableError
 
 T = TypeVar("T")
@@ -45,6 +49,24 @@ UNREACHABLE: tuple[type[RedisError], ...] = (
 """redis-py errors meaning that Redis cannot serve us right now (as opposed to refusing)."""
 
 
+def backend_error(
+    exc: RedisError | RedisClusterException,
+    what: str,
+    *,
+    unavailable: type[BackendUnavailableError] = BackendUnavailableError,
+    refused: type[BackendResponseError] = BackendResponseError,
+) -> BackendUnavailableError | BackendResponseError:
+    """The soorma-lc error for redis-py's ``exc`` (see the module docstring)."""
+    if isinstance(exc, UNREACHABLE):
+        return unavailable(f"{what}: Redis is unreachable ({exc})")
+    if isinstance(exc, RedisError):
+        return refused(f"{what}: Redis refused the command ({exc})")
+    # redis-py's cluster client errors (no RedisError): no reachable node, or a misuse
+    if is_failover_error(exc):
+        return unavailable(f"{what}: Redis Cluster is unreachable ({exc})")
+    return refused(f"{what}: Redis Cluster refused the command ({exc})")
+
+
 @contextmanager
 def redis_errors(
     what: str,
@@ -56,10 +78,8 @@ def redis_errors(
     Redis refused the command (...)") for a redis-py error inside the block."""
     try:
         yield
-    except UNREACHABLE as exc:
-        raise unavailable(f"{what}: Redis is unreachable ({exc})") from exc
-    except RedisError as exc:
-        raise refused(f"{what}: Redis refused the command ({exc})") from exc
+    except (RedisError, RedisClusterException) as exc:
+        raise backend_error(exc, what, unavailable=unavailable, refused=refused) from exc
 
 
 def reports_redis_errors(component: str) -> Callable[[type[T]], type[T]]:

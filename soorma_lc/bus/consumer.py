@@ -6,16 +6,23 @@ Delivery guarantees (per consumer group, i.e. per agent name):
   by a consumer that died are reclaimed (XAUTOCLAIM) by live consumers of the group once idle for
   ``claim_idle`` seconds; a live consumer keeps its in-flight entries fresh (XCLAIM JUSTID), so
   a slow handler is never taken over while its process is alive.
-* Idempotent by event id. Completion records (group, event id) and XACKs the entry in one
-  atomic script, so an entry is never acknowledged without its marker nor marked without being
-  acknowledged. Before running a handler the consumer checks the marker: a redelivered or
-  re-published event that the group already completed is acknowledged without running again.
-  The one window left is a process that dies after its handler returned but before that script
-  reached Redis (one round trip): the event then runs again elsewhere. Handlers with external
-  side effects should key them by ``event.id`` (at-least-once, as the rules of the house say).
+* Idempotent by event id. Completion first records (group, event id) in the group's completion
+  log (:mod:`soorma_lc.bus.completions`), then acknowledges the entry (XACK): an entry is never
+  acknowledged without its marker. Before running a handler the consumer checks the marker: a
+  redelivered or re-published event that the group already completed is acknowledged without
+  running again, and so is an entry whose consumer died between marker and XACK. The marker and
+  the stream live in different Redis Cluster slots; this order, not a shared script, is what
+  makes it safe, on one server and on a cluster alike. The one window left is a process that
+  dies after its handler returned but before the marker reached Redis (one round trip): the
+  event then runs again elsewhere. Handlers with external side effects should key them by
+  ``event.id`` (at-least-once, as the rules of the house say).
 * Bounded retries. A handler exception is logged with the event id and retried with exponential
   backoff; after ``max_deliveries`` attempts (crashes included) the entry moves to the
-  dead-letter stream with the last error. Entries that are not valid envelopes go there at once.
+  dead-letter stream with the last error (written before the entry is acknowledged, so a crash
+  in between may record a dead letter twice but never loses one). Entries that are not valid
+  envelopes go there at once.
+* Cluster-ready. One XREADGROUP reads every topic of the subscription on a single server; on a
+  Redis Cluster, where topic streams sit in different hash slots, one read loop per slot.
 * Supervised. The read, acknowledge, reclaim and handler loops never die silently: a failing
   loop is logged and restarted with backoff (:mod:`soorma_lc.bus.health`), and
   :meth:`Subscription.health` reports it until it works again.
@@ -24,6 +31,7 @@ Delivery guarantees (per consumer group, i.e. per agent name):
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 import os
@@ -35,9 +43,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError, ResponseError
+from redis.crc import key_slot
+from redis.exceptions import RedisClusterException, RedisError, ResponseError
 
 from soorma_lc.backends.redis_clients import socket_timeout_of
+from soorma_lc.backends.redis_cluster import is_cluster_client
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.bus.codec import TARGET_GROUP_FIELD, decode
 from soorma_lc.bus.dead_letters import dead_letter_entry
@@ -60,6 +70,7 @@ Handler = Callable[[EventEnvelope], Awaitable[None]]
 Accepts = Callable[[EventEnvelope], bool]
 
 _ACK_LINGER = 0.002  # seconds completed entries may wait to share a round trip
+_REDIS_FAILURES = (RedisError, RedisClusterException)  # the cluster client's own are no RedisError
 MAX_CONCURRENCY = 10_000
 MAX_BATCH_SIZE = 10_000
 
@@ -151,6 +162,7 @@ class Subscription:
         self._redis = bus.client
         self._keys = bus.keys
         self._streams = [self._keys.stream(topic).encode() for topic in self.topics]
+        self._read_groups = _read_groups(self._redis, self._streams)
         self._group_b = group.encode()
         # A fixed pool of ``concurrency`` handler tasks drains ``_ready``. A pool task runs
         # entries back to back; another idle one is woken only once the running one has
@@ -183,12 +195,19 @@ class Subscription:
         self._capacity.set()
         supervised = self._supervisor.run
         self._loops = [
-            asyncio.create_task(supervised("read", self._read_loop), name=f"bus-read-{self.name}"),
             asyncio.create_task(supervised("ack", self._flush_loop), name=f"bus-ack-{self.name}"),
             asyncio.create_task(
                 supervised("reclaim", self._maintenance_loop), name=f"bus-claim-{self.name}"
             ),
         ]
+        for streams in self._read_groups:
+            loop = self._read_loop_name(streams)
+            self._loops.append(
+                asyncio.create_task(
+                    supervised(loop, functools.partial(self._read_loop, streams, loop)),
+                    name=f"bus-{loop.replace(' ', '-')}-{self.name}",
+                )
+            )
         self._pool = [
             asyncio.create_task(
                 supervised("handler", self._handler_loop), name=f"bus-handler-{self.name}-{n}"
@@ -234,8 +253,8 @@ class Subscription:
         if self._stopping or not self._loops:
             return
         self._stopping = True
-        reader, flusher, maintenance = self._loops
-        await cancel_and_wait(reader, maintenance, *self._retry_tasks)
+        flusher, maintenance, *readers = self._loops
+        await cancel_and_wait(*readers, maintenance, *self._retry_tasks)
         try:
             await asyncio.wait_for(self._until(self._handlers_done), timeout)
         except TimeoutError:
@@ -266,13 +285,20 @@ class Subscription:
                 )
                 if not pending:
                     await self._redis.xgroup_delconsumer(stream, self.group, self.name)
-        except RedisError as exc:
+        except _REDIS_FAILURES as exc:
             logger.warning("consumer %s: could not deregister from Redis: %s", self.name, exc)
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def _read_loop(self) -> None:
-        streams: dict[bytes | str, bytes | str] = dict.fromkeys(self._streams, ">")
+    def _read_loop_name(self, streams: list[bytes]) -> str:
+        """``read``, or ``read <topics>`` when the subscription has several read loops."""
+        if len(self._read_groups) == 1:
+            return "read"
+        return "read " + ",".join(self._keys.topic_of(stream) for stream in streams)
+
+    async def _read_loop(self, read: list[bytes], loop: str) -> None:
+        """Read the streams ``read`` (one hash slot) in batches and dispatch the entries."""
+        streams: dict[bytes | str, bytes | str] = dict.fromkeys(read, ">")
         while True:
             free = self._prefetch_limit - len(self._inflight)
             if free <= 0:
@@ -294,7 +320,7 @@ class Subscription:
                 await self.bus.ensure_group(self.group, self.topics)
                 continue
             self._last_read_at = time.time()
-            self._supervisor.succeeded("read")
+            self._supervisor.succeeded(loop)
             deliveries = [
                 Delivery(stream, message_id, fields, 1)
                 for stream, entries in _stream_entries(response)
@@ -342,7 +368,7 @@ class Subscription:
             return
         try:
             done = await self._check_and_settle(runnable)
-        except RedisError as exc:
+        except _REDIS_FAILURES as exc:
             logger.warning("consumer %s: idempotency check failed: %s", self.name, exc)
             for delivery in runnable:
                 self._forget(delivery)  # still pending in Redis: reclaimed after claim_idle
@@ -367,7 +393,7 @@ class Subscription:
     async def _last_error(self, delivery: Delivery) -> str:
         try:
             error = await self._redis.hget(self._keys.errors(self.group), delivery.error_field)
-        except RedisError:
+        except _REDIS_FAILURES:
             error = None
         return error.decode(errors="replace") if error else "no handler ever returned"
 
@@ -451,7 +477,7 @@ class Subscription:
             return
         try:
             await self._redis.hset(self._keys.errors(self.group), delivery.error_field, error)
-        except RedisError as exc:
+        except _REDIS_FAILURES as exc:
             logger.warning("could not record the error of event %s: %s", delivery.key, exc)
         delivery.had_error = True
         delay = self.bus.retry_delay(delivery.deliveries)
@@ -466,7 +492,7 @@ class Subscription:
             claimed = await self._redis.xclaim(
                 delivery.stream, self.group, self.name, 0, [delivery.message_id]
             )
-        except RedisError as exc:
+        except _REDIS_FAILURES as exc:
             logger.warning("retry of %s failed, left for reclaim: %s", delivery.key, exc)
             self._forget(delivery)
             return
@@ -483,7 +509,7 @@ class Subscription:
                 self._forget(retry)
 
     async def _dead_letter(self, delivery: Delivery, error: str) -> None:
-        """Move the entry to the dead-letter stream and acknowledge it, atomically."""
+        """Copy the entry to the dead-letter stream, then acknowledge it."""
         topic = self._keys.topic_of(delivery.stream)
         logger.error(
             "group %s dead-letters entry %s of %s: %s",
@@ -503,12 +529,16 @@ class Subscription:
             failed_at_ms=int(time.time() * 1000),
         )
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xadd(self._keys.dead_letters, entry, maxlen=self.bus.dead_letter_maxlen)
+            # The dead letter first: a crash before the XACK leaves the entry pending, to be
+            # dead-lettered again, but never acknowledged without its dead letter.
+            await self._redis.xadd(
+                self._keys.dead_letters, entry, maxlen=self.bus.dead_letter_maxlen
+            )
+            async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.xack(delivery.stream, self.group, delivery.message_id)
                 pipe.hdel(self._keys.errors(self.group), delivery.error_field)
                 await pipe.execute()
-        except RedisError as exc:
+        except _REDIS_FAILURES as exc:
             logger.warning("could not dead-letter %s (it stays pending): %s", delivery.key, exc)
         self._forget(delivery)
 
@@ -519,9 +549,9 @@ class Subscription:
         self._ack_ready.set()
 
     async def _flush_loop(self) -> None:
-        """Acknowledge completed entries in one script call per batch (ids recorded + XACK).
+        """Acknowledge completed entries per batch: their ids recorded (one script), then XACK.
 
-        Under load the next read's idempotency check usually carries them first (one round
+        Under load the next read's idempotency check usually records them first (one round
         trip for both); the flusher waits ``_ACK_LINGER`` for that before going itself.
         """
         while True:
@@ -550,43 +580,41 @@ class Subscription:
                 self._forget(delivery)
 
     async def _acknowledge(self, batch: list[tuple[Delivery, bool]]) -> None:
-        for stream, items in _by_stream(batch).items():
-            await self._settle(stream, items)
+        """Record the batch's completed ids, then XACK its entries. ``batch`` is updated in
+        place once recorded, so a failed XACK is retried without recording them again."""
+        if any(mark_done or delivery.had_error for delivery, mark_done in batch):
+            await self._record(batch)
+            batch[:] = _recorded(batch)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for stream, items in _by_stream(batch).items():
+                pipe.xack(stream, self.group, *(delivery.message_id for delivery, _ in items))
+            await pipe.execute()
 
-    async def _settle(
-        self,
-        stream: bytes | None,
-        acks: list[tuple[Delivery, bool]],
-        check: Sequence[Delivery] = (),
+    async def _record(
+        self, acks: list[tuple[Delivery, bool]], check: Sequence[Delivery] = ()
     ) -> list[bool]:
+        """Record the completed ids of ``acks`` and drop their errors; then whether each of
+        ``check`` was completed already. One script call on the group's keys."""
         return await self.bus.completions.settle(
             self.group,
-            stream,
-            message_ids=[delivery.message_id for delivery, _ in acks],
             event_ids=[d.envelope.id for d, mark_done in acks if mark_done and d.envelope],
             error_fields=[d.error_field for d, _ in acks if d.had_error],
             check_ids=[self._envelope(delivery).id for delivery in check],
         )
 
     async def _check_and_settle(self, runnable: list[Delivery]) -> list[bool]:
-        """Check ``runnable`` and, in the same round trip, settle the acks waiting to go out
-        (those of one stream; the flusher takes the rest)."""
+        """Check ``runnable`` and, in the same round trip, record the completions waiting to
+        go out; their XACKs follow from the flusher."""
         pending, self._acks = self._acks, []
-        groups = _by_stream(pending)
-        stream = next(iter(groups), None)
-        acks = groups.pop(stream, []) if stream is not None else []
-        for rest in groups.values():
-            self._acks.extend(rest)
-        if self._acks:
-            self._ack_ready.set()
         try:
-            done = await self._settle(stream, acks, runnable)
-        except RedisError:
-            self._acks[:0] = acks
+            done = await self._record(pending, runnable)
+        except _REDIS_FAILURES:
+            self._acks[:0] = pending
             self._ack_ready.set()
             raise
-        for delivery, _ in acks:
-            self._forget(delivery)
+        self._acks[:0] = _recorded(pending)
+        if self._acks:
+            self._ack_ready.set()
         return done
 
     def _forget(self, delivery: Delivery) -> None:
@@ -606,7 +634,7 @@ class Subscription:
                 await self._reclaim()
                 await self._prune_consumers()
                 await self._join_group()  # again, should a peer have pruned this idle one
-            except RedisError as exc:
+            except _REDIS_FAILURES as exc:
                 self._supervisor.failed("reclaim", exc)
                 logger.warning("consumer %s: reclaim failed: %s", self.name, exc)
             else:
@@ -676,6 +704,24 @@ class Subscription:
             self._keys.topic_of(stream),
         )
         await self._dispatch(deliveries)
+
+
+def _read_groups(client: object, streams: list[bytes]) -> list[list[bytes]]:
+    """Streams one XREADGROUP can read together: all on a single server; on a Redis Cluster,
+    those in one hash slot (a multi-key command must stay in one slot)."""
+    if not is_cluster_client(client):
+        return [streams]
+    by_slot: dict[int, list[bytes]] = defaultdict(list)
+    for stream in streams:
+        by_slot[key_slot(stream)].append(stream)
+    return list(by_slot.values())
+
+
+def _recorded(acks: list[tuple[Delivery, bool]]) -> list[tuple[Delivery, bool]]:
+    """``acks`` once their ids were recorded and errors dropped: only their XACKs are left."""
+    for delivery, _ in acks:
+        delivery.had_error = False
+    return [(delivery, False) for delivery, _ in acks]
 
 
 def _by_stream(

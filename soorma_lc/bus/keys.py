@@ -39,10 +39,11 @@ class BusKeys:
     def completed(self, group: str, bucket: int) -> str:
         """Hash of the event ids ``group`` completed in time bucket ``bucket``.
 
-        The group is a Redis Cluster hash tag, so one script can read several buckets.
+        The group is a Redis Cluster hash tag, shared with :meth:`errors`, so one script can
+        read several buckets and clear errors.
         """
         return f"{self.prefix}completed:{{{group}}}:{bucket}"
 
     def errors(self, group: str) -> str:
-        """Hash of the last handler error per pending entry of ``group``."""
-        return f"{self.prefix}errors:{group}"
+        """Hash of the last handler error per pending entry of ``group`` (hash tag: the group)."""
+        return f"{self.prefix}errors:{{{group}}}"

@@ -296,8 +296,9 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         """Deliver dead letters again, only to the group that gave up on them.
 
         Each is re-added to its topic's stream (same event id, so groups that completed it
-        skip it) and removed from the dead-letter stream in one MULTI. Returns the new stream
-        entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id and
+        skip it), then removed from the dead-letter stream (two slots on a cluster: a failure
+        in between leaves the dead letter, and replaying it again is harmless). Returns the
+        new stream entry ids. Raises :class:`DeadLetterNotFoundError` for an unknown id and
         :class:`BusError` for one that kept nothing to replay, before replaying any.
         """
         ids = [check_entry_id(i, "dead letter id") for i in names_argument(dead_letter_ids, "ids")]
@@ -320,10 +321,10 @@ class RedisStreamsBus(RedisComponent, BusPublisher):
         for letter in letters:
             fields = {**letter.fields, TARGET_GROUP_FIELD: letter.group.encode()}
             with redis_errors(f"event bus: replaying dead letter {letter.id}"):
-                async with self.client.pipeline(transaction=True) as pipe:
-                    pipe.xadd(self.keys.stream(letter.topic), fields, **self._trim_options())
-                    pipe.xdel(self.keys.dead_letters, letter.id)
-                    added, _ = await pipe.execute()
+                added = await self.client.xadd(
+                    self.keys.stream(letter.topic), fields, **self._trim_options()
+                )
+                await self.client.xdel(self.keys.dead_letters, letter.id)
             new_ids.append(added.decode())
             logger.info("replayed dead letter %s to group %s", letter.id, letter.group)
         return new_ids

@@ -41,9 +41,13 @@ class Call:
     script: scripts.Script | None = None
     keys: tuple[str, ...] = ()
 
-    def add_to(self, pipe: Any) -> None:
+    def add_to(self, pipe: Any, *, inline: bool = False) -> None:
+        """Queue the call on ``pipe``; a script by its SHA, or with ``inline`` by its source
+        (EVAL, for a node that has not cached it, e.g. a replica promoted by a failover)."""
         if self.script is None:
             pipe.execute_command(*self.args)
+        elif inline:
+            pipe.execute_command("EVAL", self.script.source, len(self.keys), *self.keys, *self.args)
         else:
             pipe.execute_command("EVALSHA", self.script.sha, len(self.keys), *self.keys, *self.args)
 
@@ -152,20 +156,16 @@ class RedisDriver:
         with redis_errors(_WHAT):
             try:
                 return _pipeline(self._client, calls).execute()
-            except NoScriptError:
-                for script in scripts.ALL:
-                    self._client.script_load(script.source)
-                return _pipeline(self._client, calls).execute()
+            except NoScriptError:  # the scripts travel with the calls (and are cached)
+                return _pipeline(self._client, calls, inline=True).execute()
 
     async def aexecute(self, calls: list[Call]) -> list[Any]:
         client = self._aclient()
         with redis_errors(_WHAT):
             try:
                 return await _pipeline(client, calls).execute()
-            except NoScriptError:
-                for script in scripts.ALL:
-                    await client.script_load(script.source)
-                return await _pipeline(client, calls).execute()
+            except NoScriptError:  # the scripts travel with the calls (and are cached)
+                return await _pipeline(client, calls, inline=True).execute()
 
     def close(self) -> None:
         """Close the sync client if the driver owns it."""
@@ -191,8 +191,8 @@ class RedisDriver:
         return client
 
 
-def _pipeline(client: Any, calls: list[Call]) -> Any:
+def _pipeline(client: Any, calls: list[Call], *, inline: bool = False) -> Any:
     pipe = client.pipeline(transaction=False)
     for call in calls:
-        call.add_to(pipe)
+        call.add_to(pipe, inline=inline)
     return pipe

@@ -59,6 +59,7 @@ from langgraph.store.base import (
 from soorma_lc.backends.chroma import chroma_client
 from soorma_lc.backends.embeddings import resolve_embeddings
 from soorma_lc.backends.loop_bridge import LoopBridge
+from soorma_lc.backends.redis_clients import release_connections
 from soorma_lc.backends.redis_component import RedisComponent
 from soorma_lc.backends.redis_errors import redis_errors
 from soorma_lc.config import DEFAULT_TENANT_ID, Settings, resolve_settings
@@ -484,7 +485,7 @@ class SoormaStore(RedisComponent, BaseStore):
             await self.client.aclose()
         else:  # a given client: release the connections made on the store loop, which the
             # caller's loop could not use, and leave the client itself to its owner
-            await self.client.connection_pool.disconnect()
+            await release_connections(self.client)
 
 
 def _embeddings(embed: Any) -> Embeddings:
