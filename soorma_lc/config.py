@@ -73,6 +73,12 @@ class Settings(BaseSettings):
         description="Seconds a Chroma server request whose connection cannot be opened is "
         "retried (a restarting server) before it fails with BackendUnavailableError.",
     )
+    chroma_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds any one Chroma server request may take before it fails with "
+        "BackendUnavailableError (a server that accepts connections but stopped answering).",
+    )
     data_dir: Path = Field(
         default=Path(".soorma"), description="Where embedded Redis and Chroma keep their data."
     )

@@ -1,8 +1,11 @@
 """Both memories on a real Chroma server (``chroma_url``), shared by two clients; a call that
-waits for a restarting server; and the typed error when that server goes away."""
+waits for a restarting server; the typed error when that server goes away, and after
+``chroma_timeout`` when a server accepts connections but does not answer."""
 
 from __future__ import annotations
 
+import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +13,7 @@ from pathlib import Path
 import pytest
 from longterm_helpers import AGENT, TENANT, USER
 
+from soorma_lc.backends.chroma import http_chroma_client
 from soorma_lc.config import Settings
 from soorma_lc.errors import BackendUnavailableError
 from soorma_lc.memory.episodic import EpisodicMemory
@@ -109,3 +113,42 @@ def test_http_and_embedded_clients_coexist_in_one_process(
         i.content for i in local.get_recent_history_sync(AGENT, tenant_id=TENANT, user_id=USER)
     ] == ["on disk"]
     assert (tmp_path / "local" / "chroma").is_dir()
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A URL whose TCP connections are accepted (by the kernel's backlog) but never answered:
+    a hung server, or one behind a stuck proxy."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def test_a_client_of_a_silent_server_fails_after_the_timeout(silent_server: str) -> None:
+    """chromadb's constructor waits for its first answers without a timeout: ours does not."""
+    with pytest.raises(BackendUnavailableError, match="ReadTimeout"):
+        http_chroma_client(silent_server, retry_timeout=0, timeout=0.3)
+    settings = Settings(chroma_url=silent_server, chroma_retry_timeout=0, chroma_timeout=0.3)
+    with pytest.raises(BackendUnavailableError, match="cannot reach the Chroma server"):
+        EpisodicMemory.from_settings(settings)
+
+
+@pytest.mark.slow
+async def test_calls_to_a_server_that_stops_answering_fail_after_the_timeout(
+    chroma_server: tuple[str, subprocess.Popen], tmp_path: Path
+) -> None:
+    """A server that is alive but frozen (SIGSTOP) costs a call ``chroma_timeout`` seconds and
+    a typed error, not a hang; once it answers again, so does the client, its data intact."""
+    url, process = chroma_server
+    settings = Settings(chroma_url=url, data_dir=tmp_path / "unused", chroma_timeout=0.5)
+    memory = EpisodicMemory.from_settings(settings)
+    await memory.log_interaction(AGENT, "user", "before", tenant_id=TENANT, user_id=USER)
+    process.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(BackendUnavailableError, match="Chroma is unreachable"):
+            await memory.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)
+    finally:
+        process.send_signal(signal.SIGCONT)
+    history = await memory.get_recent_history(AGENT, tenant_id=TENANT, user_id=USER)
+    assert [i.content for i in history] == ["before"]

@@ -5,7 +5,11 @@ server restarting, a load balancer switching over) with backoff for up to
 ``chroma_retry_timeout`` seconds (``SOORMA_CHROMA_RETRY_TIMEOUT``), then raises
 :class:`BackendUnavailableError`. Such a request never reached the server, so retrying it is
 safe for writes too; a connection lost after the request was sent is not retried (the server
-may have applied it). This covers every Chroma call: memories, the store and the event index.
+may have applied it). Every request, the client's first ones included, fails with
+:class:`BackendUnavailableError` after ``chroma_timeout`` seconds (``SOORMA_CHROMA_TIMEOUT``)
+instead of waiting forever for a server that accepts connections but stopped answering
+(chromadb's own HTTP session has no timeout). This covers every Chroma call: memories, the
+store and the event index.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from soorma_lc.errors import (
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY_TIMEOUT = 10.0
+DEFAULT_TIMEOUT = 30.0
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -75,7 +80,11 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
     """The Chroma client for ``settings``: HTTP client or a process-wide persistent client."""
     settings = resolve_settings(settings)
     if settings.chroma_url:
-        return http_chroma_client(settings.chroma_url, retry_timeout=settings.chroma_retry_timeout)
+        return http_chroma_client(
+            settings.chroma_url,
+            retry_timeout=settings.chroma_retry_timeout,
+            timeout=settings.chroma_timeout,
+        )
     path = (settings.data_dir / "chroma").resolve()
     with _lock:
         client = _persistent.get(path)
@@ -87,9 +96,12 @@ def chroma_client(settings: Settings | None = None) -> ClientAPI:
         return client
 
 
-def http_chroma_client(url: str, *, retry_timeout: float = DEFAULT_RETRY_TIMEOUT) -> ClientAPI:
+def http_chroma_client(
+    url: str, *, retry_timeout: float = DEFAULT_RETRY_TIMEOUT, timeout: float = DEFAULT_TIMEOUT
+) -> ClientAPI:
     """A client for the Chroma server at ``url`` (http:// or https://) that retries requests
-    it could not send for up to ``retry_timeout`` seconds (see the module docstring)."""
+    it could not send for up to ``retry_timeout`` seconds and gives every request ``timeout``
+    seconds (see the module docstring)."""
     try:
         parsed = urlparse(url) if isinstance(url, str) else None
         port = parsed.port if parsed is not None else None  # out of range: ValueError
@@ -97,27 +109,44 @@ def http_chroma_client(url: str, *, retry_timeout: float = DEFAULT_RETRY_TIMEOUT
         parsed, port = None, None
     if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConfigurationError(f"unsupported Chroma URL {shown(url)}: use http(s)://host:port")
+    host = parsed.hostname
+    port = port or (443 if parsed.scheme == "https" else 8000)
     connecting = _window(retry_timeout)
     while True:
         try:
+            # chromadb's constructor sends requests without a timeout: answer a bounded one first.
+            _heartbeat(f"{parsed.scheme}://{_netloc(host, port)}", timeout)
             client = chromadb.HttpClient(
-                host=parsed.hostname,
-                port=port or (443 if parsed.scheme == "https" else 8000),
+                host=host,
+                port=port,
                 ssl=parsed.scheme == "https",
                 settings=_chroma_settings(),
             )
             break
-        except ValueError as exc:  # chromadb's "Could not connect", raised from the httpx error
-            if not isinstance(exc.__context__, httpx.TransportError):
+        except (ValueError, httpx.TransportError) as exc:
+            # chromadb raises ValueError("Could not connect ...") from the httpx error
+            cause = exc if isinstance(exc, httpx.TransportError) else exc.__context__
+            if not isinstance(cause, httpx.TransportError):
                 raise ConfigurationError(f"unusable Chroma URL {url!r}: {exc}") from exc
-            delay = _connect_delay(connecting, exc.__context__)
+            delay = _connect_delay(connecting, cause)
             if delay is None:
                 raise BackendUnavailableError(
-                    f"cannot reach the Chroma server at {url}: {exc}"
+                    f"cannot reach the Chroma server at {url}: {cause!r}"
                 ) from exc
             time.sleep(delay)
-    _retry_connects(client, retry_timeout)
+    _harden_session(client, retry_timeout, timeout)
     return client
+
+
+def _netloc(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _heartbeat(base_url: str, timeout: float) -> None:
+    """One heartbeat request within ``timeout`` seconds; the server's errors are chromadb's
+    to report (an incompatible server, a wrong path), only transport failures raise here."""
+    with httpx.Client(timeout=timeout) as probe:
+        probe.get(f"{base_url}/api/v2/heartbeat")
 
 
 def _window(timeout: float) -> RetryWindow:
@@ -156,11 +185,13 @@ class _RetryingConnects(httpx.BaseTransport):
         self._inner.close()
 
 
-def _retry_connects(client: ClientAPI, timeout: float) -> None:
-    """Put :class:`_RetryingConnects` under the HTTP session of ``client`` (chromadb offers
-    no hook for it: its FastAPI client keeps an ``httpx.Client`` as ``_session``)."""
+def _harden_session(client: ClientAPI, retry_timeout: float, timeout: float) -> None:
+    """Give the HTTP session of ``client`` a timeout per request and put
+    :class:`_RetryingConnects` under it (chromadb offers no hook for either: its FastAPI client
+    keeps an ``httpx.Client`` without timeout as ``_session``)."""
     session = getattr(getattr(client, "_server", None), "_session", None)
     if not isinstance(session, httpx.Client):
-        logger.warning("this chromadb version hides its HTTP session: no connect retries")
+        logger.warning("this chromadb version hides its HTTP session: no timeout, no retries")
         return
-    session._transport = _RetryingConnects(session._transport, timeout)
+    session.timeout = httpx.Timeout(timeout)
+    session._transport = _RetryingConnects(session._transport, retry_timeout)
