@@ -83,6 +83,8 @@ def name_problem(value: Any, *, max_length: int = MAX_NAME_LENGTH) -> str | None
         return "must not be empty"
     if len(value) > max_length:
         return f"is {len(value)} characters long; at most {max_length} allowed"
+    if value.isascii() and value.isprintable() and " " not in value:
+        return None  # visible ASCII only: the common case, without a per-character lookup
     for char in value:
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
             return f"contains the character {char!r} (U+{ord(char):04X}); names are visible text"
