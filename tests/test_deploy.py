@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
-from soorma_lc import Settings
+from soorma_lc import RedisRegistry, Settings
 from tests.agent_processes import ROOT, Processes
 from tests.bus_helpers import eventually
 from tests.chroma_server import running_chroma
-from tests.planner_helpers import Stack
 
 pytestmark = pytest.mark.slow
 
@@ -89,15 +88,19 @@ async def test_the_compose_agents_answer_a_goal(
     try:
         for service, target in agent_commands().items():
             processes.start(service, target, **environment)
-        async with Stack(settings) as stack:
-            client = make_planner(**stack.shared())  # never started: it only submits the goal
+        async with RedisRegistry.from_settings(settings) as registry:
 
             async def everyone_registered() -> bool:
-                names = {agent.name for agent in await stack.registry.list_agents()}
+                names = {agent.name for agent in await registry.list_agents()}
                 return {"research-planner", "researcher", "advisor", "validator"} <= names
 
             await eventually(everyone_registered, timeout=120)
+        # A submit-only client, as docs/deployment.md shows it.
+        client = make_planner(settings=settings)
+        try:
             outcome = await client.submit("research.goal", {"topic": "Docker"}, timeout=120)
+        finally:
+            await client.stop()
     except BaseException:
         print(processes.tails())
         raise
