@@ -114,7 +114,7 @@ def http_chroma_client(
     connecting = _window(retry_timeout)
     while True:
         try:
-            # chromadb's constructor sends requests without a timeout: answer a bounded one first.
+            # chromadb's constructor sends requests without a timeout: send a bounded one first.
             _heartbeat(f"{parsed.scheme}://{_netloc(host, port)}", timeout)
             client = chromadb.HttpClient(
                 host=host,
