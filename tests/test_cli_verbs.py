@@ -378,3 +378,52 @@ async def test_plan_cancel_and_review_steer_a_running_plan(
     assert f"the planner serving plan {plan_id} handles it" in capsys.readouterr().out
     assert await asyncio.to_thread(main, ["plan", "cancel", "no-such-plan", *SCOPE]) == 1
     assert "plan 'no-such-plan' not found for tenant acme" in capsys.readouterr().err
+
+
+async def test_plan_submit_runs_a_goal_to_its_outcome(
+    env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with Stack(env) as stack:
+        planner = stack.planner(OfflinePlannerModel())
+        await stack.start(*research_workers(**stack.shared()), planner)
+        submit = ["plan", "submit", "research.goal", '{"topic": "Docker"}', *SCOPE]
+        assert await asyncio.to_thread(main, submit) == 0
+    captured = capsys.readouterr()
+    first, status, answer = captured.out.splitlines()[:3]
+    plan_id = first.split()[1]
+    assert first.startswith(f"plan {plan_id} (goal event ")
+    assert status == "completed (goal_completed): 3 actions, 4 steps"
+    assert "Docker" in answer
+    assert f"soorma-lc plan watch {plan_id} shows it live" in captured.err
+    assert await asyncio.to_thread(main, ["plan", "show", plan_id, *SCOPE]) == 0
+    assert f"plan {plan_id} completed" in capsys.readouterr().out
+
+
+async def test_plan_submit_without_waiting_and_when_nobody_answers(
+    env: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.planner_helpers import RESEARCH
+
+    async with Stack(env) as stack:
+        await stack.registry.register_event(RESEARCH)  # registered; no planner serves it
+    args = ["plan", "submit", RESEARCH.event_name, '{"topic": "x"}', *SCOPE]
+    assert await asyncio.to_thread(main, [*args, "--no-wait"]) == 0
+    assert capsys.readouterr().out.startswith("plan ")
+    assert await asyncio.to_thread(main, [*args, "--timeout", "0.3"]) == 1
+    assert "reported no outcome within 0.3 s" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["no.such.goal"], "no event 'no.such.goal' is registered"),
+        (["research.goal", "[1, 2]"], "DATA must be a JSON object"),
+        (["research.goal", "{topic: x}"], "DATA is not valid JSON"),
+        (["research.goal", '{"n": NaN}'], "DATA is not valid JSON"),
+    ],
+)
+def test_plan_submit_refuses_what_it_cannot_send(
+    env: Settings, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["plan", "submit", *argv, *SCOPE]) in (1, 2)
+    assert message in capsys.readouterr().err

@@ -1,5 +1,5 @@
-"""Verbs for plans: list them, show a plan's timeline from its recorded history, watch one live,
-cancel one, answer one paused for review.
+"""Verbs for plans: submit a goal, list plans, show a plan's timeline from its recorded history,
+watch one live, cancel one, answer one paused for review.
 
 Plans are visible to the tenant and user that own them: ``--tenant`` / ``--user`` (default:
 the settings' SOORMA_TENANT_ID / SOORMA_USER_ID).
@@ -192,11 +192,76 @@ def cmd_review(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_submit(args: argparse.Namespace) -> int:
+    """Publish a goal event for the planners that serve it and wait for its plan's outcome."""
+    from soorma_lc.bus import RedisStreamsBus
+    from soorma_lc.errors import InvalidArgumentError, PlanOutcomeTimeoutError
+    from soorma_lc.jsonvalues import parse_json
+    from soorma_lc.planners.submitting import await_outcome, publish_goal
+    from soorma_lc.registry import registry_from_settings
+
+    data = parse_json(args.data, "DATA", InvalidArgumentError)
+    if not isinstance(data, dict):
+        err(f"soorma-lc plan submit: DATA must be a JSON object, got {args.data}")
+        return 2
+
+    async def submit() -> int:
+        settings = verb_settings()
+        who = scope(args, settings)
+        registry = registry_from_settings(settings)
+        try:
+            definition = await registry.get_event(args.goal_event)
+        finally:
+            await registry.aclose()
+        if definition is None:
+            err(
+                f"no event {args.goal_event!r} is registered (registry of tenant "
+                f"{settings.tenant_id}): is a planner serving it running? "
+                "(see soorma-lc registry events)"
+            )
+            return 1
+        async with RedisStreamsBus.from_settings(settings) as bus:
+            submitted = await publish_goal(
+                bus, definition, data, session_id=args.session, source="soorma-lc", **who
+            )
+            out(f"plan {submitted.plan_id} (goal event {submitted.goal_id})")
+            if args.no_wait:
+                return 0
+            err(f"waiting for its outcome; soorma-lc plan watch {submitted.plan_id} shows it live")
+            try:
+                outcome = await await_outcome(bus, submitted, timeout=args.timeout)
+            except PlanOutcomeTimeoutError as exc:
+                err(f"soorma-lc plan submit: {exc}")
+                return 1
+        out(
+            f"{outcome.status} ({outcome.termination}): {outcome.actions} actions, "
+            f"{outcome.steps} steps"
+        )
+        out(outcome.result if outcome.status == "completed" else f"reason: {outcome.reason}")
+        return 0 if outcome.status == "completed" else 1
+
+    return asyncio.run(submit())
+
+
 def register(verbs: Verbs) -> None:
-    """Add plan list|show|watch|cancel|review."""
+    """Add plan submit|list|show|watch|cancel|review."""
     plan = add_group(
-        verbs, "plan", "Plans: list, show a timeline, watch live, cancel, answer a review."
+        verbs,
+        "plan",
+        "Plans: submit a goal, list, show a timeline, watch live, cancel, answer a review.",
     )
+    submit = add_verb(plan, "submit", cmd_submit)
+    submit.add_argument("goal_event", metavar="GOAL_EVENT", help="a planner's goal event")
+    submit.add_argument("data", metavar="DATA", nargs="?", default="{}", help="JSON object")
+    submit.add_argument("--session", help="session id the plan belongs to")
+    submit.add_argument(
+        "--timeout", type=positive_float, default=300.0, help="seconds to wait (default 300)"
+    )
+    submit.add_argument(
+        "--no-wait", action="store_true", help="print the plan id and return at once"
+    )
+    add_scope(submit)
+
     listing = add_verb(plan, "list", cmd_list)
     listing.add_argument(
         "--status", choices=["running", "paused", "completed", "failed"], help="only these"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,19 +22,16 @@ from langgraph.types import Command
 from soorma_lc.agents.context import AgentContext
 from soorma_lc.agents.lifecycle import serve_until_stopped
 from soorma_lc.agents.worker import Worker
-from soorma_lc.bus.tail import stream_position, wait_for_event
 from soorma_lc.config import Settings, resolve_settings
 from soorma_lc.errors import (
     ConfigurationError,
     PayloadValidationError,
     PlanBusyError,
     PlanNotFoundError,
-    PlanOutcomeTimeoutError,
 )
 from soorma_lc.events import EventDefinition, EventEnvelope, EventTopic, parse_topic
 from soorma_lc.planners.config import PlannerConfig, PlannerServices
 from soorma_lc.planners.control import cancel_request, review_answer
-from soorma_lc.planners.envelopes import derived_id
 from soorma_lc.planners.graph import build_graph
 from soorma_lc.planners.guards import Guard, default_guards
 from soorma_lc.planners.ledger import PlanLedger
@@ -47,10 +43,10 @@ from soorma_lc.planners.policies import (
 )
 from soorma_lc.planners.records import PlanOutcome, StepRecord
 from soorma_lc.planners.state import GoalState, Outcome
+from soorma_lc.planners.submitting import await_outcome, plan_id_for, publish_goal
 from soorma_lc.planners.timers import PlanTimer, PlanTimers
 from soorma_lc.planners.waiting import answer, awaits, timeout_answer, waiting_for
 from soorma_lc.toolkit import EventToolkit
-from soorma_lc.toolkit.publishing import declared_response_event
 from soorma_lc.toolkit.schema import object_schema
 from soorma_lc.toolkit.validation import SchemaValidator
 
@@ -278,7 +274,7 @@ class ChoreographyPlanner:
     @staticmethod
     def plan_id_for(goal_event_id: str) -> str:
         """The plan a goal event opens (derived from its id, so redelivery finds the plan)."""
-        return derived_id("plan", goal_event_id)
+        return plan_id_for(goal_event_id)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -347,31 +343,16 @@ class ChoreographyPlanner:
         finish later; its id is on the error).
         """
         definition = next((d for d in self.goal_definitions if d.event_name == goal_event), None)
-        response_event = declared_response_event(
-            definition or EventDefinition(event_name=goal_event, topic=EventTopic.ACTION_REQUESTS)
-        )
-        correlation_id = str(uuid.uuid4())
-        position = await stream_position(self.bus, EventTopic.ACTION_RESULTS)
-        goal_id = await self.bus.request(
-            goal_event,
-            dict(data or {}),
-            response_event=response_event,
-            correlation_id=correlation_id,
+        submitted = await publish_goal(
+            self.bus,
+            definition or goal_event,
+            data,
             tenant_id=tenant_id or self.settings.tenant_id,
             user_id=user_id or self.settings.user_id,
             session_id=session_id,
             source=f"{self.name}.client",
         )
-        reply = await wait_for_event(
-            self.bus,
-            EventTopic.ACTION_RESULTS,
-            lambda e: e.correlation_id == correlation_id and e.type == response_event,
-            after=position,
-            timeout=timeout,
-        )
-        if reply is None:
-            raise PlanOutcomeTimeoutError(self.plan_id_for(goal_id), timeout)
-        return PlanOutcome.model_validate(reply.data or {})
+        return await await_outcome(self.bus, submitted, timeout=timeout)
 
     async def cancel(
         self, plan_id: str, *, tenant_id: str, user_id: str, reason: str = "cancelled by request"
