@@ -8,6 +8,7 @@ system's redis-server); without redis-server installed they are skipped, unless
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,6 +27,15 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 # litellm sends async requests through aiohttp unless told otherwise; respx sees only httpx.
 # litellm reads this when it builds a client, so it is set before any test can build one.
 os.environ.setdefault("DISABLE_AIOHTTP_TRANSPORT", "True")
+
+
+@pytest.fixture(scope="module")
+def loop() -> Iterator[asyncio.AbstractEventLoop]:
+    """An event loop of the module's own, for sync tests that run awaitables on it (the
+    hostile suites' probes)."""
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
 
 
 @pytest.fixture(scope="module")

@@ -32,10 +32,18 @@ from decimal import Decimal
 from typing import Any
 
 import redis
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from soorma_lc.errors import SoormaError
-from tests.hostile import HOSTILE, PROBES, _deep_dict, _deep_list, _self_referencing
+from tests.hostile import (
+    HOSTILE,
+    HOSTILE_SETTINGS,
+    PROBES,
+    _deep_dict,
+    _deep_list,
+    _self_referencing,
+)
 
 HANG_GUARD = 60.0
 """Seconds a single call may take before the suite calls it hung."""
@@ -50,6 +58,11 @@ _SCALE = float(os.environ.get("SOORMA_HOSTILE_SCALE", "1"))
 def examples(count: int) -> int:
     """``count`` hypothesis examples per entry point, times ``SOORMA_HOSTILE_SCALE``."""
     return max(1, round(count * _SCALE))
+
+
+def hostile_settings(count: int) -> settings:
+    """The hostile suites' hypothesis settings with :func:`examples` ``(count)`` examples."""
+    return settings(HOSTILE_SETTINGS, max_examples=examples(count))
 
 
 @dataclass(frozen=True, repr=False)
@@ -111,6 +124,18 @@ def probe(
     except BaseException as exc:
         raise AssertionError(f"{name} raised a raw {type(exc).__name__}: {exc!r}") from exc
     return result
+
+
+def probe_entry_point(
+    entry_point: EntryPoint,
+    target: Any,
+    data: st.DataObject,
+    snapshot: Callable[[], Any],
+    loop: asyncio.AbstractEventLoop,
+) -> Any:
+    """:func:`probe` one call of ``entry_point`` on ``target`` with drawn arguments."""
+    arguments = draw_arguments(data, entry_point)
+    return probe(entry_point.name, lambda: entry_point.call(target, **arguments), snapshot, loop)
 
 
 def failed(result: Any) -> bool:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.conformance.test_utils import generate_checkpoint, generate_metadata
@@ -33,13 +33,12 @@ from tests.hostile_helpers import (
     Slot,
     anything,
     counts,
-    draw_arguments,
     entry,
-    examples,
     hostile_scalars,
+    hostile_settings,
     ids,
     optional,
-    probe,
+    probe_entry_point,
     redis_state,
     sequences,
 )
@@ -56,13 +55,6 @@ class World:
     redis: redis.Redis
     url: str
     loop: asyncio.AbstractEventLoop
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 def _checkpoint(number: int, values: dict[str, Any]) -> dict[str, Any]:
@@ -348,21 +340,11 @@ async def _collect(items: Any) -> list[Any]:
     return [item async for item in items]
 
 
-@settings(
-    max_examples=examples(30),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(30)
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=str)
 @given(data=st.data())
 def test_hostile_arguments(world: World, entry_point: EntryPoint, data: st.DataObject) -> None:
-    arguments = draw_arguments(data, entry_point)
-    probe(
-        entry_point.name,
-        lambda: entry_point.call(world, **arguments),
-        lambda: redis_state(world.redis),
-        world.loop,
-    )
+    probe_entry_point(entry_point, world, data, lambda: redis_state(world.redis), world.loop)
 
 
 def test_every_public_entry_point_is_probed() -> None:

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from longterm_helpers import new_chroma
 
@@ -42,14 +41,13 @@ from tests.hostile_helpers import (
     anything,
     chroma_state,
     counts,
-    draw_arguments,
     entry,
-    examples,
     hostile_scalars,
+    hostile_settings,
     ids,
     mappings,
     optional,
-    probe,
+    probe_entry_point,
     sequences,
 )
 
@@ -74,13 +72,6 @@ class World:
 
     def client(self, choice: Any) -> Any:
         return self.chroma if choice == "<chroma>" else choice
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 @pytest.fixture
@@ -518,21 +509,11 @@ ENTRY_POINTS: list[EntryPoint] = [
 ]
 
 
-@settings(
-    max_examples=examples(10),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(10)
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=str)
 @given(data=st.data())
 def test_hostile_arguments(world: World, entry_point: EntryPoint, data: st.DataObject) -> None:
-    arguments = draw_arguments(data, entry_point)
-    probe(
-        entry_point.name,
-        lambda: entry_point.call(world, **arguments),
-        lambda: chroma_state(world.chroma),
-        world.loop,
-    )
+    probe_entry_point(entry_point, world, data, lambda: chroma_state(world.chroma), world.loop)
 
 
 def test_every_public_entry_point_is_probed() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import redis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from langgraph.store.base import BaseStore, GetOp, ListNamespacesOp, MatchCondition, PutOp, SearchOp
 from longterm_helpers import new_chroma
@@ -32,13 +32,12 @@ from tests.hostile_helpers import (
     anything,
     chroma_state,
     counts,
-    draw_arguments,
     entry,
-    examples,
+    hostile_settings,
     ids,
     mappings,
     optional,
-    probe,
+    probe_entry_point,
     redis_state,
     sequences,
     valid,
@@ -59,13 +58,6 @@ class World:
 
     def state(self) -> tuple[Any, Any]:
         return redis_state(self.redis), chroma_state(self.chroma)
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 @pytest.fixture
@@ -278,18 +270,11 @@ ENTRY_POINTS: list[EntryPoint] = [
 ]
 
 
-@settings(
-    max_examples=examples(15),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(15)
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=str)
 @given(data=st.data())
 def test_hostile_arguments(world: World, entry_point: EntryPoint, data: st.DataObject) -> None:
-    arguments = draw_arguments(data, entry_point)
-    result = probe(
-        entry_point.name, lambda: entry_point.call(world, **arguments), world.state, world.loop
-    )
+    result = probe_entry_point(entry_point, world, data, world.state, world.loop)
     if isinstance(result, SoormaStore) and result is not world.store:
         result.close()
 

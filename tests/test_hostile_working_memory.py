@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import redis
 import redis.asyncio
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from soorma_lc.backends.redis_clients import sync_client
@@ -32,13 +32,12 @@ from tests.hostile_helpers import (
     Slot,
     anything,
     counts,
-    draw_arguments,
     entry,
-    examples,
+    hostile_settings,
     ids,
     mappings,
     optional,
-    probe,
+    probe_entry_point,
     redis_state,
     sequences,
     valid,
@@ -69,13 +68,6 @@ class World:
         if choice == "<async>":
             return self.memory.working.client
         return self.redis if choice == "<sync>" else choice
-
-
-@pytest.fixture(scope="module")
-def loop() -> Iterator[asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
-    yield loop
-    loop.close()
 
 
 async def _seed(memory: MemoryClient, raw: redis.Redis) -> None:
@@ -382,21 +374,11 @@ ENTRY_POINTS: list[EntryPoint] = [
 ]
 
 
-@settings(
-    max_examples=examples(25),
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@hostile_settings(25)
 @pytest.mark.parametrize("entry_point", ENTRY_POINTS, ids=str)
 @given(data=st.data())
 def test_hostile_arguments(world: World, entry_point: EntryPoint, data: st.DataObject) -> None:
-    arguments = draw_arguments(data, entry_point)
-    probe(
-        entry_point.name,
-        lambda: entry_point.call(world, **arguments),
-        lambda: redis_state(world.redis),
-        world.loop,
-    )
+    probe_entry_point(entry_point, world, data, lambda: redis_state(world.redis), world.loop)
 
 
 def test_every_public_entry_point_is_probed() -> None:
