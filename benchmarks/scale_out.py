@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,17 +85,19 @@ class Backend:
 
 @contextmanager
 def backends(names: list[str], base: Path) -> Iterator[list[Backend]]:
-    """The requested backends (same redis-server binary), running until the block ends."""
-    with (
-        standalone_server(base / "single") as node,
-        node.client() as single,
-        LocalCluster(base / "cluster") as cluster,
-    ):
-        available = [
-            Backend("single", f"redis://127.0.0.1:{node.port}/0", single.flushall, [node]),
-            Backend("cluster", cluster.url, cluster.flush, cluster.nodes),
-        ]
-        yield [backend for backend in available if backend.name in names]
+    """The requested backends (same redis-server binary), running until the block ends; only
+    those asked for are started."""
+    started: list[Backend] = []
+    with ExitStack() as running:
+        if "single" in names:
+            node = running.enter_context(standalone_server(base / "single"))
+            single = running.enter_context(node.client())
+            url = f"redis://127.0.0.1:{node.port}/0"
+            started.append(Backend("single", url, single.flushall, [node]))
+        if "cluster" in names:
+            cluster = running.enter_context(LocalCluster(base / "cluster"))
+            started.append(Backend("cluster", cluster.url, cluster.flush, cluster.nodes))
+        yield started
 
 
 async def run_configuration(

@@ -58,6 +58,17 @@ def _version(binary: str) -> tuple[int, ...]:
     return tuple(int(part) for part in found.groups()) if found else ()
 
 
+MISSING = "no redis-server 7+ on PATH (apt-get install redis-server)"
+
+
+def _required_binary() -> str:
+    """:func:`redis_server_binary`, or RuntimeError saying how to get one."""
+    binary = redis_server_binary()
+    if binary is None:
+        raise RuntimeError(MISSING)
+    return binary
+
+
 def require_redis_server() -> None:
     """Skip the calling test without redis-server; fail it instead when
     ``SOORMA_TEST_REQUIRE_CLUSTER`` is set (CI), so the cluster tests cannot vanish there."""
@@ -65,10 +76,9 @@ def require_redis_server() -> None:
 
     if redis_server_binary() is not None:
         return
-    message = "no redis-server 7+ on PATH (apt-get install redis-server)"
     if os.environ.get("SOORMA_TEST_REQUIRE_CLUSTER"):
-        pytest.fail(message)
-    pytest.skip(message)
+        pytest.fail(MISSING)
+    pytest.skip(MISSING)
 
 
 def _port_free(port: int) -> bool:
@@ -123,9 +133,7 @@ class LocalCluster:
         return "redis+cluster://" + ",".join(f"{HOST}:{node.port}" for node in self.nodes)
 
     def start(self, timeout: float = 60.0) -> LocalCluster:
-        binary = redis_server_binary()
-        if binary is None:
-            raise RuntimeError("no redis-server 7+ on PATH (apt-get install redis-server)")
+        binary = _required_binary()
         count = self.masters * (1 + self.replicas)
         for port in free_cluster_ports(count):
             directory = self.base_dir / str(port)
@@ -285,9 +293,7 @@ def launch(binary: str, node: Node, **options: object) -> None:
 @contextlib.contextmanager
 def standalone_server(base_dir: Path, timeout: float = 30.0) -> Iterator[Node]:
     """A standalone redis-server (the cluster's binary), running while the block runs."""
-    binary = redis_server_binary()
-    if binary is None:
-        raise RuntimeError("no redis-server 7+ on PATH (apt-get install redis-server)")
+    binary = _required_binary()
     (port,) = free_cluster_ports(1)
     node = Node(port, base_dir)
     base_dir.mkdir(parents=True, exist_ok=True)
