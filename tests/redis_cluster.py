@@ -179,7 +179,15 @@ class LocalCluster:
             master = primaries[index % self.masters]
             with contextlib.closing(node.client()) as client:
                 client.execute_command("CLUSTER", "REPLICATE", ids[master.port])
+        for master in primaries:  # replicas attached and in sync, so a failover can happen
+            _until(lambda m=master: _replicated(m, self.replicas), deadline, "replicas to sync")
         self.wait_healthy(deadline - time.monotonic())
+
+    def wait_replicated(self, master_port: int, timeout: float = 30.0) -> None:
+        """Until every replica of ``master_port`` has all its writes (replication is
+        asynchronous: a master killed before that loses them, as a real one would)."""
+        node = self.node(master_port)
+        _until(lambda: _replicated(node, self.replicas), time.monotonic() + timeout, "replicas")
 
     def wait_healthy(self, timeout: float = 60.0) -> None:
         """Until every live node says ``cluster_state:ok`` and agrees on the masters."""
@@ -319,6 +327,19 @@ def _pings(node: Node) -> bool:
             return bool(client.ping())
     except redis.RedisError:
         return False
+
+
+def _replicated(master: Node, replicas: int) -> bool:
+    """``master`` has ``replicas`` online replicas, each at its replication offset."""
+    with contextlib.closing(master.client()) as client:
+        info = client.info("replication")
+    offset = info.get("master_repl_offset")
+    online = [
+        value
+        for key, value in info.items()
+        if key.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
+    ]
+    return len(online) >= replicas and all(v.get("offset") == offset for v in online)
 
 
 def _node_id(node: Node) -> str:

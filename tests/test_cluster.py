@@ -225,6 +225,7 @@ async def test_commands_pipelines_and_scripts_ride_out_a_failover(
             assert await script(keys=[key]) == 1
         master = failover_cluster.master_ports()[0]
         replica = failover_cluster.replica_of(master)
+        failover_cluster.wait_replicated(master)  # the counts below assume no write is lost
         failover_cluster.kill(master)
 
         async with client.pipeline(transaction=False) as pipe:
