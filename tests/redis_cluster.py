@@ -234,15 +234,12 @@ class LocalCluster:
         return sorted(port for port, flags in _known(node).items() if "slave" in flags)
 
     def replica_of(self, master_port: int) -> int:
-        """The port of ``master_port``'s replica."""
-        node = self.node(master_port)
-        master_id = _node_id(node)
-        with contextlib.closing(node.client()) as client:
-            lines = client.execute_command("CLUSTER", "NODES")
-        for line in _text(lines).splitlines():
-            parts = line.split()
-            if parts[3] == master_id:
-                return int(parts[1].split("@")[0].rsplit(":", 1)[1])
+        """The port of ``master_port``'s replica, as the replica itself says (its own view is
+        current at once; other nodes learn it by gossip)."""
+        master_id = _node_id(self.node(master_port))
+        for node in self.nodes:
+            if node.alive and node.port != master_port and _master_of(node) == master_id:
+                return node.port
         raise LookupError(f"no replica of {master_port}")
 
     def node(self, port: int) -> Node:
@@ -340,6 +337,17 @@ def _replicated(master: Node, replicas: int) -> bool:
         if key.startswith("slave") and isinstance(value, dict) and value.get("state") == "online"
     ]
     return len(online) >= replicas and all(v.get("offset") == offset for v in online)
+
+
+def _master_of(node: Node) -> str | None:
+    """The id of the master ``node`` replicates, by its own ``CLUSTER NODES`` line."""
+    with contextlib.closing(node.client()) as client:
+        lines = _text(client.execute_command("CLUSTER", "NODES"))
+    for line in lines.splitlines():
+        parts = line.split()
+        if "myself" in parts[2]:
+            return parts[3] if parts[3] != "-" else None
+    return None
 
 
 def _node_id(node: Node) -> str:
